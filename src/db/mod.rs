@@ -1,0 +1,306 @@
+//! Storage: the [`Store`] trait, its records, and the choice of backend from the database URL.
+//!
+//! Two implementations: [`sqlite`] (the embedded default, one file in WAL mode) and
+//! [`postgres`] (for several service instances on one database). Both run the same
+//! migrations (same version and name, per-backend SQL) and enforce the program's uniqueness
+//! rules with constraints, so concurrent requests cannot break them.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// One active Partnership Closed per closing record.
+    ClosedPerClosing,
+    /// One active Partnership Certified per person.
+    CertifiedPerPerson,
+    /// An Idempotency-Key names one issuance.
+    IdempotencyKey,
+    /// A status-list bit belongs to one credential.
+    StatusIndex,
+    /// Token names are unique.
+    TokenName,
+    /// Any other unique constraint.
+    Other,
+}
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write.
+    #[error("conflict: {0:?}")]
+    Conflict(Constraint),
+    /// Anything else (connection, I/O, a bug).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Result alias for store methods.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// An admin API token; only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    /// Token id.
+    pub id: Uuid,
+    /// Human name (who or what uses it).
+    pub name: String,
+    /// Hex SHA-256 of the secret.
+    pub token_hash: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A mentor who can be CC'd on closings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mentor {
+    /// Id.
+    pub id: Uuid,
+    /// Full name.
+    pub name: String,
+    /// Email (never published).
+    pub email: String,
+    /// Public profile URL.
+    pub url: Option<String>,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A program participant (a badge recipient).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// Id.
+    pub id: Uuid,
+    /// Full name.
+    pub name: String,
+    /// Email; only its salted hash goes into credentials.
+    pub email: String,
+    /// City.
+    pub city: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Public profile URL.
+    pub url: Option<String>,
+    /// Consent to appear in the public registry.
+    pub listed_in_registry: bool,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Dates on which a partnership reached each of its five stages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stages {
+    /// Lead identified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<NaiveDate>,
+    /// First conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<NaiveDate>,
+    /// Shaping the partnership.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shaping: Option<NaiveDate>,
+    /// The work itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<NaiveDate>,
+    /// Transition and close.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<NaiveDate>,
+}
+
+/// The record of a closed partnership: the evidence behind the badges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Closing {
+    /// Id.
+    pub id: Uuid,
+    /// The person who closed it.
+    pub closer_id: Uuid,
+    /// The mentor CC'd on the closing communications.
+    pub mentor_id: Uuid,
+    /// When the mentor was CC'd.
+    pub mentor_cc_at: DateTime<Utc>,
+    /// A reference to the CC'd message (e.g. a message id).
+    pub mentor_cc_ref: Option<String>,
+    /// Partner organisation.
+    pub partner_name: String,
+    /// Partner web site.
+    pub partner_url: Option<String>,
+    /// Partner city.
+    pub partner_city: Option<String>,
+    /// Partner country.
+    pub partner_country: Option<String>,
+    /// Stage dates.
+    pub stages: Stages,
+    /// Day the partnership closed.
+    pub closed_on: NaiveDate,
+    /// Outcome, in a few sentences.
+    pub summary: String,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored, signed credential and its status. The document never changes after insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialRecord {
+    /// Id (also the last path segment of the credential URL).
+    pub id: Uuid,
+    /// Achievement slug.
+    pub achievement: String,
+    /// Recipient.
+    pub person_id: Uuid,
+    /// The closing a Partnership Closed was issued for.
+    pub closing_id: Option<Uuid>,
+    /// Status list number.
+    pub status_list: i64,
+    /// Bit index in that list.
+    pub status_index: i64,
+    /// Issue time (= `validFrom`).
+    pub issued_at: DateTime<Utc>,
+    /// Expiry (= `validUntil`).
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The signed credential, byte for byte as issued.
+    pub document: String,
+    /// The Idempotency-Key it was issued under.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the issuing request, to tell a retry from a reuse of the key.
+    pub request_hash: Option<String>,
+    /// Revocation time.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Revocation reason.
+    pub revocation_reason: Option<String>,
+}
+
+impl CredentialRecord {
+    /// `valid`, `revoked` or `expired`, at `now`.
+    pub fn status_at(&self, now: DateTime<Utc>) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.valid_until.is_some_and(|t| t <= now) {
+            "expired"
+        } else {
+            "valid"
+        }
+    }
+}
+
+/// Filters and cursor for listing credentials (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialFilter {
+    /// Only this recipient.
+    pub person_id: Option<Uuid>,
+    /// Only this achievement slug.
+    pub achievement: Option<String>,
+    /// Only `valid`, `revoked` or `expired` ones.
+    pub status: Option<String>,
+    /// Start after this `(issued_at, id)` position.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Page size.
+    pub limit: i64,
+    /// The time `status` is judged at.
+    pub now: DateTime<Utc>,
+}
+
+/// A block of status-list positions reserved for one instance: counters `start..start+len`
+/// of list `list`, turned into bit indices by [`crate::program::status_index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusBlock {
+    /// List number.
+    pub list: i64,
+    /// First counter.
+    pub start: i64,
+    /// Number of counters.
+    pub len: i64,
+}
+
+/// What `revoke_credential` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RevokeOutcome {
+    /// Revoked now.
+    Revoked(CredentialRecord),
+    /// It was already revoked (the record shows when and why).
+    AlreadyRevoked(CredentialRecord),
+}
+
+/// The storage interface both backends implement.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> DbResult<()>;
+    /// Closes the pool (graceful shutdown).
+    async fn close(&self);
+
+    /// Stores a new token.
+    async fn insert_token(&self, token: &ApiToken) -> DbResult<()>;
+    /// Finds a token by the hash of its secret.
+    async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiToken>>;
+    /// Revokes the unrevoked token with this name; false if there was none.
+    async fn revoke_token(&self, name: &str, at: DateTime<Utc>) -> DbResult<bool>;
+
+    /// Stores a mentor.
+    async fn insert_mentor(&self, mentor: &Mentor) -> DbResult<()>;
+    /// Reads a mentor.
+    async fn mentor(&self, id: Uuid) -> DbResult<Option<Mentor>>;
+    /// Stores a person.
+    async fn insert_person(&self, person: &Person) -> DbResult<()>;
+    /// Reads a person.
+    async fn person(&self, id: Uuid) -> DbResult<Option<Person>>;
+    /// Stores a closing record.
+    async fn insert_closing(&self, closing: &Closing) -> DbResult<()>;
+    /// Reads a closing record.
+    async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>>;
+
+    /// Reserves `len` consecutive status-list counters, opening a new list when one is full.
+    async fn reserve_status_block(&self, len: i64, list_size: i64) -> DbResult<StatusBlock>;
+    /// Inserts a signed credential. For a Partnership Certified it first retires the
+    /// person's expired, unrevoked Certified, so the one-active rule frees its slot.
+    /// Unique violations come back as [`DbError::Conflict`].
+    async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()>;
+    /// Reads a credential.
+    async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
+    /// Finds the credential issued under an Idempotency-Key.
+    async fn credential_by_idempotency_key(&self, key: &str)
+        -> DbResult<Option<CredentialRecord>>;
+    /// All credentials of a person, oldest first.
+    async fn credentials_of_person(&self, person_id: Uuid) -> DbResult<Vec<CredentialRecord>>;
+    /// Credentials matching a filter, newest first, at most `filter.limit`.
+    async fn list_credentials(&self, filter: &CredentialFilter)
+        -> DbResult<Vec<CredentialRecord>>;
+    /// Revokes a credential, once.
+    async fn revoke_credential(
+        &self,
+        id: Uuid,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DbResult<RevokeOutcome>;
+    /// The revoked bit indices of a status list; `None` if the list does not exist.
+    async fn revoked_indices(&self, list: i64) -> DbResult<Option<Vec<i64>>>;
+}
+
+/// Connects to the database the URL names (`sqlite:` or `postgres:`), creating a SQLite
+/// file if missing, and runs migrations.
+pub async fn connect(url: &str, sqlite_synchronous: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            sqlite::SqliteStore::connect(url, sqlite_synchronous).await?,
+        ))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:")
+    }
+}

@@ -1,0 +1,506 @@
+//! The PostgreSQL backend: for several service instances sharing one database.
+//!
+//! Native `uuid`, `timestamptz`, `date` and `jsonb` columns; the signed credential stays
+//! `text` so its bytes are kept exactly as issued. Constraint names identify which rule a
+//! unique violation broke.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{
+    ApiToken, Closing, Constraint, CredentialFilter, CredentialRecord, DbError, DbResult, Mentor,
+    Person, RevokeOutcome, StatusBlock, Store,
+};
+
+/// The PostgreSQL migrations, embedded.
+pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A [`Store`] on PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and runs migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let opts = PgConnectOptions::from_str(url).context("bad PostgreSQL URL")?;
+        Self::connect_with(opts).await
+    }
+
+    /// Connects with explicit options (tests use a per-test `search_path`) and migrates.
+    pub async fn connect_with(opts: PgConnectOptions) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .context("connecting to PostgreSQL")?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("running PostgreSQL migrations")?;
+        Ok(PgStore { pool })
+    }
+
+    /// The pool, for tests and tools.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn other(e: sqlx::Error) -> DbError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let c = match db.constraint() {
+                Some("credentials_idempotency_key") => Constraint::IdempotencyKey,
+                Some("credentials_one_closed_per_closing") => Constraint::ClosedPerClosing,
+                Some("credentials_one_certified_per_person") => Constraint::CertifiedPerPerson,
+                Some("credentials_status_position") => Constraint::StatusIndex,
+                Some("api_tokens_name_key") => Constraint::TokenName,
+                _ => Constraint::Other,
+            };
+            return DbError::Conflict(c);
+        }
+    }
+    DbError::Other(anyhow::Error::new(e))
+}
+
+fn uuid(row: &PgRow, col: &str) -> Result<Uuid, sqlx::Error> {
+    row.try_get(col)
+}
+
+fn opt_uuid(row: &PgRow, col: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    row.try_get(col)
+}
+
+fn token_row(row: &PgRow) -> Result<ApiToken, sqlx::Error> {
+    Ok(ApiToken {
+        id: uuid(row, "id")?,
+        name: row.try_get("name")?,
+        token_hash: row.try_get("token_hash")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn mentor_row(row: &PgRow) -> Result<Mentor, sqlx::Error> {
+    Ok(Mentor {
+        id: uuid(row, "id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        url: row.try_get("url")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn person_row(row: &PgRow) -> Result<Person, sqlx::Error> {
+    Ok(Person {
+        id: uuid(row, "id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        city: row.try_get("city")?,
+        country: row.try_get("country")?,
+        url: row.try_get("url")?,
+        listed_in_registry: row.try_get("listed_in_registry")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn closing_row(row: &PgRow) -> Result<Closing, sqlx::Error> {
+    let stages: sqlx::types::Json<super::Stages> = row.try_get("stages")?;
+    Ok(Closing {
+        id: uuid(row, "id")?,
+        closer_id: uuid(row, "closer_id")?,
+        mentor_id: uuid(row, "mentor_id")?,
+        mentor_cc_at: row.try_get("mentor_cc_at")?,
+        mentor_cc_ref: row.try_get("mentor_cc_ref")?,
+        partner_name: row.try_get("partner_name")?,
+        partner_url: row.try_get("partner_url")?,
+        partner_city: row.try_get("partner_city")?,
+        partner_country: row.try_get("partner_country")?,
+        stages: stages.0,
+        closed_on: row.try_get("closed_on")?,
+        summary: row.try_get("summary")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn credential_row(row: &PgRow) -> Result<CredentialRecord, sqlx::Error> {
+    Ok(CredentialRecord {
+        id: uuid(row, "id")?,
+        achievement: row.try_get("achievement")?,
+        person_id: uuid(row, "person_id")?,
+        closing_id: opt_uuid(row, "closing_id")?,
+        status_list: row.try_get("status_list")?,
+        status_index: row.try_get("status_index")?,
+        issued_at: row.try_get("issued_at")?,
+        valid_until: row.try_get("valid_until")?,
+        document: row.try_get("document")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        request_hash: row.try_get("request_hash")?,
+        revoked_at: row.try_get("revoked_at")?,
+        revocation_reason: row.try_get("revocation_reason")?,
+    })
+}
+
+const CREDENTIAL_COLUMNS: &str = "id, achievement, person_id, closing_id, status_list, \
+    status_index, issued_at, valid_until, document, idempotency_key, request_hash, revoked_at, \
+    revocation_reason";
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> DbResult<()> {
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_token(&self, t: &ApiToken) -> DbResult<()> {
+        sqlx::query(
+            "insert into api_tokens (id, name, token_hash, created_at, revoked_at) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(t.id)
+        .bind(&t.name)
+        .bind(&t.token_hash)
+        .bind(t.created_at)
+        .bind(t.revoked_at)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiToken>> {
+        let row = sqlx::query("select * from api_tokens where token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| token_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_token(&self, name: &str, at: DateTime<Utc>) -> DbResult<bool> {
+        let done = sqlx::query(
+            "update api_tokens set revoked_at = $1 where name = $2 and revoked_at is null",
+        )
+        .bind(at)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_mentor(&self, m: &Mentor) -> DbResult<()> {
+        sqlx::query(
+            "insert into mentors (id, name, email, url, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(m.id)
+        .bind(&m.name)
+        .bind(&m.email)
+        .bind(&m.url)
+        .bind(m.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn mentor(&self, id: Uuid) -> DbResult<Option<Mentor>> {
+        let row = sqlx::query("select * from mentors where id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| mentor_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_person(&self, p: &Person) -> DbResult<()> {
+        sqlx::query(
+            "insert into people (id, name, email, city, country, url, listed_in_registry, \
+             created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(p.id)
+        .bind(&p.name)
+        .bind(&p.email)
+        .bind(&p.city)
+        .bind(&p.country)
+        .bind(&p.url)
+        .bind(p.listed_in_registry)
+        .bind(p.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn person(&self, id: Uuid) -> DbResult<Option<Person>> {
+        let row = sqlx::query("select * from people where id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| person_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_closing(&self, c: &Closing) -> DbResult<()> {
+        sqlx::query(
+            "insert into closings (id, closer_id, mentor_id, mentor_cc_at, mentor_cc_ref, \
+             partner_name, partner_url, partner_city, partner_country, stages, closed_on, \
+             summary, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(c.id)
+        .bind(c.closer_id)
+        .bind(c.mentor_id)
+        .bind(c.mentor_cc_at)
+        .bind(&c.mentor_cc_ref)
+        .bind(&c.partner_name)
+        .bind(&c.partner_url)
+        .bind(&c.partner_city)
+        .bind(&c.partner_country)
+        .bind(sqlx::types::Json(&c.stages))
+        .bind(c.closed_on)
+        .bind(&c.summary)
+        .bind(c.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>> {
+        let row = sqlx::query("select * from closings where id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| closing_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn reserve_status_block(&self, len: i64, list_size: i64) -> DbResult<StatusBlock> {
+        // Each statement is atomic on its own; the row lock serialises concurrent instances.
+        for _ in 0..8 {
+            let row = sqlx::query(
+                "update status_lists set next_counter = next_counter + $1 \
+                 where id = (select max(id) from status_lists) and next_counter + $1 <= size \
+                 returning id, next_counter - $1 as start",
+            )
+            .bind(len)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+            if let Some(row) = row {
+                return Ok(StatusBlock {
+                    list: row.try_get("id").map_err(other)?,
+                    start: row.try_get("start").map_err(other)?,
+                    len,
+                });
+            }
+            sqlx::query(
+                "insert into status_lists (id, size, next_counter) \
+                 select coalesce(max(id), 0) + 1, $1, 0 from status_lists \
+                 on conflict do nothing",
+            )
+            .bind(list_size)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        }
+        Err(DbError::Other(anyhow::anyhow!(
+            "could not reserve status-list positions"
+        )))
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_credential(&self, c: &CredentialRecord) -> DbResult<()> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        if c.achievement == crate::program::CERTIFIED {
+            sqlx::query(
+                "update credentials set replaced_at = $1 where person_id = $2 \
+                 and achievement = $3 and revoked_at is null and replaced_at is null \
+                 and valid_until is not null and valid_until <= $1",
+            )
+            .bind(c.issued_at)
+            .bind(c.person_id)
+            .bind(crate::program::CERTIFIED)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        }
+        sqlx::query(
+            "insert into credentials (id, achievement, person_id, closing_id, status_list, \
+             status_index, issued_at, valid_until, document, idempotency_key, request_hash) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(c.id)
+        .bind(&c.achievement)
+        .bind(c.person_id)
+        .bind(c.closing_id)
+        .bind(c.status_list)
+        .bind(c.status_index)
+        .bind(c.issued_at)
+        .bind(c.valid_until)
+        .bind(&c.document)
+        .bind(&c.idempotency_key)
+        .bind(&c.request_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>> {
+        let row = sqlx::query(&format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|r| credential_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn credential_by_idempotency_key(&self, key: &str) -> DbResult<Option<CredentialRecord>> {
+        let row = sqlx::query(&format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where idempotency_key = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|r| credential_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn credentials_of_person(&self, person_id: Uuid) -> DbResult<Vec<CredentialRecord>> {
+        let rows = sqlx::query(&format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where person_id = $1 \
+             order by issued_at, id"
+        ))
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(credential_row)
+            .collect::<Result<_, _>>()
+            .map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_credentials(&self, f: &CredentialFilter) -> DbResult<Vec<CredentialRecord>> {
+        let (after_t, after_id) = match f.after {
+            Some((t, id)) => (Some(t), Some(id)),
+            None => (None, None),
+        };
+        let rows = sqlx::query(&format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where \
+             ($1::uuid is null or person_id = $1) and ($2::text is null or achievement = $2) and \
+             ($3::text is null or \
+              ($3 = 'revoked' and revoked_at is not null) or \
+              ($3 = 'expired' and revoked_at is null and valid_until is not null \
+                 and valid_until <= $4) or \
+              ($3 = 'valid' and revoked_at is null and (valid_until is null or valid_until > $4))) \
+             and ($5::timestamptz is null or issued_at < $5 or (issued_at = $5 and id < $6)) \
+             order by issued_at desc, id desc limit $7"
+        ))
+        .bind(f.person_id)
+        .bind(&f.achievement)
+        .bind(&f.status)
+        .bind(f.now)
+        .bind(after_t)
+        .bind(after_id)
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(credential_row)
+            .collect::<Result<_, _>>()
+            .map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_credential(
+        &self,
+        id: Uuid,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DbResult<RevokeOutcome> {
+        let done = sqlx::query(
+            "update credentials set revoked_at = $1, revocation_reason = $2 \
+             where id = $3 and revoked_at is null",
+        )
+        .bind(at)
+        .bind(reason)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        let record = self.credential(id).await?.ok_or(DbError::NotFound)?;
+        Ok(if done.rows_affected() > 0 {
+            RevokeOutcome::Revoked(record)
+        } else {
+            RevokeOutcome::AlreadyRevoked(record)
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn revoked_indices(&self, list: i64) -> DbResult<Option<Vec<i64>>> {
+        let exists = sqlx::query("select 1 from status_lists where id = $1")
+            .bind(list)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "select status_index from credentials where status_list = $1 and revoked_at is not null",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>("status_index"))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+            .map_err(other)
+    }
+}

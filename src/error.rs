@@ -1,0 +1,154 @@
+//! One error type for the HTTP layer, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Client errors carry a `detail` that names the field or rule at fault. Server errors are
+//! logged with their cause and answered with a generic detail, so internals never leak.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::db::{Constraint, DbError};
+
+/// Result alias for handlers and program rules.
+pub type AppResult<T, E = AppError> = std::result::Result<T, E>;
+
+/// Everything a request can fail with. Each variant's doc names its status.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body is not valid JSON, or a query or header is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no bearer token, or one that is unknown, expired or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 404: the named resource does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the request conflicts with what is stored (a duplicate badge, a reused key).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: the body is not `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed input that breaks a field rule or a program rule.
+    #[error("{detail}")]
+    Unprocessable {
+        /// What is wrong.
+        detail: String,
+        /// The field at fault, if one.
+        field: Option<String>,
+    },
+    /// 500: a bug or an unavailable dependency; the cause is logged, not sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A 422 naming the field at fault.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        AppError::Unprocessable {
+            detail: detail.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    /// A 422 for a broken program rule (not tied to one field).
+    pub fn rule(detail: impl Into<String>) -> Self {
+        AppError::Unprocessable {
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => AppError::NotFound("not found".into()),
+            DbError::Conflict(c) => AppError::Conflict(
+                match c {
+                    Constraint::ClosedPerClosing => {
+                        "rule: this closing already has an active Partnership Closed badge"
+                    }
+                    Constraint::CertifiedPerPerson => {
+                        "rule: this person already has an active Partnership Certified badge"
+                    }
+                    Constraint::IdempotencyKey => {
+                        "Idempotency-Key was already used with a different request"
+                    }
+                    Constraint::StatusIndex => "status list index collision; retry the request",
+                    Constraint::TokenName => "a token with this name already exists",
+                    Constraint::Other => "conflicts with a stored record",
+                }
+                .to_owned(),
+            ),
+            DbError::Other(e) => AppError::Internal(e),
+        }
+    }
+}
+
+/// The problem+json body (RFC 9457).
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            AppError::Internal(e) => {
+                // The cause goes to the log inside the request span; the client gets no internals.
+                tracing::error!(error = ?e, "internal error");
+                "internal error; the server log has the details".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let field = match &self {
+            AppError::Unprocessable { field, .. } => field.as_deref(),
+            _ => None,
+        };
+        let body = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            field,
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"partnership-badges\""),
+            );
+        }
+        res
+    }
+}
