@@ -353,7 +353,7 @@ function createVerifier({documentLoader, now}) {
     const slcErrors = await verifyDocument(slc);
     if(slcErrors.length) {
       throw new Error(`status list credential ${statusListCredential} ` +
-        `does not verify: ${slcErrors.join('; ')}`);
+        `does not verify: ${[...new Set(slcErrors)].join('; ')}`);
     }
     if(!jsonld.getValues(slc, 'type').includes(
       'BitstringStatusListCredential')) {
@@ -407,13 +407,30 @@ function createVerifier({documentLoader, now}) {
         return status;
       }
     });
-    if(result.verified) {
-      return [];
+    // verifyCredential runs checkStatus only once the proof is valid
+    const statusErrors = result.statusResult?.errors ?? [];
+    if(!result.verified && statusErrors.length === 0) {
+      return resultErrors(result);
     }
-    if(result.statusResult && !result.statusResult.verified) {
-      return result.statusResult.errors;
+    return [...keyLifetimeErrors(result), ...statusErrors];
+  }
+
+  // Digital Bazaar's stack ignores a Multikey's `revoked` and `expires`;
+  // a key that is revoked or expired at `now` must not vouch for anything.
+  function keyLifetimeErrors(result) {
+    const at = now ? new Date(now) : new Date();
+    const errs = [];
+    for(const r of result.results ?? []) {
+      const vm = r.verified ? r.verificationMethod : undefined;
+      for(const prop of ['revoked', 'expires']) {
+        const when = vm?.[prop];
+        if(when !== undefined && !(new Date(when) > at)) {
+          errs.push(`verification method ${vm.id} ${prop === 'revoked' ?
+            'was revoked' : 'expired'} at ${when}`);
+        }
+      }
     }
-    return resultErrors(result);
+    return errs;
   }
 
   async function verifyFile(file) {

@@ -1,0 +1,255 @@
+//! Mentors, people and closing records: what admins submit, the checks each field gets, and
+//! the program's rules for a closing (a mentor who is not the closer, CC'd in time).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{normalise_email, now};
+use crate::db::{Closing, Mentor, Person, Stages, Store};
+use crate::error::{AppError, AppResult};
+
+/// `POST /api/v1/mentors`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMentor {
+    /// Full name.
+    pub name: String,
+    /// Email (kept private).
+    pub email: String,
+    /// Public profile URL.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// `POST /api/v1/people`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    /// Full name.
+    pub name: String,
+    /// Email; credentials carry only its salted hash.
+    pub email: String,
+    /// City.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// Country.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Public profile URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Consent to be listed in the public registry of certified people.
+    pub listed_in_registry: bool,
+}
+
+/// `POST /api/v1/closings`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClosing {
+    /// The person who led and closed the partnership.
+    pub closer_id: Uuid,
+    /// The mentor CC'd on the closing communications.
+    pub mentor_id: Uuid,
+    /// When the mentor was CC'd (RFC 3339).
+    pub mentor_cc_at: DateTime<Utc>,
+    /// Reference to the CC'd message, e.g. its Message-ID.
+    #[serde(default)]
+    pub mentor_cc_ref: Option<String>,
+    /// Partner organisation.
+    pub partner_name: String,
+    /// Partner web site.
+    #[serde(default)]
+    pub partner_url: Option<String>,
+    /// Partner city.
+    #[serde(default)]
+    pub partner_city: Option<String>,
+    /// Partner country.
+    #[serde(default)]
+    pub partner_country: Option<String>,
+    /// Dates each stage was reached.
+    pub stages: Stages,
+    /// Day the partnership closed (`YYYY-MM-DD`).
+    pub closed_on: NaiveDate,
+    /// Outcome.
+    pub summary: String,
+}
+
+/// A required text field: trimmed, non-empty, at most `max` characters.
+pub(crate) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::invalid(field, format!("{field} must not be empty")));
+    }
+    optional_text(field, Some(v), max).map(|v| v.unwrap_or_default())
+}
+
+/// An optional text field: trimmed, empty becomes absent, at most `max` characters.
+pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// An email address, normalised (trim + lowercase).
+pub(crate) fn email(field: &str, value: &str) -> AppResult<String> {
+    let v = normalise_email(value);
+    if v.len() > 254 || !email_address::EmailAddress::is_valid(&v) || !v.contains('.') {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} is not a valid email address"),
+        ));
+    }
+    Ok(v)
+}
+
+/// An optional absolute `http(s)` URL.
+pub(crate) fn optional_url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    let Some(v) = optional_text(field, value, 2000)? else {
+        return Ok(None);
+    };
+    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+        && v.split("://").nth(1).is_some_and(|rest| {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !rest.contains(char::is_whitespace)
+        });
+    if !ok {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be an absolute http(s) URL"),
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// Validates and stores a mentor.
+pub async fn create_mentor(store: &dyn Store, input: NewMentor) -> AppResult<Mentor> {
+    let mentor = Mentor {
+        id: Uuid::new_v4(),
+        name: text("name", &input.name, 200)?,
+        email: email("email", &input.email)?,
+        url: optional_url("url", input.url.as_deref())?,
+        created_at: now(),
+    };
+    store.insert_mentor(&mentor).await?;
+    Ok(mentor)
+}
+
+/// Validates and stores a person.
+pub async fn create_person(store: &dyn Store, input: NewPerson) -> AppResult<Person> {
+    let person = Person {
+        id: Uuid::new_v4(),
+        name: text("name", &input.name, 200)?,
+        email: email("email", &input.email)?,
+        city: optional_text("city", input.city.as_deref(), 100)?,
+        country: optional_text("country", input.country.as_deref(), 100)?,
+        url: optional_url("url", input.url.as_deref())?,
+        listed_in_registry: input.listed_in_registry,
+        created_at: now(),
+    };
+    store.insert_person(&person).await?;
+    Ok(person)
+}
+
+/// Validates a closing against the program's rules and stores it.
+pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<Closing> {
+    let now = now();
+    let partner_name = text("partner_name", &input.partner_name, 200)?;
+    let summary = text("summary", &input.summary, 5000)?;
+    let mentor_cc_ref = optional_text("mentor_cc_ref", input.mentor_cc_ref.as_deref(), 500)?;
+    let partner_url = optional_url("partner_url", input.partner_url.as_deref())?;
+    let partner_city = optional_text("partner_city", input.partner_city.as_deref(), 100)?;
+    let partner_country = optional_text("partner_country", input.partner_country.as_deref(), 100)?;
+    if input.closed_on > now.date_naive() {
+        return Err(AppError::invalid("closed_on", "closed_on must not be in the future"));
+    }
+    let cc_at = input.mentor_cc_at.with_timezone(&Utc);
+    if cc_at > now {
+        return Err(AppError::invalid(
+            "mentor_cc_at",
+            "mentor_cc_at must not be in the future",
+        ));
+    }
+    if cc_at.date_naive() > input.closed_on {
+        return Err(AppError::invalid(
+            "mentor_cc_at",
+            "rule: the mentor must be CC'd no later than closed_on",
+        ));
+    }
+    check_stage_order(&input.stages, input.closed_on)?;
+    let closer = store
+        .person(input.closer_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("closer_id", "closer_id names no person"))?;
+    let mentor = store
+        .mentor(input.mentor_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("mentor_id", "mentor_id names no mentor"))?;
+    if mentor.email == closer.email {
+        return Err(AppError::invalid(
+            "mentor_id",
+            "rule: the mentor CC'd must not be the closer",
+        ));
+    }
+    let closing = Closing {
+        id: Uuid::new_v4(),
+        closer_id: closer.id,
+        mentor_id: mentor.id,
+        mentor_cc_at: super::truncate(cc_at),
+        mentor_cc_ref,
+        partner_name,
+        partner_url,
+        partner_city,
+        partner_country,
+        stages: input.stages,
+        closed_on: input.closed_on,
+        summary,
+        created_at: now,
+    };
+    store.insert_closing(&closing).await?;
+    Ok(closing)
+}
+
+/// Stage dates, where given, must run in order and end by the closing date.
+fn check_stage_order(stages: &Stages, closed_on: NaiveDate) -> AppResult<()> {
+    let named = [
+        ("stages.lead", stages.lead),
+        ("stages.conversation", stages.conversation),
+        ("stages.shaping", stages.shaping),
+        ("stages.work", stages.work),
+        ("stages.transition", stages.transition),
+    ];
+    let mut last: Option<(&str, NaiveDate)> = None;
+    for (field, date) in named {
+        let Some(date) = date else { continue };
+        if date > closed_on {
+            return Err(AppError::invalid(
+                field,
+                format!("{field} must not be after closed_on"),
+            ));
+        }
+        if let Some((prev_field, prev)) = last {
+            if date < prev {
+                return Err(AppError::invalid(
+                    field,
+                    format!("{field} must not be before {prev_field}"),
+                ));
+            }
+        }
+        last = Some((field, date));
+    }
+    Ok(())
+}

@@ -1,0 +1,410 @@
+//! The admin API under `/api/v1`: mentors, people, closings, issuing (single, batch,
+//! idempotent), revoking and listing credentials. Every route needs a bearer token.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::extract::{Admin, AppJson};
+use crate::db::{Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome};
+use crate::error::{AppError, AppResult};
+use crate::program::issue::{issue, IssueRequest};
+use crate::program::records::{self, NewClosing, NewMentor, NewPerson};
+use crate::program::{self, CERTIFIED, CLOSED};
+use crate::state::AppState;
+
+/// The admin routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/mentors", post(create_mentor))
+        .route("/api/v1/mentors/{id}", get(get_mentor))
+        .route("/api/v1/people", post(create_person))
+        .route("/api/v1/people/{id}", get(get_person))
+        .route("/api/v1/closings", post(create_closing))
+        .route("/api/v1/closings/{id}", get(get_closing))
+        .route(
+            "/api/v1/credentials",
+            post(create_credential).get(list_credentials),
+        )
+        .route("/api/v1/credentials/batch", post(batch_issue))
+        .route("/api/v1/credentials/{id}", get(get_credential))
+        .route("/api/v1/credentials/{id}/revoke", post(revoke_credential))
+}
+
+/// Parses a path id; a malformed id names nothing, so it is a 404.
+pub(crate) fn path_id(kind: &str, raw: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound(format!("no {kind} with id {raw:?}")))
+}
+
+fn mentor_json(m: &Mentor) -> Value {
+    json!({"id": m.id, "name": m.name, "email": m.email, "url": m.url, "created_at": m.created_at})
+}
+
+fn person_json(p: &Person) -> Value {
+    json!({
+        "id": p.id, "name": p.name, "email": p.email, "city": p.city, "country": p.country,
+        "url": p.url, "listed_in_registry": p.listed_in_registry, "created_at": p.created_at,
+    })
+}
+
+fn closing_json(state: &AppState, c: &Closing) -> Value {
+    json!({
+        "id": c.id, "url": state.issuer.closing_url(c.id), "closer_id": c.closer_id,
+        "mentor_id": c.mentor_id, "mentor_cc_at": c.mentor_cc_at, "mentor_cc_ref": c.mentor_cc_ref,
+        "partner_name": c.partner_name, "partner_url": c.partner_url,
+        "partner_city": c.partner_city, "partner_country": c.partner_country,
+        "stages": c.stages, "closed_on": c.closed_on, "summary": c.summary,
+        "created_at": c.created_at,
+    })
+}
+
+/// A credential as the admin API shows it: record fields plus the signed document verbatim.
+#[derive(Serialize)]
+pub(crate) struct CredentialView<'a> {
+    id: Uuid,
+    url: String,
+    achievement: &'a str,
+    person_id: Uuid,
+    closing_id: Option<Uuid>,
+    status: &'static str,
+    issued_at: DateTime<Utc>,
+    valid_until: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    revocation_reason: Option<&'a str>,
+    status_list: String,
+    status_list_index: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential: Option<&'a RawValue>,
+}
+
+fn raw(doc: &str) -> AppResult<&RawValue> {
+    serde_json::from_str(doc)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored credential is not JSON: {e}")))
+}
+
+pub(crate) fn credential_view<'a>(
+    state: &AppState,
+    r: &'a CredentialRecord,
+    with_document: bool,
+) -> AppResult<CredentialView<'a>> {
+    Ok(CredentialView {
+        id: r.id,
+        url: state.issuer.credential_url(r.id),
+        achievement: &r.achievement,
+        person_id: r.person_id,
+        closing_id: r.closing_id,
+        status: r.status_at(program::now()),
+        issued_at: r.issued_at,
+        valid_until: r.valid_until,
+        revoked_at: r.revoked_at,
+        revocation_reason: r.revocation_reason.as_deref(),
+        status_list: state.issuer.status_list_url(r.status_list),
+        status_list_index: r.status_index,
+        credential: if with_document {
+            Some(raw(&r.document)?)
+        } else {
+            None
+        },
+    })
+}
+
+async fn create_mentor(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppJson(input): AppJson<NewMentor>,
+) -> AppResult<Response> {
+    let m = records::create_mentor(&*state.store, input).await?;
+    Ok((StatusCode::CREATED, Json(mentor_json(&m))).into_response())
+}
+
+async fn get_mentor(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = path_id("mentor", &id)?;
+    let m = state
+        .store
+        .mentor(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no mentor with id {id}")))?;
+    Ok(Json(mentor_json(&m)))
+}
+
+async fn create_person(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppJson(input): AppJson<NewPerson>,
+) -> AppResult<Response> {
+    let p = records::create_person(&*state.store, input).await?;
+    Ok((StatusCode::CREATED, Json(person_json(&p))).into_response())
+}
+
+async fn get_person(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = path_id("person", &id)?;
+    let p = state
+        .store
+        .person(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no person with id {id}")))?;
+    Ok(Json(person_json(&p)))
+}
+
+async fn create_closing(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppJson(input): AppJson<NewClosing>,
+) -> AppResult<Response> {
+    let c = records::create_closing(&*state.store, input).await?;
+    Ok((StatusCode::CREATED, Json(closing_json(&state, &c))).into_response())
+}
+
+async fn get_closing(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = path_id("closing", &id)?;
+    let c = state
+        .store
+        .closing(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no closing with id {id}")))?;
+    Ok(Json(closing_json(&state, &c)))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .map_err(|_| AppError::BadRequest("Idempotency-Key must be ASCII".into()))
+        })
+        .transpose()
+}
+
+async fn create_credential(
+    State(state): State<AppState>,
+    _admin: Admin,
+    headers: HeaderMap,
+    AppJson(req): AppJson<IssueRequest>,
+) -> AppResult<Response> {
+    let key = idempotency_key(&headers)?;
+    let issued = issue(&state, req, key).await?;
+    let status = if issued.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let view = credential_view(&state, &issued.record, true)?;
+    Ok((status, Json(view)).into_response())
+}
+
+/// One item of a batch: an issue request plus its own optional idempotency key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchItem {
+    #[serde(flatten)]
+    request: IssueRequest,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    items: Vec<Value>,
+}
+
+async fn batch_issue(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppJson(batch): AppJson<BatchRequest>,
+) -> AppResult<Json<Value>> {
+    if batch.items.is_empty() {
+        return Err(AppError::invalid("items", "items must not be empty"));
+    }
+    let max = state.settings.max_batch_items;
+    if batch.items.len() > max {
+        return Err(AppError::invalid(
+            "items",
+            format!("items holds {} entries; at most {max} per batch", batch.items.len()),
+        ));
+    }
+    let mut results = Vec::with_capacity(batch.items.len());
+    let (mut created, mut failed) = (0, 0);
+    for (index, raw_item) in batch.items.into_iter().enumerate() {
+        // Each row is parsed and issued on its own: one bad row never stops the others.
+        let outcome = match serde_json::from_value::<BatchItem>(raw_item) {
+            Err(e) => Err(AppError::Unprocessable {
+                detail: format!("items[{index}]: {e}"),
+                field: Some(format!("items[{index}]")),
+            }),
+            Ok(item) => issue(&state, item.request, item.idempotency_key).await,
+        };
+        match outcome {
+            Ok(issued) => {
+                if issued.created {
+                    created += 1;
+                }
+                let view = credential_view(&state, &issued.record, false)?;
+                results.push(json!({
+                    "index": index,
+                    "status": if issued.created { 201 } else { 200 },
+                    "result": if issued.created { "created" } else { "existing" },
+                    "credential": view,
+                }));
+            }
+            Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+            Err(e) => {
+                failed += 1;
+                results.push(json!({
+                    "index": index,
+                    "status": e.status().as_u16(),
+                    "result": "error",
+                    "detail": e.to_string(),
+                }));
+            }
+        }
+    }
+    Ok(Json(
+        json!({"created": created, "failed": failed, "results": results}),
+    ))
+}
+
+async fn get_credential(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = path_id("credential", &id)?;
+    let r = state
+        .store
+        .credential(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
+    Ok(Json(credential_view(&state, &r, true)?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    reason: String,
+}
+
+async fn revoke_credential(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<RevokeRequest>,
+) -> AppResult<Response> {
+    let id = path_id("credential", &id)?;
+    let reason = records::text("reason", &req.reason, 1000)?;
+    if state.store.credential(id).await?.is_none() {
+        return Err(AppError::NotFound(format!("no credential with id {id}")));
+    }
+    match state
+        .store
+        .revoke_credential(id, &reason, program::now())
+        .await?
+    {
+        RevokeOutcome::Revoked(r) => Ok(Json(credential_view(&state, &r, false)?).into_response()),
+        // A retry of the same revocation is answered as success; a different reason conflicts.
+        RevokeOutcome::AlreadyRevoked(r) if r.revocation_reason.as_deref() == Some(&reason) => {
+            Ok(Json(credential_view(&state, &r, false)?).into_response())
+        }
+        RevokeOutcome::AlreadyRevoked(r) => Err(AppError::Conflict(format!(
+            "credential was already revoked at {} (reason: {})",
+            r.revoked_at.map(program::format_time).unwrap_or_default(),
+            r.revocation_reason.unwrap_or_default()
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    person: Option<String>,
+    achievement: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn encode_cursor(r: &CredentialRecord) -> String {
+    B64.encode(format!("{}|{}", r.issued_at.to_rfc3339(), r.id))
+}
+
+fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
+    let bad = || AppError::BadRequest("cursor is not one this service returned".into());
+    let text = String::from_utf8(B64.decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (t, id) = text.split_once('|').ok_or_else(bad)?;
+    let t = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
+    Ok((t.with_timezone(&Utc), Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+async fn list_credentials(
+    State(state): State<AppState>,
+    _admin: Admin,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))?;
+    let limit = match q.limit.as_deref() {
+        None => 50,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => return Err(AppError::BadRequest("limit must be an integer from 1 to 200".into())),
+        },
+    };
+    let person_id = q
+        .person
+        .as_deref()
+        .map(|p| Uuid::parse_str(p).map_err(|_| AppError::BadRequest("person must be a UUID".into())))
+        .transpose()?;
+    if let Some(a) = &q.achievement {
+        if a != CLOSED && a != CERTIFIED {
+            return Err(AppError::BadRequest(format!(
+                "achievement must be {CLOSED} or {CERTIFIED}"
+            )));
+        }
+    }
+    if let Some(s) = &q.status {
+        if !["valid", "revoked", "expired"].contains(&s.as_str()) {
+            return Err(AppError::BadRequest(
+                "status must be valid, revoked or expired".into(),
+            ));
+        }
+    }
+    let filter = CredentialFilter {
+        person_id,
+        achievement: q.achievement,
+        status: q.status,
+        after: q.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+        now: program::now(),
+    };
+    let mut rows = state.store.list_credentials(&filter).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(encode_cursor) } else { None };
+    let items = rows
+        .iter()
+        .map(|r| credential_view(&state, r, false))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Json(json!({"items": items, "next_cursor": next})))
+}

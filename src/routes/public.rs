@@ -1,0 +1,221 @@
+//! Public, unauthenticated JSON: the issuer Profile and its keys, achievements, issued
+//! credentials, status lists and closing records — everything a verifier dereferences.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::admin::path_id;
+use crate::credential::model::{OB_V3_CONTEXT, VC_V2_CONTEXT};
+use crate::credential::{multikey, status_list};
+use crate::error::{AppError, AppResult};
+use crate::program::{self, achievements};
+use crate::state::AppState;
+
+/// The Multikey context, for key documents.
+const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
+/// Security v2 defines `assertionMethod`; verifiers in JSON-LD safe mode reject the
+/// Profile without it (the VC and OB contexts do not define the term).
+const SECURITY_V2_CONTEXT: &str = "https://w3id.org/security/v2";
+
+/// The public routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/issuer", get(issuer_profile))
+        .route("/issuer/keys/{kid}", get(issuer_key))
+        .route("/achievements/{slug}", get(achievement))
+        .route("/credentials/{id}", get(credential))
+        .route("/closings/{id}", get(closing))
+        .route("/status/{list}", get(status))
+        .route("/healthz", get(healthz))
+}
+
+/// A JSON response with an explicit media type and a short public cache lifetime.
+fn json_response(body: String, media_type: &'static str, max_age: u32) -> Response {
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    res
+}
+
+async fn issuer_profile(State(state): State<AppState>) -> Response {
+    let issuer = &state.issuer;
+    let profile = issuer.profile();
+    // Every key, retired ones too: credentials they signed must keep verifying.
+    let methods: Vec<String> = issuer
+        .keys
+        .public_keys()
+        .map(|(kid, _)| issuer.key_url(kid))
+        .collect();
+    let mut doc = json!({
+        "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT, SECURITY_V2_CONTEXT],
+        "id": profile.id,
+        "type": "Profile",
+        "name": profile.name,
+    });
+    if let Some(url) = profile.url {
+        doc["url"] = json!(url);
+    }
+    if let Some(email) = profile.email {
+        doc["email"] = json!(email);
+    }
+    doc["assertionMethod"] = json!(methods);
+    json_response(doc.to_string(), "application/ld+json", 300)
+}
+
+async fn issuer_key(State(state): State<AppState>, Path(kid): Path<String>) -> AppResult<Response> {
+    let issuer = &state.issuer;
+    let key = issuer
+        .keys
+        .public_key(&kid)
+        .ok_or_else(|| AppError::NotFound(format!("no key {kid:?}")))?;
+    let doc = json!({
+        "@context": [MULTIKEY_CONTEXT],
+        "id": issuer.key_url(&kid),
+        "type": "Multikey",
+        "controller": issuer.id(),
+        "publicKeyMultibase": multikey::encode_public_key(&key),
+    });
+    Ok(json_response(doc.to_string(), "application/ld+json", 3600))
+}
+
+async fn achievement(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let a = achievements::by_slug(&slug)
+        .ok_or_else(|| AppError::NotFound(format!("no achievement {slug:?}")))?;
+    let doc = json!({
+        "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
+        "id": state.issuer.achievement_url(a.slug),
+        "type": ["Achievement"],
+        "achievementType": a.achievement_type,
+        "name": a.name,
+        "description": a.description,
+        "criteria": {"narrative": a.criteria},
+        "creator": state.issuer.profile(),
+    });
+    Ok(json_response(doc.to_string(), "application/ld+json", 3600))
+}
+
+/// The media type to answer a credential request with, from `Accept`.
+fn credential_media_type(headers: &HeaderMap) -> &'static str {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("application/vc+ld+json") {
+        "application/vc+ld+json"
+    } else if accept.contains("application/ld+json") {
+        "application/ld+json"
+    } else {
+        "application/json"
+    }
+}
+
+async fn credential(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let id = path_id("credential", &id)?;
+    let r = state
+        .store
+        .credential(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
+    // The signed bytes exactly as issued; status is published in the status list.
+    Ok(json_response(r.document, credential_media_type(&headers), 60))
+}
+
+async fn closing(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+    let id = path_id("closing", &id)?;
+    let c = state
+        .store
+        .closing(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no closing with id {id}")))?;
+    let mentor = state.store.mentor(c.mentor_id).await?;
+    // Only what the evidence already says publicly: no emails, no people's ids.
+    let doc = json!({
+        "id": state.issuer.closing_url(c.id),
+        "partner": {
+            "name": c.partner_name, "url": c.partner_url,
+            "city": c.partner_city, "country": c.partner_country,
+        },
+        "stages": c.stages,
+        "closed_on": c.closed_on,
+        "summary": c.summary,
+        "mentor": {"name": mentor.map(|m| m.name), "cc_at": program::format_time(c.mentor_cc_at)},
+    });
+    Ok(json_response(doc.to_string(), "application/json", 300))
+}
+
+async fn status(State(state): State<AppState>, Path(list): Path<String>) -> AppResult<Response> {
+    let not_found = || AppError::NotFound(format!("no status list {list:?}"));
+    let n: i64 = list.parse().map_err(|_| not_found())?;
+    let mut revoked = state.store.revoked_indices(n).await?.ok_or_else(not_found)?;
+    revoked.sort_unstable();
+    let cached = state
+        .status_cache
+        .lock()
+        .await
+        .get(&n)
+        .filter(|(bits, _)| *bits == revoked)
+        .map(|(_, doc)| doc.clone());
+    let doc = match cached {
+        Some(doc) => doc,
+        None => {
+            // Re-signed only when the revocations changed since the last request.
+            let mut vc = status_list::status_list_credential(
+                &state.issuer.status_list_url(n),
+                &state.issuer.profile(),
+                &program::format_time(program::now()),
+                &revoked,
+                program::STATUS_LIST_SIZE as usize,
+            )
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+            let keys = &state.issuer.keys;
+            crate::credential::sign_document(
+                &mut vc,
+                keys.active_key(),
+                &state.issuer.key_url(keys.active_kid()),
+                &program::format_time(program::now()),
+                &state.jsonld,
+            )
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+            let doc = Arc::new(vc.to_string());
+            state
+                .status_cache
+                .lock()
+                .await
+                .insert(n, (revoked, doc.clone()));
+            doc
+        }
+    };
+    // Short cache: a revocation must show quickly.
+    Ok(json_response(doc.to_string(), "application/vc+ld+json", 30))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(json!({"status": "ok", "database": state.store.backend()})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            AppError::Internal(anyhow::anyhow!("database unreachable")).into_response()
+        }
+    }
+}
+

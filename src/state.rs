@@ -1,0 +1,91 @@
+//! Shared application state: the store, the issuer and its keys, settings, the JSON-LD
+//! processor (contexts processed once) and the status-list position allocator.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::Mutex;
+
+use crate::config::Settings;
+use crate::credential::jsonld::JsonLdProcessor;
+use crate::credential::model::OpenBadgeCredential;
+use crate::db::{StatusBlock, Store};
+use crate::error::{AppError, AppResult};
+use crate::issuer::Issuer;
+use crate::program::{self, STATUS_LIST_SIZE};
+
+/// Signed status list credentials by list number, with the sorted revoked indices each
+/// encodes: re-signed only when revocations change.
+pub type StatusCache = HashMap<i64, (Vec<i64>, Arc<String>)>;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The issuer identity and keys.
+    pub issuer: Arc<Issuer>,
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Strict JSON-LD with the bundled contexts, processed once.
+    pub jsonld: Arc<JsonLdProcessor>,
+    /// Hands out status-list positions.
+    pub status: Arc<StatusAllocator>,
+    /// Signed status list credentials, by list, with the revocations they encode.
+    pub status_cache: Arc<Mutex<StatusCache>>,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(store: Arc<dyn Store>, issuer: Issuer, settings: Settings) -> Self {
+        AppState {
+            store,
+            issuer: Arc::new(issuer),
+            settings: Arc::new(settings),
+            jsonld: Arc::new(JsonLdProcessor::new()),
+            status: Arc::new(StatusAllocator::default()),
+            status_cache: Arc::default(),
+        }
+    }
+
+    /// Signs a credential with the active key; returns the JSON text to store.
+    pub fn sign(&self, mut credential: OpenBadgeCredential) -> AppResult<String> {
+        let keys = &self.issuer.keys;
+        let vm = self.issuer.key_url(keys.active_kid());
+        let created = credential.valid_from.clone();
+        crate::credential::sign_credential(&mut credential, keys.active_key(), &vm, &created)
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("signing")))?;
+        serde_json::to_string(&credential)
+            .context("serialising the credential")
+            .map_err(AppError::Internal)
+    }
+}
+
+/// Status-list positions come from the database in blocks, so most issuances need no
+/// extra round trip, and several instances never hand out the same bit.
+#[derive(Default)]
+pub struct StatusAllocator {
+    block: Mutex<Option<(StatusBlock, i64)>>,
+}
+
+/// Positions reserved per database round trip.
+const BLOCK_LEN: i64 = 64;
+
+impl StatusAllocator {
+    /// The next `(list, bit index)`.
+    pub async fn next(&self, store: &dyn Store) -> AppResult<(i64, i64)> {
+        let mut guard = self.block.lock().await;
+        let (block, used) = match guard.take() {
+            Some((b, used)) if used < b.len => (b, used),
+            _ => (
+                store
+                    .reserve_status_block(BLOCK_LEN, STATUS_LIST_SIZE)
+                    .await?,
+                0,
+            ),
+        };
+        *guard = Some((block, used + 1));
+        Ok((block.list, program::status_index(block.start + used)))
+    }
+}
