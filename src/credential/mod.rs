@@ -1,5 +1,15 @@
 //! Open Badges 3.0 credentials: building, JSON-LD to RDF, RDFC-1.0 canonicalisation,
 //! `eddsa-rdfc-2022` proofs and bitstring status lists. Pure code: no I/O, no database.
 
+pub mod jsonld;
 pub mod model;
+pub mod multikey;
+pub mod proof;
+pub mod quads;
 pub mod rdf;
+pub mod rdfc;
+pub mod status_list;
+
+pub use proof::{
+    sign_credential, sign_document, verify_proof, CredentialError, ProofPath, VerifiedProof,
+};

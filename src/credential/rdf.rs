@@ -123,21 +123,30 @@ pub fn write_term(out: &mut String, term: &Term) {
 /// Escapes a literal's lexical form as canonical N-Quads (RDF 1.2 N-Triples canonical form,
 /// which RDFC-1.0 and the JavaScript `rdf-canonize` both use).
 fn escape_literal(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{0}'..='\u{1f}' | '\u{7f}' => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    // Copy unescaped runs whole: canonicalisation serialises every literal, and most need no
+    // escaping. Every byte matched below is ASCII, so `i` is always a char boundary.
+    let mut run_start = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        out.push_str(&value[run_start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{:04X}", b);
+        } else {
+            out.push_str(escape);
         }
+        run_start = i + 1;
     }
+    out.push_str(&value[run_start..]);
 }
 
 /// Appends one quad as a canonical N-Quads line, newline included.

@@ -1,0 +1,921 @@
+//! General JSON-LD → RDF conversion with bundled contexts and strict ("safe mode") expansion.
+//!
+//! Data Integrity proofs (`eddsa-rdfc-2022`) sign the RDF dataset of a credential, so the quads
+//! produced here must be exactly those of Digital Bazaar's `jsonld.js` `toRDF` in safe mode,
+//! which verifiers use. Expansion is done by the `json-ld` crate with a policy that rejects
+//! undefined terms; the RDF serialisation of the expanded document is done here, following
+//! `jsonld.js` literal rules (number formats, `@json` canonicalisation, `i18n-datatype`
+//! directions), and refuses everything safe mode refuses (relative IRIs, dropped objects),
+//! because anything silently dropped would be left out of the signature.
+//!
+//! Contexts come only from the files in `contexts/`, compiled into the binary: an unknown
+//! context URL is an error, nothing is ever fetched. The top-level context of a document that
+//! uses only bundled URLs is processed once and reused: processing the VC and OB contexts
+//! dominates the cost of a conversion otherwise.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Poll, Waker};
+
+use json_ld::context_processing::{Options as ProcessingOptions, Process};
+use json_ld::expansion::{Action, Error as ExpansionError, Options as ExpansionOptions, Policy};
+use json_ld::quad::{ObjectRef, PropertyRef, QuadRef};
+use json_ld::syntax::{Parse, TryFromJson};
+use json_ld::{
+    Expand, ExpandedDocument, Id, IndexedObject, IriBuf, LdQuads, Node, Object, ProcessingMode,
+    RemoteDocument, ValidId,
+};
+
+use super::rdf::{Quad, Term, RDF_LANG_STRING, RDF_TYPE, XSD_STRING};
+
+/// A processed (active) context.
+type ActiveContext = json_ld::Context<IriBuf, BlankId>;
+/// Blank node identifiers of the expanded document.
+type BlankId = json_ld::BlankIdBuf;
+/// An expanded document, node, object and identifier.
+type LdDocument = ExpandedDocument<IriBuf, BlankId>;
+type LdNode = Node<IriBuf, BlankId>;
+type LdObject = Object<IriBuf, BlankId>;
+type LdId = Id<IriBuf, BlankId>;
+
+/// Maximum nesting of JSON arrays and objects accepted; deeper input is rejected before
+/// expansion, whose recursion would otherwise be driven by the input.
+pub const MAX_DEPTH: usize = 64;
+/// Maximum number of JSON values (of any kind) in one document.
+pub const MAX_VALUES: usize = 100_000;
+/// Upper bound on the number of distinct context lists kept processed.
+const MAX_CACHED_CONTEXTS: usize = 32;
+
+const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
+const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
+const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
+const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
+const RDF_FIRST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first";
+const RDF_REST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest";
+const RDF_NIL: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil";
+const I18N: &str = "https://www.w3.org/ns/i18n#";
+
+/// Context URL of the W3C Verifiable Credentials Data Model 2.0.
+pub const CREDENTIALS_V2: &str = "https://www.w3.org/ns/credentials/v2";
+/// Context URL of Open Badges 3.0.3, the one this service issues with.
+pub const OB_V3P0_3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// Context URL of the 1EdTech extensions (e.g. `1EdTechJsonSchemaValidator2019`).
+pub const OB_EXTENSIONS: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
+
+/// Every bundled context: URL and document (see `contexts/README.md` for the sources).
+pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
+    (
+        CREDENTIALS_V2,
+        include_str!("contexts/www.w3.org_ns_credentials_v2.jsonld"),
+    ),
+    (
+        "https://www.w3.org/2018/credentials/v1",
+        include_str!("contexts/www.w3.org_2018_credentials_v1.jsonld"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/undefined-terms/v2",
+        include_str!("contexts/www.w3.org_ns_credentials_undefined-terms_v2.jsonld"),
+    ),
+    (
+        "https://www.w3.org/ns/credentials/status/v1",
+        include_str!("contexts/www.w3.org_ns_credentials_status_v1.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/data-integrity/v1",
+        include_str!("contexts/w3id.org_security_data-integrity_v1.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/data-integrity/v2",
+        include_str!("contexts/w3id.org_security_data-integrity_v2.jsonld"),
+    ),
+    (
+        "https://w3id.org/security/multikey/v1",
+        include_str!("contexts/w3id.org_security_multikey_v1.jsonld"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+        include_str!("contexts/purl.imsglobal.org_spec_ob_v3p0_context.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+        include_str!("contexts/purl.imsglobal.org_spec_ob_v3p0_context-3.0.1.json"),
+    ),
+    (
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+        include_str!("contexts/purl.imsglobal.org_spec_ob_v3p0_context-3.0.2.json"),
+    ),
+    (
+        OB_V3P0_3,
+        include_str!("contexts/purl.imsglobal.org_spec_ob_v3p0_context-3.0.3.json"),
+    ),
+    (
+        OB_EXTENSIONS,
+        include_str!("contexts/purl.imsglobal.org_spec_ob_v3p0_extensions.json"),
+    ),
+];
+
+/// Context lists processed eagerly by [`JsonLdProcessor::new`]: the ones our own credentials,
+/// proofs and status lists use.
+const PRELOADED_CONTEXT_LISTS: &[&[&str]] = &[
+    &[CREDENTIALS_V2, OB_V3P0_3],
+    &[CREDENTIALS_V2, OB_V3P0_3, OB_EXTENSIONS],
+    &[CREDENTIALS_V2],
+];
+
+/// Why a document could not be turned into RDF.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonLdError {
+    /// A property (or `@type` value) that no context defines; it would be dropped, so unsigned.
+    /// Holds the JSON path of the key when it occurs once (`evidence[0].mentorEmail`), else the
+    /// term itself.
+    #[error("undefined JSON-LD term `{0}` (no bundled context defines it)")]
+    UndefinedTerm(String),
+    /// A context URL that is not bundled; contexts are never fetched.
+    #[error("unknown JSON-LD context `{0}` (only bundled contexts are allowed)")]
+    UnknownContext(String),
+    /// An `@id` or IRI-valued property that is not an absolute IRI (there is no base IRI).
+    #[error("relative or invalid IRI reference `{0}`")]
+    RelativeIri(String),
+    /// Anything else: malformed JSON-LD, too deep or too large input, values safe mode rejects.
+    #[error("invalid JSON-LD: {0}")]
+    Invalid(String),
+}
+
+/// Converts JSON-LD documents to RDF quads using only the bundled contexts, strictly.
+///
+/// Build it once (it parses every bundled context and processes the usual context lists) and
+/// share it, e.g. through an `Arc`; it is `Send + Sync` and conversions do not block each other
+/// except briefly when a new context list is first cached.
+pub struct JsonLdProcessor {
+    /// The bundled context documents, served by URL to the `json-ld` crate.
+    loader: HashMap<IriBuf, RemoteDocument>,
+    /// Processed active contexts by context URL list.
+    cache: RwLock<HashMap<Vec<String>, Arc<ActiveContext>>>,
+}
+
+// The processor is shared between request handlers.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<JsonLdProcessor>();
+};
+
+impl Default for JsonLdProcessor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for JsonLdProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLdProcessor")
+            .field("contexts", &self.loader.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JsonLdProcessor {
+    /// Parses the bundled contexts and processes the context lists our credentials use.
+    ///
+    /// # Panics
+    ///
+    /// If a bundled context is not valid JSON-LD, which the test suite rules out.
+    pub fn new() -> Self {
+        let mut loader = HashMap::new();
+        for (url, text) in BUNDLED_CONTEXTS {
+            let iri = IriBuf::new((*url).to_owned()).expect("bundled context URL is an IRI");
+            let (json, _) = json_ld::syntax::Value::parse_str(text)
+                .unwrap_or_else(|e| panic!("bundled context {url} is not JSON: {e}"));
+            loader.insert(iri.clone(), RemoteDocument::new(Some(iri), None, json));
+        }
+        let processor = JsonLdProcessor {
+            loader,
+            cache: RwLock::new(HashMap::new()),
+        };
+        for list in PRELOADED_CONTEXT_LISTS {
+            let key: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+            processor
+                .processed_context(&key)
+                .unwrap_or_else(|e| panic!("bundled contexts {list:?} do not process: {e}"));
+        }
+        processor
+    }
+
+    /// Converts `doc` to RDF quads exactly as `jsonld.toRDF` (safe mode, no base IRI,
+    /// `rdfDirection: 'i18n-datatype'`) does, up to blank node labels.
+    ///
+    /// Fails on any term or `@type` no context defines, unknown context URLs, relative IRIs
+    /// and anything else safe mode rejects, and on input nested deeper than [`MAX_DEPTH`] or
+    /// larger than [`MAX_VALUES`] values.
+    pub fn to_rdf(&self, doc: &serde_json::Value) -> Result<Vec<Quad>, JsonLdError> {
+        precheck(doc, &self.loader)?;
+        let expanded = self.expand(doc).map_err(|e| explain(e, doc))?;
+        check_dropped_objects(&expanded)?;
+        let mut expanded = expanded;
+        let mut generator = json_ld::rdf_types::generator::Blank::new_with_prefix("b".into());
+        expanded.relabel_and_canonicalize_with(&mut (), &mut generator);
+        serialize(&expanded)
+    }
+
+    /// Expands `doc`, reusing the processed top-level context when it only names bundled URLs.
+    fn expand(&self, doc: &serde_json::Value) -> Result<LdDocument, JsonLdError> {
+        let options = ExpansionOptions {
+            processing_mode: ProcessingMode::JsonLd1_1,
+            // Undefined keys are errors (`allow_undefined`); invalid IRIs are kept so that the
+            // serialiser can name them in its error.
+            policy: Policy {
+                invalid: Action::Keep,
+                vocab: Action::Keep,
+                allow_undefined: false,
+            },
+            ordered: false,
+        };
+        let (context, input) = match cacheable_context(doc) {
+            Some(urls) => {
+                let context = self.processed_context(&urls)?;
+                (ActiveContext::clone(&context), to_json_syntax(doc, true))
+            }
+            None => (ActiveContext::new(None), to_json_syntax(doc, false)),
+        };
+        let mut vocabulary = ();
+        let future = input.expand_full(&mut vocabulary, context, None, &self.loader, options, ());
+        block_on(future)?.map_err(expansion_error)
+    }
+
+    /// The processed context for a list of bundled context URLs, from the cache if possible.
+    fn processed_context(&self, urls: &[String]) -> Result<Arc<ActiveContext>, JsonLdError> {
+        if let Some(found) = self.cache.read().ok().and_then(|c| c.get(urls).cloned()) {
+            return Ok(found);
+        }
+        let json = json_ld::syntax::Value::Array(
+            urls.iter()
+                .map(|u| json_ld::syntax::Value::String(u.as_str().into()))
+                .collect(),
+        );
+        let local = json_ld::syntax::context::Context::try_from_json(json)
+            .map_err(|e| JsonLdError::Invalid(format!("@context: {e}")))?;
+        let (mut vocabulary, empty) = ((), ActiveContext::new(None));
+        let future = local.process_full(
+            &mut vocabulary,
+            &empty,
+            &self.loader,
+            None,
+            ProcessingOptions::default(),
+            (),
+        );
+        let processed = block_on(future)?
+            .map_err(|e| match e {
+                json_ld::context_processing::Error::ContextLoadingFailed(l) => {
+                    JsonLdError::UnknownContext(l.target.to_string())
+                }
+                e => JsonLdError::Invalid(format!("@context: {e}")),
+            })?
+            .into_processed();
+        let processed = Arc::new(processed);
+        if let Ok(mut cache) = self.cache.write() {
+            // Bounded: the key space is attacker-chosen (any combination of bundled URLs).
+            if cache.len() < MAX_CACHED_CONTEXTS {
+                cache.insert(urls.to_vec(), Arc::clone(&processed));
+            }
+        }
+        Ok(processed)
+    }
+}
+
+/// Runs a future of the `json-ld` crate to completion. Its futures never wait (the loader
+/// answers from memory), so a single poll finishes them; no async runtime is needed.
+fn block_on<F: Future>(future: F) -> Result<F::Output, JsonLdError> {
+    let mut future = pin!(future);
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => Err(JsonLdError::Invalid(
+            "JSON-LD processing unexpectedly waited".into(),
+        )),
+    }
+}
+
+/// The top-level `@context` as a list of URLs when it is one bundled URL or an array of them.
+fn cacheable_context(doc: &serde_json::Value) -> Option<Vec<String>> {
+    let context = doc.as_object()?.get("@context")?;
+    let urls: Option<Vec<String>> = match context {
+        serde_json::Value::String(url) => Some(vec![url.clone()]),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => None,
+    };
+    urls.filter(|urls| !urls.is_empty())
+}
+
+/// Walks the input once, without recursion: rejects excessive depth or size, unknown context
+/// URLs, and value objects that safe mode rejects but expansion would silently drop.
+fn precheck(
+    doc: &serde_json::Value,
+    loader: &HashMap<IriBuf, RemoteDocument>,
+) -> Result<(), JsonLdError> {
+    let known = |url: &str| loader.keys().any(|k| k.as_str() == url);
+    if doc.is_array() {
+        check_graph_members(doc)?;
+    }
+    let mut stack = vec![(doc, 1usize)];
+    let mut count = 0usize;
+    while let Some((value, depth)) = stack.pop() {
+        count += 1;
+        if count > MAX_VALUES {
+            return Err(JsonLdError::Invalid(format!(
+                "document has more than {MAX_VALUES} JSON values"
+            )));
+        }
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match value {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(map) => {
+                if let Some(context) = map.get("@context") {
+                    let urls: Vec<&serde_json::Value> = match context {
+                        serde_json::Value::Array(items) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    for url in urls.iter().filter_map(|u| u.as_str()) {
+                        if !known(url) {
+                            return Err(JsonLdError::UnknownContext(url.to_owned()));
+                        }
+                    }
+                }
+                if map.get("@value").is_some_and(serde_json::Value::is_null) {
+                    return Err(JsonLdError::Invalid("`@value` is null".into()));
+                }
+                if map.len() == 1 && map.contains_key("@language") {
+                    return Err(JsonLdError::Invalid("object with only `@language`".into()));
+                }
+                if let Some(graph) = map.get("@graph") {
+                    check_graph_members(graph)?;
+                }
+                Box::new(map.values())
+            }
+            _ => continue,
+        };
+        for child in children {
+            if depth + 1 > MAX_DEPTH {
+                return Err(JsonLdError::Invalid(format!(
+                    "nesting deeper than {MAX_DEPTH} levels"
+                )));
+            }
+            stack.push((child, depth + 1));
+        }
+    }
+    Ok(())
+}
+
+/// Safe mode rejects what expansion drops from a graph (`@graph`, or a top-level array):
+/// scalars, empty objects, `@value` objects and objects with nothing but an identifier.
+fn check_graph_members(members: &serde_json::Value) -> Result<(), JsonLdError> {
+    let members = match members {
+        serde_json::Value::Array(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    for member in members {
+        match member {
+            serde_json::Value::Object(map) => {
+                let keys: Vec<&str> = map
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != "@context")
+                    .collect();
+                let dropped = match keys.as_slice() {
+                    [] => Some("empty object".to_owned()),
+                    [k] if *k == "id" || *k == "@id" => {
+                        Some(format!("object with only an id ({}) in a graph", map[*k]))
+                    }
+                    _ if map.contains_key("@value") => Some("value object in a graph".into()),
+                    _ => None,
+                };
+                if let Some(reason) = dropped {
+                    return Err(JsonLdError::Invalid(reason));
+                }
+            }
+            serde_json::Value::Array(_) => check_graph_members(member)?,
+            serde_json::Value::Null => {}
+            scalar => {
+                return Err(JsonLdError::Invalid(format!(
+                    "free-floating scalar {scalar} in a graph"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Converts to the `json-ld` crate's JSON type, optionally without the top-level `@context`
+/// (when the processed context is supplied instead). Depth is bounded by [`precheck`].
+fn to_json_syntax(value: &serde_json::Value, strip_context: bool) -> json_ld::syntax::Value {
+    use json_ld::syntax::Value as J;
+    match value {
+        serde_json::Value::Null => J::Null,
+        serde_json::Value::Bool(b) => J::Boolean(*b),
+        serde_json::Value::Number(n) => {
+            // serde_json prints numbers as valid JSON numbers, which NumberBuf accepts.
+            match n.to_string().parse() {
+                Ok(number) => J::Number(number),
+                Err(_) => J::Null,
+            }
+        }
+        serde_json::Value::String(s) => J::String(s.as_str().into()),
+        serde_json::Value::Array(items) => {
+            J::Array(items.iter().map(|v| to_json_syntax(v, false)).collect())
+        }
+        serde_json::Value::Object(map) => {
+            let mut object = json_ld::syntax::Object::new();
+            for (key, v) in map {
+                if strip_context && key == "@context" {
+                    continue;
+                }
+                object.push(key.as_str().into(), to_json_syntax(v, false));
+            }
+            J::Object(object)
+        }
+    }
+}
+
+/// Maps an expansion error to ours.
+fn expansion_error(e: ExpansionError) -> JsonLdError {
+    match e {
+        ExpansionError::KeyExpansionFailed(key) => JsonLdError::UndefinedTerm(key),
+        ExpansionError::ContextProcessing(
+            json_ld::context_processing::Error::ContextLoadingFailed(l),
+        ) => JsonLdError::UnknownContext(l.target.to_string()),
+        e => JsonLdError::Invalid(e.to_string()),
+    }
+}
+
+/// Replaces an undefined term by its JSON path when the key occurs exactly once in `doc`.
+fn explain(e: JsonLdError, doc: &serde_json::Value) -> JsonLdError {
+    let JsonLdError::UndefinedTerm(term) = e else {
+        return e;
+    };
+    let mut found = Vec::new();
+    find_key(doc, &term, String::new(), &mut found);
+    match found.as_slice() {
+        [path] => JsonLdError::UndefinedTerm(path.clone()),
+        _ => JsonLdError::UndefinedTerm(term),
+    }
+}
+
+/// Collects the paths of `key` in `value` (outside `@context`); stops after two.
+fn find_key(value: &serde_json::Value, key: &str, path: String, found: &mut Vec<String>) {
+    if found.len() > 1 {
+        return;
+    }
+    match value {
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_key(item, key, format!("{path}[{i}]"), found);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if k == "@context" {
+                    continue;
+                }
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if k == key {
+                    found.push(child.clone());
+                }
+                find_key(v, key, child, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Safe mode rejects empty and `@id`-only node objects at the top level and directly in a
+/// graph: expansion drops them without a trace.
+fn check_dropped_objects(doc: &LdDocument) -> Result<(), JsonLdError> {
+    for object in doc.iter() {
+        check_graph_member(object)?;
+    }
+    Ok(())
+}
+
+/// Rejects `object` if it is an empty node, then checks the graphs nested in it.
+fn check_graph_member(object: &IndexedObject<IriBuf, BlankId>) -> Result<(), JsonLdError> {
+    if let Object::Node(node) = object.inner() {
+        if node.is_empty() {
+            return Err(JsonLdError::Invalid(match &node.id {
+                Some(id) => format!("node object with only an id (`{}`)", id_str(id)),
+                None => "empty node object".into(),
+            }));
+        }
+    }
+    visit_nodes(object, &mut |node| {
+        if let Some(graph) = node.graph_entry() {
+            for member in graph.iter() {
+                check_graph_member(member)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Calls `f` on every node object nested in `object` (itself included).
+fn visit_nodes(
+    object: &IndexedObject<IriBuf, BlankId>,
+    f: &mut dyn FnMut(&LdNode) -> Result<(), JsonLdError>,
+) -> Result<(), JsonLdError> {
+    match object.inner() {
+        Object::Node(node) => {
+            f(node)?;
+            for (_, values) in node.properties().iter() {
+                for value in values {
+                    visit_nodes(value, f)?;
+                }
+            }
+        }
+        Object::List(list) => {
+            for item in list.iter() {
+                visit_nodes(item, f)?;
+            }
+        }
+        Object::Value(_) => {}
+    }
+    Ok(())
+}
+
+/// An identifier as written.
+fn id_str(id: &LdId) -> String {
+    match id {
+        Id::Valid(ValidId::Iri(iri)) => iri.as_str().to_owned(),
+        Id::Valid(ValidId::Blank(b)) => b.as_str().to_owned(),
+        Id::Invalid(s) => s.clone(),
+    }
+}
+
+/// Turns an identifier into a subject, graph or object term; relative IRIs are errors.
+fn id_term(id: &LdId) -> Result<Term, JsonLdError> {
+    match id {
+        Id::Valid(ValidId::Iri(iri)) => Ok(Term::Iri(iri.as_str().to_owned())),
+        Id::Valid(ValidId::Blank(b)) => Ok(Term::Blank(b.suffix().to_owned())),
+        Id::Invalid(s) => Err(JsonLdError::RelativeIri(s.clone())),
+    }
+}
+
+/// Serialises the (relabelled) expanded document like `jsonld.js` `toRDF`.
+fn serialize(doc: &LdDocument) -> Result<Vec<Quad>, JsonLdError> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut lists = 0usize;
+    let mut push = |quad: Quad, out: &mut Vec<Quad>| {
+        // An RDF dataset is a set: the same statement made twice is one quad.
+        if seen.insert(quad.clone()) {
+            out.push(quad);
+        }
+    };
+    for QuadRef(graph, subject, property, object) in doc.quads() {
+        let graph = graph.map(id_term).transpose()?;
+        let subject = id_term(subject)?;
+        let predicate = match property {
+            PropertyRef::Type => Term::iri(RDF_TYPE),
+            PropertyRef::Ref(p) => match id_term(p)? {
+                Term::Blank(b) => {
+                    return Err(JsonLdError::Invalid(format!(
+                        "blank node predicate `_:{b}`"
+                    )))
+                }
+                t => t,
+            },
+        };
+        let object = match (property, object) {
+            // A `@type` that did not expand to an IRI is a term no context defines.
+            (PropertyRef::Type, ObjectRef::Ref(Id::Invalid(t))) => {
+                return Err(JsonLdError::UndefinedTerm(t.clone()))
+            }
+            (_, ObjectRef::Ref(id)) => id_term(id)?,
+            (_, ObjectRef::Node(node)) => node_term(node)?,
+            (_, ObjectRef::Object(object)) => {
+                let mut extra = Vec::new();
+                let term = object_term(object, &mut lists, &mut extra)?;
+                for (s, p, o) in extra {
+                    push(
+                        Quad {
+                            subject: s,
+                            predicate: p,
+                            object: o,
+                            graph: graph.clone(),
+                        },
+                        &mut out,
+                    );
+                }
+                term
+            }
+        };
+        push(
+            Quad {
+                subject,
+                predicate,
+                object,
+                graph,
+            },
+            &mut out,
+        );
+    }
+    Ok(out)
+}
+
+/// The subject/object term of a node (every node has an id after relabelling).
+fn node_term(node: &LdNode) -> Result<Term, JsonLdError> {
+    match &node.id {
+        Some(id) => id_term(id),
+        None => Err(JsonLdError::Invalid("node without identifier".into())),
+    }
+}
+
+/// The RDF term of an object; list cells are appended to `extra` as triples.
+fn object_term(
+    object: &LdObject,
+    lists: &mut usize,
+    extra: &mut Vec<(Term, Term, Term)>,
+) -> Result<Term, JsonLdError> {
+    match object {
+        Object::Node(node) => node_term(node),
+        Object::Value(value) => literal_term(value),
+        Object::List(list) => {
+            let mut head = Term::iri(RDF_NIL);
+            // Built back to front so that each cell can point at the next.
+            let mut cells = Vec::with_capacity(list.len());
+            for item in list.iter() {
+                *lists += 1;
+                let cell = Term::blank(format!("l{lists}"));
+                let value = object_term(item.inner(), lists, extra)?;
+                cells.push((cell, value));
+            }
+            for (cell, value) in cells.into_iter().rev() {
+                extra.push((cell.clone(), Term::iri(RDF_FIRST), value));
+                extra.push((cell.clone(), Term::iri(RDF_REST), head));
+                head = cell;
+            }
+            Ok(head)
+        }
+    }
+}
+
+/// A value object as an RDF literal, by the rules of `jsonld.js` `_objectToRDF`.
+fn literal_term(value: &json_ld::Value<IriBuf>) -> Result<Term, JsonLdError> {
+    match value {
+        json_ld::Value::Json(json) => {
+            let mut text = String::new();
+            write_jcs(&mut text, json);
+            Ok(Term::typed(text, RDF_JSON))
+        }
+        json_ld::Value::LangString(s) => {
+            let (text, language, direction) = s.parts();
+            let language = match language {
+                Some(tag) => {
+                    let tag = tag.as_str().to_ascii_lowercase();
+                    if !is_bcp47ish(&tag) {
+                        return Err(JsonLdError::Invalid(format!(
+                            "invalid @language value `{tag}`"
+                        )));
+                    }
+                    Some(tag)
+                }
+                None => None,
+            };
+            Ok(match (direction, language) {
+                (Some(direction), language) => Term::typed(
+                    text,
+                    format!(
+                        "{I18N}{}_{}",
+                        language.unwrap_or_default(),
+                        direction.as_str()
+                    ),
+                ),
+                (None, Some(language)) => Term::Literal {
+                    value: text.to_owned(),
+                    datatype: RDF_LANG_STRING.to_owned(),
+                    language: Some(language),
+                },
+                (None, None) => Term::string(text),
+            })
+        }
+        json_ld::Value::Literal(literal, ty) => {
+            let ty = ty.as_ref().map(|t| t.as_str());
+            match literal {
+                json_ld::object::Literal::Null => {
+                    Err(JsonLdError::Invalid("`@value` is null".into()))
+                }
+                json_ld::object::Literal::Boolean(b) => {
+                    Ok(Term::typed(b.to_string(), ty.unwrap_or(XSD_BOOLEAN)))
+                }
+                json_ld::object::Literal::Number(n) => {
+                    let x: f64 = n.as_str().parse().map_err(|_| {
+                        JsonLdError::Invalid(format!("number `{}` out of range", n.as_str()))
+                    })?;
+                    Ok(js_number_literal(x, ty))
+                }
+                json_ld::object::Literal::String(s) => {
+                    if ty == Some(XSD_DOUBLE) {
+                        // jsonld.js re-formats xsd:double strings through parseFloat.
+                        let x: f64 = s.as_str().trim().parse().map_err(|_| {
+                            JsonLdError::Invalid(format!("`{}` is not an xsd:double", s.as_str()))
+                        })?;
+                        if !x.is_finite() {
+                            return Err(JsonLdError::Invalid(format!(
+                                "`{}` is not a finite xsd:double",
+                                s.as_str()
+                            )));
+                        }
+                        Ok(Term::typed(js_to_exponential_15(x), XSD_DOUBLE))
+                    } else {
+                        Ok(Term::typed(s.as_str(), ty.unwrap_or(XSD_STRING)))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `jsonld.js` language tag check (`REGEX_BCP47`).
+fn is_bcp47ish(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let first = parts.next().unwrap_or_default();
+    (1..=8).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// A JSON number as `jsonld.js` writes it: JavaScript decides between integer and double by
+/// the number's value (`1.0` is the integer 1), not by its JSON spelling.
+fn js_number_literal(x: f64, ty: Option<&str>) -> Term {
+    if js_is_double(x) || ty == Some(XSD_DOUBLE) {
+        Term::typed(js_to_exponential_15(x), ty.unwrap_or(XSD_DOUBLE))
+    } else {
+        // `Number.prototype.toFixed(0)`: exact integer digits; tiny fractions round to zero.
+        let text = if x.fract() == 0.0 {
+            if x == 0.0 {
+                "0".to_owned()
+            } else {
+                format!("{x:.0}")
+            }
+        } else if x < 0.0 {
+            "-0".to_owned()
+        } else {
+            "0".to_owned()
+        };
+        Term::typed(text, ty.unwrap_or(XSD_INTEGER))
+    }
+}
+
+/// `jsonld.js` `isDouble`: `String(x)` contains a `.`, or `|x| >= 1e21`.
+fn js_is_double(x: f64) -> bool {
+    if x.abs() >= 1e21 {
+        return true;
+    }
+    if x.fract() == 0.0 {
+        return false;
+    }
+    // Shortest round-trip digits and decimal exponent, as JavaScript's Number::toString uses.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits = mantissa.chars().filter(char::is_ascii_digit).count() as i32;
+    let n = exp.parse::<i32>().unwrap_or(0) + 1;
+    if digits <= n && n <= 21 {
+        false
+    } else if -6 < n && n <= 21 {
+        true
+    } else {
+        digits > 1
+    }
+}
+
+/// `x.toExponential(15).replace(/(\d)0*e\+?/, '$1E')`: 16 significant digits, ties rounded
+/// away from zero, trailing zeros dropped (one kept after the point), e.g. `5.3E0`.
+fn js_to_exponential_15(x: f64) -> String {
+    if x == 0.0 {
+        return "0.0E0".to_owned();
+    }
+    // Exact decimal expansion (an f64 has at most 767 significant digits).
+    let exact = format!("{:.800e}", x.abs());
+    let (mantissa, exp) = exact.split_once('e').unwrap_or((&exact, "0"));
+    let mut exp: i32 = exp.parse().unwrap_or(0);
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let mut kept: Vec<u8> = digits[..16].to_vec();
+    if digits[16] >= b'5' {
+        let mut i = kept.len();
+        loop {
+            if i == 0 {
+                kept.insert(0, b'1');
+                kept.pop();
+                exp += 1;
+                break;
+            }
+            i -= 1;
+            if kept[i] == b'9' {
+                kept[i] = b'0';
+            } else {
+                kept[i] += 1;
+                break;
+            }
+        }
+    }
+    while kept.len() > 2 && kept.last() == Some(&b'0') {
+        kept.pop();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let first = kept[0] as char;
+    let rest: String = kept[1..].iter().map(|&b| b as char).collect();
+    format!("{sign}{first}.{rest}E{exp}")
+}
+
+/// RFC 8785 (JCS) serialisation, which `jsonld.js` uses for `@json` literals. Numbers are
+/// already in JavaScript form (the expanded document is canonicalised before this).
+fn write_jcs(out: &mut String, value: &json_ld::syntax::Value) {
+    use json_ld::syntax::Value as J;
+    match value {
+        J::Null => out.push_str("null"),
+        J::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        J::Number(n) => out.push_str(n.as_str()),
+        J::String(s) => write_json_string(out, s.as_str()),
+        J::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_jcs(out, item);
+            }
+            out.push(']');
+        }
+        J::Object(object) => {
+            let mut entries: Vec<_> = object.iter().collect();
+            // JCS orders keys by UTF-16 code units.
+            entries.sort_by(|a, b| {
+                a.key
+                    .as_str()
+                    .encode_utf16()
+                    .cmp(b.key.as_str().encode_utf16())
+            });
+            out.push('{');
+            for (i, entry) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, entry.key.as_str());
+                out.push(':');
+                write_jcs(out, &entry.value);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string as `JSON.stringify` writes it.
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_match_javascript() {
+        assert_eq!(js_to_exponential_15(5.3), "5.3E0");
+        assert_eq!(js_to_exponential_15(0.1), "1.0E-1");
+        assert_eq!(js_to_exponential_15(0.1 + 0.2), "3.0E-1");
+        assert_eq!(js_to_exponential_15(-1.5e300), "-1.5E300");
+        assert_eq!(
+            js_to_exponential_15(1.0 + 1.0 / 65536.0),
+            "1.000015258789063E0"
+        );
+        assert_eq!(js_to_exponential_15(0.0), "0.0E0");
+    }
+
+    #[test]
+    fn integers_and_doubles_are_told_apart_like_javascript() {
+        assert!(!js_is_double(1.0));
+        assert!(js_is_double(1.5));
+        assert!(js_is_double(1e21));
+        assert!(js_is_double(1.5e-7));
+        assert!(!js_is_double(1e-7));
+        assert!(js_is_double(1e-6));
+    }
+}

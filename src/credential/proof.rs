@@ -1,0 +1,330 @@
+//! `eddsa-rdfc-2022` Data Integrity proofs (W3C vc-di-eddsa §3.3): sign and verify.
+//!
+//! hashData = SHA-256(canonical proof configuration) ‖ SHA-256(canonical document), the
+//! proof configuration hash first; the signature is Ed25519 over those 64 bytes and
+//! `proofValue` = `z` + base58btc(signature).
+//!
+//! Two routes lead to the canonical N-Quads, and both give the same bytes:
+//! - the **fast path** for our own [`OpenBadgeCredential`]s maps the typed struct straight to
+//!   quads ([`super::quads`]), skipping JSON-LD expansion;
+//! - the **general path** expands any JSON document strictly with the bundled contexts
+//!   ([`JsonLdProcessor`]), for status lists and for credentials posted to `POST /verify`.
+//!
+//! Verification only trusts the fast path with a document that deserialises into
+//! [`OpenBadgeCredential`] and serialises back to exactly the same JSON value, so no member
+//! can be present in what the signer signed yet invisible to the fast path.
+
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::Deserialize as _;
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::jsonld::{JsonLdError, JsonLdProcessor};
+use super::model::{DataIntegrityProof, OpenBadgeCredential};
+use super::quads::{
+    check_fast_path, check_proof_fast_path, credential_quads, proof_config_quads, FastPathError,
+};
+use super::rdf::Quad;
+use super::rdfc::{canonicalize, CanonError};
+
+/// The proof `type`.
+pub const PROOF_TYPE: &str = "DataIntegrityProof";
+/// The only cryptosuite this module produces and accepts.
+pub const CRYPTOSUITE: &str = "eddsa-rdfc-2022";
+/// The proof purpose of a credential's proof.
+pub const PROOF_PURPOSE: &str = "assertionMethod";
+
+/// Everything that can go wrong while signing or verifying.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// The document is not a JSON object.
+    #[error("document is not a JSON object")]
+    NotAnObject,
+    /// The document has no `proof`.
+    #[error("document has no proof")]
+    MissingProof,
+    /// The document already carries a proof and cannot be signed again.
+    #[error("document already has a proof")]
+    AlreadySigned,
+    /// Several proofs (a proof set or chain) are not supported.
+    #[error("only a single proof object is supported, not a proof set")]
+    MultipleProofs,
+    /// A proof member is missing or is not a string.
+    #[error("proof.{0} is missing or not a string")]
+    MissingProofField(&'static str),
+    /// The proof `type` is not `DataIntegrityProof`.
+    #[error("unsupported proof type {0:?} (expected \"DataIntegrityProof\")")]
+    UnsupportedProofType(String),
+    /// The cryptosuite is not `eddsa-rdfc-2022`.
+    #[error("unsupported cryptosuite {0:?} (expected \"eddsa-rdfc-2022\")")]
+    UnsupportedCryptosuite(String),
+    /// The proof purpose is not `assertionMethod`.
+    #[error("proof purpose {0:?} is not \"assertionMethod\"")]
+    WrongProofPurpose(String),
+    /// The proof's own `@context` is not a prefix of the document's.
+    #[error("proof @context does not match the document @context")]
+    ContextMismatch,
+    /// `proofValue` is not `z` + base58btc of a 64-byte signature.
+    #[error("bad proofValue: {0}")]
+    BadProofValue(&'static str),
+    /// The verification method could not be resolved to an Ed25519 key.
+    #[error("unknown verification method {0:?}")]
+    UnknownKey(String),
+    /// The signature does not match the document and key.
+    #[error("signature does not match the document (it was altered or signed by another key)")]
+    SignatureMismatch,
+    /// JSON-LD expansion failed (e.g. a term that no bundled context defines).
+    #[error("JSON-LD: {0}")]
+    JsonLd(#[from] JsonLdError),
+    /// RDFC-1.0 canonicalisation failed (e.g. a blank-node structure too costly to label).
+    #[error("canonicalization: {0}")]
+    Canonicalization(#[from] CanonError),
+    /// The credential cannot be signed on the fast path; use [`super::sign_document`].
+    #[error(transparent)]
+    FastPath(#[from] FastPathError),
+}
+
+/// Which route produced the canonical form that was verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofPath {
+    /// Typed struct to quads ([`super::quads`]).
+    Fast,
+    /// Strict JSON-LD expansion with the bundled contexts.
+    General,
+}
+
+/// A proof that verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedProof {
+    /// The `verificationMethod` whose key verified the signature. The caller decides whether
+    /// that method belongs to the credential's issuer.
+    pub verification_method: String,
+    /// The route used to canonicalise the document.
+    pub path: ProofPath,
+}
+
+/// hashData = SHA-256(canonical proof configuration) ‖ SHA-256(canonical document).
+pub fn hash_data(canonical_proof_config: &str, canonical_document: &str) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&Sha256::digest(canonical_proof_config.as_bytes()));
+    out[32..].copy_from_slice(&Sha256::digest(canonical_document.as_bytes()));
+    out
+}
+
+/// `z` + base58btc(signature).
+pub fn encode_proof_value(signature: &Signature) -> String {
+    let mut out = String::with_capacity(90);
+    out.push('z');
+    out.push_str(&bs58::encode(signature.to_bytes()).into_string());
+    out
+}
+
+/// Parses a `proofValue` (`z` + base58btc of 64 bytes).
+pub fn decode_proof_value(proof_value: &str) -> Result<Signature, CredentialError> {
+    let b58 = proof_value
+        .strip_prefix('z')
+        .ok_or(CredentialError::BadProofValue(
+            "must start with 'z' (base58btc)",
+        ))?;
+    let mut bytes = [0u8; 64];
+    let n = bs58::decode(b58)
+        .onto(&mut bytes[..])
+        .map_err(|_| CredentialError::BadProofValue("not base58btc of 64 bytes"))?;
+    if n != 64 {
+        return Err(CredentialError::BadProofValue("signature must be 64 bytes"));
+    }
+    Ok(Signature::from_bytes(&bytes))
+}
+
+fn canonical_hash_data(
+    proof_config: &[Quad],
+    document: &[Quad],
+) -> Result<[u8; 64], CredentialError> {
+    Ok(hash_data(
+        &canonicalize(proof_config)?,
+        &canonicalize(document)?,
+    ))
+}
+
+fn new_proof(verification_method: &str, created: &str) -> DataIntegrityProof {
+    DataIntegrityProof {
+        kind: PROOF_TYPE.to_owned(),
+        cryptosuite: CRYPTOSUITE.to_owned(),
+        created: created.to_owned(),
+        verification_method: verification_method.to_owned(),
+        proof_purpose: PROOF_PURPOSE.to_owned(),
+        proof_value: None,
+    }
+}
+
+/// Signs one of our own credentials on the fast path and sets `c.proof`.
+///
+/// Any existing proof is replaced. Fails with [`CredentialError::FastPath`] if `c` is not in
+/// the shape the fast path maps exactly (see [`super::quads::check_fast_path`]).
+pub fn sign_credential(
+    c: &mut OpenBadgeCredential,
+    key: &SigningKey,
+    verification_method: &str,
+    created: &str,
+) -> Result<(), CredentialError> {
+    let mut proof = new_proof(verification_method, created);
+    check_proof_fast_path(&proof)?;
+    c.proof = None;
+    check_fast_path(c)?;
+    let hash = canonical_hash_data(&proof_config_quads(&proof), &credential_quads(c))?;
+    proof.proof_value = Some(encode_proof_value(&key.sign(&hash)));
+    c.proof = Some(proof);
+    Ok(())
+}
+
+/// Signs any JSON-LD document on the general (strict JSON-LD) path and adds its `proof`.
+///
+/// Used for documents other than our credentials, such as status list credentials. A term
+/// that no bundled context defines is an error, never silently left unsigned.
+pub fn sign_document(
+    doc: &mut Value,
+    key: &SigningKey,
+    verification_method: &str,
+    created: &str,
+    jsonld: &JsonLdProcessor,
+) -> Result<(), CredentialError> {
+    let obj = doc.as_object_mut().ok_or(CredentialError::NotAnObject)?;
+    if obj.contains_key("proof") {
+        return Err(CredentialError::AlreadySigned);
+    }
+    let proof =
+        serde_json::to_value(new_proof(verification_method, created)).expect("a proof serialises");
+    let Value::Object(mut proof) = proof else {
+        unreachable!("a proof serialises to an object")
+    };
+    let config = proof_config_json(&proof, obj);
+    let document = jsonld.to_rdf(doc)?;
+    let config = jsonld.to_rdf(&config)?;
+    let hash = canonical_hash_data(&config, &document)?;
+    proof.insert(
+        "proofValue".to_owned(),
+        Value::String(encode_proof_value(&key.sign(&hash))),
+    );
+    if let Value::Object(obj) = doc {
+        obj.insert("proof".to_owned(), Value::Object(proof));
+    }
+    Ok(())
+}
+
+/// The proof configuration document: the proof without `proofValue`, under the document's
+/// `@context` (a proof's own `@context` has already replaced the document's by then).
+fn proof_config_json(proof: &Map<String, Value>, document: &Map<String, Value>) -> Value {
+    let mut config = Map::with_capacity(proof.len() + 1);
+    if let Some(ctx) = document.get("@context") {
+        config.insert("@context".to_owned(), ctx.clone());
+    }
+    for (k, v) in proof {
+        if k != "proofValue" && k != "@context" {
+            config.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(config)
+}
+
+fn proof_str<'a>(
+    proof: &'a Map<String, Value>,
+    field: &'static str,
+) -> Result<&'a str, CredentialError> {
+    proof
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or(CredentialError::MissingProofField(field))
+}
+
+/// Verifies the `eddsa-rdfc-2022` proof of `doc`.
+///
+/// `resolve_key` maps a `verificationMethod` to its Ed25519 key (for example
+/// [`super::multikey::resolve_did_key`] or a lookup of the issuer's published keys); it must
+/// not do I/O of its own accord beyond what the caller intends. The fast path is used when
+/// `doc` is exactly one of our credentials (see the module documentation), else the general
+/// path.
+pub fn verify_proof(
+    doc: &Value,
+    jsonld: &JsonLdProcessor,
+    resolve_key: impl Fn(&str) -> Option<VerifyingKey>,
+) -> Result<VerifiedProof, CredentialError> {
+    let obj = doc.as_object().ok_or(CredentialError::NotAnObject)?;
+    let proof = match obj.get("proof") {
+        None => return Err(CredentialError::MissingProof),
+        Some(Value::Object(p)) => p,
+        Some(Value::Array(_)) => return Err(CredentialError::MultipleProofs),
+        Some(_) => return Err(CredentialError::MissingProof),
+    };
+    let kind = proof_str(proof, "type")?;
+    if kind != PROOF_TYPE {
+        return Err(CredentialError::UnsupportedProofType(kind.to_owned()));
+    }
+    let suite = proof_str(proof, "cryptosuite")?;
+    if suite != CRYPTOSUITE {
+        return Err(CredentialError::UnsupportedCryptosuite(suite.to_owned()));
+    }
+    let purpose = proof_str(proof, "proofPurpose")?;
+    if purpose != PROOF_PURPOSE {
+        return Err(CredentialError::WrongProofPurpose(purpose.to_owned()));
+    }
+    let vm = proof_str(proof, "verificationMethod")?;
+    let signature = decode_proof_value(proof_str(proof, "proofValue")?)?;
+    let key = resolve_key(vm).ok_or_else(|| CredentialError::UnknownKey(vm.to_owned()))?;
+
+    let (hash, path) = match fast_path_credential(doc) {
+        Some(c) => {
+            let mut config = c.proof.clone().expect("checked above: has a proof");
+            config.proof_value = None;
+            let hash = canonical_hash_data(&proof_config_quads(&config), &credential_quads(&c))?;
+            (hash, ProofPath::Fast)
+        }
+        None => {
+            let mut unsecured = obj.clone();
+            unsecured.remove("proof");
+            // vc-di-eddsa: a proof's own @context must be a prefix of the document's, and
+            // then is the @context under which both document and proof are canonicalised.
+            if let Some(pctx) = proof.get("@context") {
+                if !context_is_prefix(pctx, obj.get("@context")) {
+                    return Err(CredentialError::ContextMismatch);
+                }
+                unsecured.insert("@context".to_owned(), pctx.clone());
+            }
+            let config = proof_config_json(proof, &unsecured);
+            let document = jsonld.to_rdf(&Value::Object(unsecured))?;
+            let config = jsonld.to_rdf(&config)?;
+            (canonical_hash_data(&config, &document)?, ProofPath::General)
+        }
+    };
+    key.verify_strict(&hash, &signature)
+        .map_err(|_| CredentialError::SignatureMismatch)?;
+    Ok(VerifiedProof {
+        verification_method: vm.to_owned(),
+        path,
+    })
+}
+
+/// `doc` as one of our credentials, if the fast path maps it exactly: it deserialises into
+/// [`OpenBadgeCredential`], serialises back to the same JSON (so no member is hidden from the
+/// typed view) and passes [`check_fast_path`].
+fn fast_path_credential(doc: &Value) -> Option<OpenBadgeCredential> {
+    let c = OpenBadgeCredential::deserialize(doc).ok()?;
+    c.proof.as_ref()?;
+    if serde_json::to_value(&c).ok()? != *doc {
+        return None;
+    }
+    check_fast_path(&c).ok()?;
+    Some(c)
+}
+
+/// True if `proof_ctx` (a string or array) is a prefix of the document's `@context`.
+fn context_is_prefix(proof_ctx: &Value, doc_ctx: Option<&Value>) -> bool {
+    let as_list = |v: &Value| match v {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    let Some(doc_ctx) = doc_ctx else {
+        return false;
+    };
+    let (p, d) = (as_list(proof_ctx), as_list(doc_ctx));
+    p.len() <= d.len() && p.iter().zip(&d).all(|(a, b)| a == b)
+}

@@ -1,0 +1,339 @@
+//! Test harness: the application on SQLite (a temp file) and on PostgreSQL (a fresh
+//! schema per test in `TEST_DATABASE_URL`), driven in-process with `oneshot`.
+//!
+//! PostgreSQL tests are skipped with a printed reason when no server answers, except
+//! under `CI=true`, where an unreachable server fails the test loudly.
+#![allow(dead_code)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt as _;
+use partnership_badges::cli::Cli;
+use partnership_badges::db::postgres::PgStore;
+use partnership_badges::db::sqlite::SqliteStore;
+use partnership_badges::db::Store;
+use partnership_badges::issuer::Issuer;
+use partnership_badges::keys::KeyRing;
+use partnership_badges::AppState;
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use tower::ServiceExt as _;
+
+/// Base URL every test instance issues under.
+pub const BASE: &str = "http://badges.test";
+
+/// A database under test, with raw access for counting rows.
+pub enum Db {
+    /// SQLite in a temp dir.
+    Sqlite(SqliteStore, tempfile::TempDir),
+    /// PostgreSQL in its own schema.
+    Postgres(PgStore, String),
+}
+
+/// One application instance under test.
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub token: String,
+    pub db: Db,
+}
+
+/// A response, decoded.
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    /// The problem+json `detail`.
+    pub fn detail(&self) -> &str {
+        self.body["detail"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a problem+json error with this status whose detail mentions `needle`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, needle: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(
+            self.headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json",
+            "body: {}",
+            self.text
+        );
+        assert!(
+            self.detail().contains(needle),
+            "detail {:?} should mention {needle:?}",
+            self.detail()
+        );
+    }
+}
+
+fn settings(base: &str) -> partnership_badges::config::Settings {
+    use clap::Parser as _;
+    Cli::try_parse_from(["partnership-badges", "--public-base-url", base])
+        .expect("test settings parse")
+        .settings
+}
+
+/// A fixed test key (never used outside tests).
+pub fn test_keys() -> KeyRing {
+    KeyRing::single(
+        "key-test",
+        ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]),
+    )
+}
+
+impl TestApp {
+    async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
+        let settings = settings(base);
+        let issuer = Issuer::new(&settings, test_keys());
+        let state = AppState::new(store.clone(), issuer, settings);
+        let token = partnership_badges::tokens::create(&*store, "test-admin")
+            .await
+            .expect("token");
+        let router = partnership_badges::app(state.clone());
+        TestApp {
+            state,
+            router,
+            token,
+            db,
+        }
+    }
+
+    /// The app on a fresh SQLite file.
+    pub async fn sqlite_with_base(base: &str) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/badges.db", dir.path().display());
+        let store = SqliteStore::connect(&url, "normal").await.expect("sqlite");
+        let db = Db::Sqlite(store.clone(), dir);
+        Self::from_store(Arc::new(store), db, base).await
+    }
+
+    /// The app on a fresh PostgreSQL schema, or `None` (printed) when no server answers
+    /// outside CI.
+    pub async fn postgres_with_base(base: &str) -> Option<TestApp> {
+        let store = pg_store().await?;
+        let schema = store.1.clone();
+        let db = Db::Postgres(store.0.clone(), schema);
+        Some(Self::from_store(Arc::new(store.0), db, base).await)
+    }
+
+    /// Sends a request; `body` is sent as JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Res {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send(&self, req: Request<Body>) -> Res {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// An authenticated GET.
+    pub async fn get(&self, uri: &str) -> Res {
+        self.call(Method::GET, uri, None, Some(&self.token)).await
+    }
+
+    /// An authenticated POST of JSON.
+    pub async fn post(&self, uri: &str, body: Value) -> Res {
+        self.call(Method::POST, uri, Some(body), Some(&self.token))
+            .await
+    }
+
+    /// Rows in a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("select count(*) from {table}");
+        match &self.db {
+            Db::Sqlite(s, _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await.unwrap(),
+            Db::Postgres(s, _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await.unwrap(),
+        }
+    }
+
+    /// Runs SQL (test setup such as backdating a row).
+    pub async fn exec(&self, sql: &str) {
+        match &self.db {
+            Db::Sqlite(s, _) => {
+                sqlx::query(sql).execute(s.pool()).await.unwrap();
+            }
+            Db::Postgres(s, _) => {
+                sqlx::query(sql).execute(s.pool()).await.unwrap();
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL schema.
+    pub async fn cleanup(self) {
+        if let Db::Postgres(store, schema) = &self.db {
+            let _ = sqlx::query(&format!("drop schema if exists {schema} cascade"))
+                .execute(store.pool())
+                .await;
+            store.pool().close().await;
+        }
+    }
+
+    // ---- domain helpers ----
+
+    /// Creates a mentor; returns its id.
+    pub async fn mentor(&self, name: &str, email: &str) -> String {
+        let r = self
+            .post("/api/v1/mentors", json!({"name": name, "email": email}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a person; returns its id.
+    pub async fn person(&self, name: &str, email: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/people",
+                json!({"name": name, "email": email, "city": "Lyon", "country": "France",
+                       "listed_in_registry": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A valid closing body.
+    pub fn closing_body(closer: &str, mentor: &str) -> Value {
+        json!({
+            "closer_id": closer, "mentor_id": mentor,
+            "mentor_cc_at": "2026-10-01T09:30:00Z", "mentor_cc_ref": "<msg-1@example.org>",
+            "partner_name": "Lyon Makers Library", "partner_url": "https://makers.example.org",
+            "partner_city": "Lyon", "partner_country": "France",
+            "stages": {"lead": "2026-06-01", "conversation": "2026-06-15", "shaping": "2026-07-01",
+                       "work": "2026-08-01", "transition": "2026-09-20"},
+            "closed_on": "2026-10-02",
+            "summary": "Ran six maker nights with the library; the library now hosts them monthly."
+        })
+    }
+
+    /// Creates a closing; returns its id.
+    pub async fn closing(&self, closer: &str, mentor: &str) -> String {
+        let r = self
+            .post("/api/v1/closings", Self::closing_body(closer, mentor))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Issues a badge; returns the response.
+    pub async fn issue(&self, achievement: &str, person: &str, closing: Option<&str>) -> Res {
+        let mut body = json!({"achievement": achievement, "person_id": person});
+        if let Some(c) = closing {
+            body["closing_id"] = json!(c);
+        }
+        self.post("/api/v1/credentials", body).await
+    }
+
+    /// A person with a closing and a Partnership Closed badge: (person, closing, credential id).
+    pub async fn closed_person(&self, email: &str) -> (String, String, String) {
+        let mentor = self.mentor("Maya Mentor", &format!("mentor.{email}")).await;
+        let person = self.person("Ada Closer", email).await;
+        let closing = self.closing(&person, &mentor).await;
+        let r = self
+            .issue("partnership-closed", &person, Some(&closing))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        (person, closing, r.body["id"].as_str().unwrap().to_owned())
+    }
+}
+
+/// The PostgreSQL server for tests, from `TEST_DATABASE_URL`.
+pub fn pg_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// True under CI, where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// A store on a fresh schema; `None` (with a printed reason) when PostgreSQL is not
+/// reachable outside CI.
+pub async fn pg_store() -> Option<(PgStore, String)> {
+    let url = pg_url();
+    let admin = match sqlx::PgPool::connect(&url).await {
+        Ok(p) => p,
+        Err(e) => {
+            if in_ci() {
+                panic!("CI: PostgreSQL at {url} is unreachable: {e}");
+            }
+            eprintln!("SKIPPED: PostgreSQL at {url} is unreachable ({e}); set TEST_DATABASE_URL");
+            return None;
+        }
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("create schema {schema}"))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let opts = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let store = PgStore::connect_with(opts).await.expect("pg store");
+    Some((store, schema))
+}
+
+/// Runs an async test body on SQLite and on PostgreSQL: `both_backends!(name, body_fn)`
+/// defines `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::sqlite_with_base($crate::common::BASE).await;
+                $body(&app).await;
+                app.cleanup().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(app) =
+                    $crate::common::TestApp::postgres_with_base($crate::common::BASE).await
+                else {
+                    return;
+                };
+                $body(&app).await;
+                app.cleanup().await;
+            }
+        }
+    };
+}

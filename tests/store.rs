@@ -1,0 +1,162 @@
+//! The storage layer on SQLite and PostgreSQL: uniqueness held by constraints, status-list
+//! positions never handed out twice, revocation recorded once.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use common::TestApp;
+use partnership_badges::db::{
+    Closing, Constraint, CredentialRecord, DbError, Mentor, Person, RevokeOutcome, Stages, Store,
+};
+use partnership_badges::program::{now, CERTIFIED, CLOSED};
+use uuid::Uuid;
+
+async fn seed(store: &dyn Store) -> (Person, Closing) {
+    let mentor = Mentor {
+        id: Uuid::new_v4(),
+        name: "M".into(),
+        email: "m@example.org".into(),
+        url: None,
+        created_at: now(),
+    };
+    store.insert_mentor(&mentor).await.unwrap();
+    let person = Person {
+        id: Uuid::new_v4(),
+        name: "P".into(),
+        email: "p@example.org".into(),
+        city: None,
+        country: None,
+        url: None,
+        listed_in_registry: false,
+        created_at: now(),
+    };
+    store.insert_person(&person).await.unwrap();
+    let closing = Closing {
+        id: Uuid::new_v4(),
+        closer_id: person.id,
+        mentor_id: mentor.id,
+        mentor_cc_at: now(),
+        mentor_cc_ref: None,
+        partner_name: "Partner".into(),
+        partner_url: None,
+        partner_city: None,
+        partner_country: None,
+        stages: Stages::default(),
+        closed_on: now().date_naive(),
+        summary: "done".into(),
+        created_at: now(),
+    };
+    store.insert_closing(&closing).await.unwrap();
+    assert_eq!(store.closing(closing.id).await.unwrap().unwrap(), closing);
+    assert_eq!(store.person(person.id).await.unwrap().unwrap(), person);
+    assert_eq!(store.mentor(mentor.id).await.unwrap().unwrap(), mentor);
+    (person, closing)
+}
+
+fn record(achievement: &str, person: &Person, closing: Option<&Closing>, index: i64) -> CredentialRecord {
+    CredentialRecord {
+        id: Uuid::new_v4(),
+        achievement: achievement.into(),
+        person_id: person.id,
+        closing_id: closing.map(|c| c.id),
+        status_list: 1,
+        status_index: index,
+        issued_at: now(),
+        valid_until: None,
+        document: "{}".into(),
+        idempotency_key: None,
+        request_hash: None,
+        revoked_at: None,
+        revocation_reason: None,
+    }
+}
+
+async fn constraints(app: &TestApp) {
+    let store = &*app.state.store;
+    store.reserve_status_block(10, 1 << 17).await.unwrap();
+    let (person, closing) = seed(store).await;
+
+    let first = record(CLOSED, &person, Some(&closing), 1);
+    store.insert_credential(&first).await.unwrap();
+    assert_eq!(store.credential(first.id).await.unwrap().unwrap(), first);
+
+    let dup = record(CLOSED, &person, Some(&closing), 2);
+    assert!(matches!(
+        store.insert_credential(&dup).await,
+        Err(DbError::Conflict(Constraint::ClosedPerClosing))
+    ));
+    let same_bit = record(CERTIFIED, &person, None, 1);
+    assert!(matches!(
+        store.insert_credential(&same_bit).await,
+        Err(DbError::Conflict(Constraint::StatusIndex))
+    ));
+    let mut keyed = record(CERTIFIED, &person, None, 3);
+    keyed.idempotency_key = Some("k".into());
+    store.insert_credential(&keyed).await.unwrap();
+    let mut keyed2 = record(CERTIFIED, &person, None, 4);
+    keyed2.idempotency_key = Some("k".into());
+    assert!(matches!(
+        store.insert_credential(&keyed2).await,
+        Err(DbError::Conflict(Constraint::IdempotencyKey))
+    ));
+    let second_cert = record(CERTIFIED, &person, None, 5);
+    assert!(matches!(
+        store.insert_credential(&second_cert).await,
+        Err(DbError::Conflict(Constraint::CertifiedPerPerson))
+    ));
+
+    // Revocation happens once; the list reports its bit.
+    let at = now();
+    match store.revoke_credential(first.id, "why", at).await.unwrap() {
+        RevokeOutcome::Revoked(r) => assert_eq!(r.revocation_reason.as_deref(), Some("why")),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        store.revoke_credential(first.id, "again", at).await.unwrap(),
+        RevokeOutcome::AlreadyRevoked(_)
+    ));
+    assert_eq!(store.revoked_indices(1).await.unwrap(), Some(vec![1]));
+    assert_eq!(store.revoked_indices(99).await.unwrap(), None);
+    // A revoked Closed frees its closing.
+    store.insert_credential(&dup).await.unwrap();
+
+    // An expired Certified is retired when a new one is issued.
+    app.exec(&format!(
+        "update credentials set valid_until = {} where id = '{}'",
+        match store.backend() {
+            "sqlite" => format!("'{}'", (now() - Duration::days(1)).to_rfc3339()),
+            _ => format!("'{}'::timestamptz", (now() - Duration::days(1)).to_rfc3339()),
+        },
+        keyed.id
+    ))
+    .await;
+    let renewed = record(CERTIFIED, &person, None, 6);
+    store.insert_credential(&renewed).await.unwrap();
+    assert_eq!(store.credentials_of_person(person.id).await.unwrap().len(), 4);
+}
+both_backends!(constraints_hold_in_the_database, crate::constraints);
+
+async fn status_blocks(app: &TestApp) {
+    let store: Arc<dyn Store> = app.state.store.clone();
+    // Sixteen concurrent reservers, list size 100, blocks of 7: no overlap, lists roll over.
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.reserve_status_block(7, 100).await.unwrap() })
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for t in tasks {
+        let b = t.await.unwrap();
+        assert!(b.start + b.len <= 100, "{b:?}");
+        for c in b.start..b.start + b.len {
+            assert!(seen.insert((b.list, c)), "position {c} of list {} reused", b.list);
+        }
+    }
+    assert_eq!(seen.len(), 16 * 7);
+    let lists: std::collections::HashSet<i64> = seen.iter().map(|(l, _)| *l).collect();
+    assert!(lists.len() >= 2, "a full list must roll over to a new one");
+}
+both_backends!(status_positions_are_unique, crate::status_blocks);
