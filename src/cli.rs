@@ -69,17 +69,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            let store = crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
+            let store =
+                crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
             println!("database is up to date ({})", store.backend());
             Ok(())
         }
         Command::Keygen => {
             let (kid, path) = KeyRing::generate(&settings.keys_dir)?;
-            println!("generated key {kid} at {}; it signs from the next start", path.display());
+            println!(
+                "generated key {kid} at {}; it signs from the next start",
+                path.display()
+            );
             Ok(())
         }
         Command::Token { action } => {
-            let store = crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
+            let store =
+                crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
             match action {
                 TokenAction::Create { name } => {
                     let secret = crate::tokens::create(&*store, &name).await?;
@@ -123,7 +128,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn verify_file(settings: Settings, file: &std::path::Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let doc: serde_json::Value = serde_json::from_str(&text).context("the file is not JSON")?;
     let keys = KeyRing::load(&settings.keys_dir)?.unwrap_or_else(|| {
         // No local keys: only did:key credentials can verify.

@@ -30,7 +30,11 @@ pub struct Settings {
     pub public_base_url: Option<String>,
 
     /// Issuer name shown in credentials.
-    #[arg(long, env = "ISSUER_NAME", default_value = "Partnership Training Program")]
+    #[arg(
+        long,
+        env = "ISSUER_NAME",
+        default_value = "Partnership Training Program"
+    )]
     pub issuer_name: String,
 
     /// Issuer web site.
@@ -101,6 +105,9 @@ mod tests {
             redact_url("postgres://app:s3cret@db:5432/badges"),
             "postgres://app:***@db:5432/badges"
         );
-        assert_eq!(redact_url("sqlite://data/badges.db"), "sqlite://data/badges.db");
+        assert_eq!(
+            redact_url("sqlite://data/badges.db"),
+            "sqlite://data/badges.db"
+        );
     }
 }

@@ -123,7 +123,9 @@ impl KeyRing {
 
     /// Every key id with its public key, oldest first.
     pub fn public_keys(&self) -> impl Iterator<Item = (&str, VerifyingKey)> {
-        self.keys.iter().map(|(k, v)| (k.as_str(), v.verifying_key()))
+        self.keys
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.verifying_key()))
     }
 }
 
@@ -158,7 +160,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
             fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
             let err = KeyRing::load(dir.path()).unwrap_err().to_string();
             assert!(err.contains("readable by others"), "{err}");

@@ -20,8 +20,10 @@ async fn walkthrough(app: &TestApp) {
     assert_eq!(vc["id"], format!("{BASE}/credentials/{closed_id}"));
     assert_eq!(
         vc["@context"],
-        json!(["https://www.w3.org/ns/credentials/v2",
-               "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"])
+        json!([
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+        ])
     );
     assert_eq!(vc["issuer"]["id"], format!("{BASE}/issuer"));
     assert_eq!(vc["issuer"]["type"], json!(["Profile"]));
@@ -33,21 +35,35 @@ async fn walkthrough(app: &TestApp) {
         ident["identityHash"],
         partnership_badges::program::identity_hash("ada@example.org", salt)
     );
-    assert!(!r.text.contains("ada@example.org"), "the email must not appear in the credential");
+    assert!(
+        !r.text.contains("ada@example.org"),
+        "the email must not appear in the credential"
+    );
     assert_eq!(
         vc["credentialSubject"]["achievement"]["id"],
         format!("{BASE}/achievements/partnership-closed")
     );
-    assert!(vc["credentialSubject"]["achievement"]["criteria"]["narrative"]
-        .as_str()
-        .unwrap()
-        .contains("CC'd"));
+    assert!(
+        vc["credentialSubject"]["achievement"]["criteria"]["narrative"]
+            .as_str()
+            .unwrap()
+            .contains("CC'd")
+    );
     let evidence = vc["evidence"].as_array().unwrap();
     assert_eq!(evidence.len(), 2);
     assert_eq!(evidence[0]["id"], format!("{BASE}/closings/{closing}"));
-    assert!(evidence[0]["narrative"].as_str().unwrap().contains("Lyon Makers Library"));
-    assert!(evidence[1]["name"].as_str().unwrap().contains("Maya Mentor"));
-    assert!(evidence[1]["narrative"].as_str().unwrap().contains("2026-10-01T09:30:00Z"));
+    assert!(evidence[0]["narrative"]
+        .as_str()
+        .unwrap()
+        .contains("Lyon Makers Library"));
+    assert!(evidence[1]["name"]
+        .as_str()
+        .unwrap()
+        .contains("Maya Mentor"));
+    assert!(evidence[1]["narrative"]
+        .as_str()
+        .unwrap()
+        .contains("2026-10-01T09:30:00Z"));
     assert_eq!(vc["credentialStatus"]["type"], "BitstringStatusListEntry");
     assert_eq!(vc["credentialStatus"]["statusPurpose"], "revocation");
     assert_eq!(vc["proof"]["type"], "DataIntegrityProof");
@@ -77,8 +93,14 @@ async fn walkthrough(app: &TestApp) {
     let r = app.issue("partnership-certified", &person, None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let cert = &r.body["credential"];
-    assert_eq!(cert["credentialSubject"]["achievement"]["achievementType"], "Certification");
-    assert_eq!(cert["evidence"][0]["id"], format!("{BASE}/closings/{closing}"));
+    assert_eq!(
+        cert["credentialSubject"]["achievement"]["achievementType"],
+        "Certification"
+    );
+    assert_eq!(
+        cert["evidence"][0]["id"],
+        format!("{BASE}/closings/{closing}")
+    );
     let cert_id = r.body["id"].as_str().unwrap().to_owned();
 
     // Both verify with the service's own verifier.
@@ -100,7 +122,10 @@ async fn walkthrough(app: &TestApp) {
     let doc: Value = app.get(&format!("/credentials/{closed_id}")).await.body;
     let report = partnership_badges::verify::verify_with_state(&app.state, &doc).await;
     assert!(!report.verified);
-    assert!(report.errors.iter().any(|e| e.contains("revoked")), "{report:?}");
+    assert!(
+        report.errors.iter().any(|e| e.contains("revoked")),
+        "{report:?}"
+    );
 
     // A retried revocation is a success; a different reason conflicts.
     let again = app
@@ -126,16 +151,29 @@ async fn public_documents(app: &TestApp) {
     let r = app.call(Method::GET, "/issuer", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["id"], format!("{BASE}/issuer"));
-    assert_eq!(r.body["assertionMethod"], json!([format!("{BASE}/issuer/keys/key-test")]));
+    assert_eq!(
+        r.body["assertionMethod"],
+        json!([format!("{BASE}/issuer/keys/key-test")])
+    );
 
-    let r = app.call(Method::GET, "/issuer/keys/key-test", None, None).await;
+    let r = app
+        .call(Method::GET, "/issuer/keys/key-test", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["type"], "Multikey");
     assert_eq!(r.body["controller"], format!("{BASE}/issuer"));
-    assert!(r.body["publicKeyMultibase"].as_str().unwrap().starts_with("z6Mk"));
+    assert!(r.body["publicKeyMultibase"]
+        .as_str()
+        .unwrap()
+        .starts_with("z6Mk"));
 
     let r = app
-        .call(Method::GET, "/achievements/partnership-certified", None, None)
+        .call(
+            Method::GET,
+            "/achievements/partnership-certified",
+            None,
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["name"], "Partnership Certified");
@@ -165,7 +203,11 @@ async fn public_documents(app: &TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["partner"]["name"], "Lyon Makers Library");
-    assert!(!r.text.contains('@') || !r.text.contains("example.org\""), "{}", r.text);
+    assert!(
+        !r.text.contains('@') || !r.text.contains("example.org\""),
+        "{}",
+        r.text
+    );
     assert!(!r.text.contains("bo@example.org"));
     assert!(!r.text.contains("mentor.bo@example.org"));
 }
@@ -177,7 +219,8 @@ async fn idempotency(app: &TestApp) {
     let mentor = app.mentor("Maya Mentor", "maya@example.org").await;
     let person = app.person("Ada Closer", "ada@example.org").await;
     let closing = app.closing(&person, &mentor).await;
-    let body = json!({"achievement": "partnership-closed", "person_id": person, "closing_id": closing});
+    let body =
+        json!({"achievement": "partnership-closed", "person_id": person, "closing_id": closing});
     let send = |b: Value| {
         let req = Request::post("/api/v1/credentials")
             .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
@@ -217,7 +260,11 @@ async fn idempotency(app: &TestApp) {
     let ids: std::collections::HashSet<String> = results
         .iter()
         .map(|r| {
-            assert!(r.status == StatusCode::CREATED || r.status == StatusCode::OK, "{}", r.text);
+            assert!(
+                r.status == StatusCode::CREATED || r.status == StatusCode::OK,
+                "{}",
+                r.text
+            );
             r.body["id"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -247,11 +294,20 @@ async fn batch(app: &TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let results = r.body["results"].as_array().unwrap();
-    let statuses: Vec<u64> = results.iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    let statuses: Vec<u64> = results
+        .iter()
+        .map(|x| x["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, vec![201, 422, 422, 422, 422, 201], "{}", r.text);
     assert!(results[1]["detail"].as_str().unwrap().contains("closer"));
-    assert!(results[2]["detail"].as_str().unwrap().contains("Partnership Closed"));
-    assert!(results[3]["detail"].as_str().unwrap().contains("achievement"));
+    assert!(results[2]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Partnership Closed"));
+    assert!(results[3]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("achievement"));
     assert!(results[4]["detail"].as_str().unwrap().contains("extra"));
     assert_eq!(r.body["created"], 2);
     assert_eq!(r.body["failed"], 4);
@@ -282,9 +338,12 @@ async fn rules(app: &TestApp) {
 
     // Mentor = closer (the same person by email) is refused.
     let self_mentor = app.mentor("Ada as mentor", " ADA@example.org ").await;
-    app.post("/api/v1/closings", TestApp::closing_body(&person, &self_mentor))
-        .await
-        .assert_problem(422, "mentor CC'd must not be the closer");
+    app.post(
+        "/api/v1/closings",
+        TestApp::closing_body(&person, &self_mentor),
+    )
+    .await
+    .assert_problem(422, "mentor CC'd must not be the closer");
 
     // The mentor must be CC'd no later than the closing, and not in the future.
     let mut late = TestApp::closing_body(&person, &mentor);
@@ -318,14 +377,21 @@ async fn rules(app: &TestApp) {
     app.issue("partnership-closed", &person, None)
         .await
         .assert_problem(422, "closing_id");
-    let first = app.issue("partnership-closed", &person, Some(&closing)).await;
+    let first = app
+        .issue("partnership-closed", &person, Some(&closing))
+        .await;
     assert_eq!(first.status, StatusCode::CREATED);
     app.issue("partnership-closed", &person, Some(&closing))
         .await
         .assert_problem(409, "already has an active Partnership Closed");
 
     // One active Certified per person.
-    assert_eq!(app.issue("partnership-certified", &person, None).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.issue("partnership-certified", &person, None)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     app.issue("partnership-certified", &person, None)
         .await
         .assert_problem(409, "already has an active Partnership Certified");
@@ -334,7 +400,9 @@ async fn rules(app: &TestApp) {
     // A revoked Closed no longer supports a new Certified.
     let fid = first.body["id"].as_str().unwrap();
     let cid = app
-        .get(&format!("/api/v1/credentials?person={person}&achievement=partnership-certified"))
+        .get(&format!(
+            "/api/v1/credentials?person={person}&achievement=partnership-certified"
+        ))
         .await
         .body["items"][0]["id"]
         .as_str()
@@ -342,7 +410,10 @@ async fn rules(app: &TestApp) {
         .to_owned();
     for id in [fid, cid.as_str()] {
         let r = app
-            .post(&format!("/api/v1/credentials/{id}/revoke"), json!({"reason": "test"}))
+            .post(
+                &format!("/api/v1/credentials/{id}/revoke"),
+                json!({"reason": "test"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
@@ -351,7 +422,9 @@ async fn rules(app: &TestApp) {
         .assert_problem(422, "needs a valid");
 
     // After revocation, the closing may be awarded again.
-    let again = app.issue("partnership-closed", &person, Some(&closing)).await;
+    let again = app
+        .issue("partnership-closed", &person, Some(&closing))
+        .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
 
     // An expired Certified frees the slot for a new one.
@@ -376,15 +449,26 @@ both_backends!(program_rules_hold, crate::rules);
 // ---------------------------------------------------------------- bad input
 
 async fn bad_input(app: &TestApp) {
-    let person_body = json!({"name": "Ada", "email": "ada@example.org", "listed_in_registry": true});
+    let person_body =
+        json!({"name": "Ada", "email": "ada@example.org", "listed_in_registry": true});
 
     // Authentication.
-    app.call(Method::POST, "/api/v1/people", Some(person_body.clone()), None)
-        .await
-        .assert_problem(401, "missing");
-    app.call(Method::POST, "/api/v1/people", Some(person_body.clone()), Some("pb_wrong"))
-        .await
-        .assert_problem(401, "unknown token");
+    app.call(
+        Method::POST,
+        "/api/v1/people",
+        Some(person_body.clone()),
+        None,
+    )
+    .await
+    .assert_problem(401, "missing");
+    app.call(
+        Method::POST,
+        "/api/v1/people",
+        Some(person_body.clone()),
+        Some("pb_wrong"),
+    )
+    .await
+    .assert_problem(401, "unknown token");
     let req = Request::post("/api/v1/people")
         .header(header::AUTHORIZATION, "Basic abc")
         .header(header::CONTENT_TYPE, "application/json")
@@ -404,9 +488,15 @@ async fn bad_input(app: &TestApp) {
         }
         app.send(req.body(Body::from(body)).unwrap())
     };
-    raw("{\"name\": ", Some("application/json")).await.assert_problem(400, "malformed JSON");
-    raw("{}", Some("text/plain")).await.assert_problem(415, "application/json");
-    raw("{}", None).await.assert_problem(415, "application/json");
+    raw("{\"name\": ", Some("application/json"))
+        .await
+        .assert_problem(400, "malformed JSON");
+    raw("{}", Some("text/plain"))
+        .await
+        .assert_problem(415, "application/json");
+    raw("{}", None)
+        .await
+        .assert_problem(415, "application/json");
     let big = format!(
         "{{\"name\": \"{}\", \"email\": \"a@example.org\", \"listed_in_registry\": true}}",
         "x".repeat(300 * 1024)
@@ -420,27 +510,45 @@ async fn bad_input(app: &TestApp) {
 
     // Wrong types, unknown and missing fields: 422 naming the field.
     let r = app
-        .post("/api/v1/people", json!({"name": 5, "email": "a@example.org", "listed_in_registry": true}))
+        .post(
+            "/api/v1/people",
+            json!({"name": 5, "email": "a@example.org", "listed_in_registry": true}),
+        )
         .await;
     r.assert_problem(422, "name");
     assert_eq!(r.body["field"], "name");
-    app.post("/api/v1/people", json!({"name": "A", "email": "a@example.org", "listed_in_registry": true, "age": 3}))
-        .await
-        .assert_problem(422, "unknown field `age`");
-    app.post("/api/v1/people", json!({"name": "A", "email": "a@example.org"}))
-        .await
-        .assert_problem(422, "missing field `listed_in_registry`");
+    app.post(
+        "/api/v1/people",
+        json!({"name": "A", "email": "a@example.org", "listed_in_registry": true, "age": 3}),
+    )
+    .await
+    .assert_problem(422, "unknown field `age`");
+    app.post(
+        "/api/v1/people",
+        json!({"name": "A", "email": "a@example.org"}),
+    )
+    .await
+    .assert_problem(422, "missing field `listed_in_registry`");
     let r = app
-        .post("/api/v1/people", json!({"name": "A", "email": "not-an-email", "listed_in_registry": true}))
+        .post(
+            "/api/v1/people",
+            json!({"name": "A", "email": "not-an-email", "listed_in_registry": true}),
+        )
         .await;
     r.assert_problem(422, "email");
     assert_eq!(r.body["field"], "email");
-    app.post("/api/v1/people", json!({"name": "  ", "email": "a@example.org", "listed_in_registry": true}))
-        .await
-        .assert_problem(422, "name must not be empty");
-    app.post("/api/v1/mentors", json!({"name": "M", "email": "m@example.org", "url": "javascript:alert(1)"}))
-        .await
-        .assert_problem(422, "url");
+    app.post(
+        "/api/v1/people",
+        json!({"name": "  ", "email": "a@example.org", "listed_in_registry": true}),
+    )
+    .await
+    .assert_problem(422, "name must not be empty");
+    app.post(
+        "/api/v1/mentors",
+        json!({"name": "M", "email": "m@example.org", "url": "javascript:alert(1)"}),
+    )
+    .await
+    .assert_problem(422, "url");
 
     // Bad dates name the field.
     let mentor = app.mentor("Maya", "maya@example.org").await;
@@ -452,17 +560,25 @@ async fn bad_input(app: &TestApp) {
     assert_eq!(r.body["field"], "closed_on");
     let mut bad_dt = TestApp::closing_body(&person, &mentor);
     bad_dt["mentor_cc_at"] = json!("yesterday");
-    app.post("/api/v1/closings", bad_dt).await.assert_problem(422, "mentor_cc_at");
+    app.post("/api/v1/closings", bad_dt)
+        .await
+        .assert_problem(422, "mentor_cc_at");
     let mut bad_stage = TestApp::closing_body(&person, &mentor);
     bad_stage["stages"]["lead"] = json!("2026-13-01");
-    app.post("/api/v1/closings", bad_stage).await.assert_problem(422, "stages.lead");
+    app.post("/api/v1/closings", bad_stage)
+        .await
+        .assert_problem(422, "stages.lead");
     let mut unknown_stage = TestApp::closing_body(&person, &mentor);
     unknown_stage["stages"]["celebration"] = json!("2026-09-01");
-    app.post("/api/v1/closings", unknown_stage).await.assert_problem(422, "celebration");
+    app.post("/api/v1/closings", unknown_stage)
+        .await
+        .assert_problem(422, "celebration");
 
     // Unknown ids.
     let missing = "6f1c1f0e-3f7e-4a59-9d4e-3f1b2a3c4d5e";
-    let r = app.post("/api/v1/closings", TestApp::closing_body(missing, &mentor)).await;
+    let r = app
+        .post("/api/v1/closings", TestApp::closing_body(missing, &mentor))
+        .await;
     r.assert_problem(422, "closer_id names no person");
     app.post("/api/v1/closings", TestApp::closing_body(&person, missing))
         .await
@@ -471,17 +587,27 @@ async fn bad_input(app: &TestApp) {
         .await
         .assert_problem(422, "person_id");
     for path in ["mentors", "people", "closings", "credentials"] {
-        app.get(&format!("/api/v1/{path}/{missing}")).await.assert_problem(404, missing);
-        app.get(&format!("/api/v1/{path}/nope")).await.assert_problem(404, "nope");
+        app.get(&format!("/api/v1/{path}/{missing}"))
+            .await
+            .assert_problem(404, missing);
+        app.get(&format!("/api/v1/{path}/nope"))
+            .await
+            .assert_problem(404, "nope");
     }
-    app.post(&format!("/api/v1/credentials/{missing}/revoke"), json!({"reason": "x"}))
-        .await
-        .assert_problem(404, missing);
+    app.post(
+        &format!("/api/v1/credentials/{missing}/revoke"),
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(404, missing);
     app.issue("partnership-closed", &person, Some(missing))
         .await
         .assert_problem(422, "closing_id names no closing");
     let r = app
-        .post("/api/v1/credentials", json!({"achievement": "partnership-closed", "person_id": "nope"}))
+        .post(
+            "/api/v1/credentials",
+            json!({"achievement": "partnership-closed", "person_id": "nope"}),
+        )
         .await;
     r.assert_problem(422, "person_id");
 
@@ -490,7 +616,9 @@ async fn bad_input(app: &TestApp) {
         .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
         .header(header::CONTENT_TYPE, "application/json")
         .header("Idempotency-Key", "has space")
-        .body(Body::from(json!({"achievement": "partnership-certified", "person_id": person}).to_string()))
+        .body(Body::from(
+            json!({"achievement": "partnership-certified", "person_id": person}).to_string(),
+        ))
         .unwrap();
     app.send(req).await.assert_problem(400, "Idempotency-Key");
     app.issue("partnership-closed", &person, None)
@@ -502,12 +630,25 @@ async fn bad_input(app: &TestApp) {
     r.assert_problem(422, "valid_until");
 
     // Listing: bad filters.
-    for q in ["limit=0", "limit=201", "limit=x", "status=gone", "achievement=x", "person=x", "cursor=!!", "colour=red"] {
-        app.get(&format!("/api/v1/credentials?{q}")).await.assert_problem(400, "");
+    for q in [
+        "limit=0",
+        "limit=201",
+        "limit=x",
+        "status=gone",
+        "achievement=x",
+        "person=x",
+        "cursor=!!",
+        "colour=red",
+    ] {
+        app.get(&format!("/api/v1/credentials?{q}"))
+            .await
+            .assert_problem(400, "");
     }
 
     // Wrong method.
-    let r = app.call(Method::DELETE, "/api/v1/people", None, Some(&app.token)).await;
+    let r = app
+        .call(Method::DELETE, "/api/v1/people", None, Some(&app.token))
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 
     // Nothing was written by any failed request.
@@ -521,8 +662,15 @@ both_backends!(bad_input_gets_problem_json, crate::bad_input);
 async fn revoked_token(app: &TestApp) {
     let r = app.get("/api/v1/credentials").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(app.state.store.revoke_token("test-admin", partnership_badges::program::now()).await.unwrap());
-    app.get("/api/v1/credentials").await.assert_problem(401, "revoked");
+    assert!(app
+        .state
+        .store
+        .revoke_token("test-admin", partnership_badges::program::now())
+        .await
+        .unwrap());
+    app.get("/api/v1/credentials")
+        .await
+        .assert_problem(401, "revoked");
 }
 both_backends!(revoked_token_is_refused, crate::revoked_token);
 
@@ -532,12 +680,22 @@ async fn listing(app: &TestApp) {
     let mentor = app.mentor("Maya", "maya@example.org").await;
     let mut people = Vec::new();
     for i in 0..5 {
-        let p = app.person(&format!("P{i}"), &format!("p{i}@example.org")).await;
+        let p = app
+            .person(&format!("P{i}"), &format!("p{i}@example.org"))
+            .await;
         let c = app.closing(&p, &mentor).await;
-        assert_eq!(app.issue("partnership-closed", &p, Some(&c)).await.status, StatusCode::CREATED);
+        assert_eq!(
+            app.issue("partnership-closed", &p, Some(&c)).await.status,
+            StatusCode::CREATED
+        );
         people.push(p);
     }
-    assert_eq!(app.issue("partnership-certified", &people[0], None).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.issue("partnership-certified", &people[0], None)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 
     // Page through all six, two at a time, newest first, no repeats.
     let mut seen = Vec::new();
@@ -562,12 +720,20 @@ async fn listing(app: &TestApp) {
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), 6);
 
-    let r = app.get("/api/v1/credentials?achievement=partnership-certified").await;
+    let r = app
+        .get("/api/v1/credentials?achievement=partnership-certified")
+        .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
-    let r = app.get(&format!("/api/v1/credentials?person={}", people[0])).await;
+    let r = app
+        .get(&format!("/api/v1/credentials?person={}", people[0]))
+        .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
     let one = r.body["items"][0]["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/credentials/{one}/revoke"), json!({"reason": "test"})).await;
+    app.post(
+        &format!("/api/v1/credentials/{one}/revoke"),
+        json!({"reason": "test"}),
+    )
+    .await;
     let r = app.get("/api/v1/credentials?status=revoked").await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["items"][0]["id"], one.as_str());

@@ -7,7 +7,7 @@
 //! roundtrips and tampering are checked through the public API.
 
 use ed25519_dalek::SigningKey;
-use partnership_badges::credential::jsonld::JsonLdProcessor;
+use partnership_badges::credential::jsonld::{JsonLdError, JsonLdProcessor};
 use partnership_badges::credential::model::{
     Achievement, AchievementSubject, Criteria, DataIntegrityProof, Evidence, IdentityObject,
     OpenBadgeCredential, Profile, StatusEntry, OB_V3_CONTEXT, VC_V2_CONTEXT,
@@ -292,7 +292,28 @@ fn general_path_verifies_fast_path_signatures() {
     sign_credential(&mut c, &key, &vm, "2025-06-01T12:00:00Z").unwrap();
     let doc = serde_json::to_value(&c).unwrap();
 
-    // `type: "IdentityObject"` as an array is the same RDF, but not our JSON shape.
+    // Member order does not matter to JSON equality: still the fast path.
+    fn reversed(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), reversed(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(reversed).collect()),
+            other => other.clone(),
+        }
+    }
+    let reordered = reversed(&doc);
+    assert_ne!(
+        serde_json::to_string(&reordered).unwrap(),
+        serde_json::to_string(&doc).unwrap()
+    );
+    let ok = verify_proof(&reordered, &jsonld, resolve).unwrap();
+    assert_eq!(ok.path, ProofPath::Fast);
+
+    // `type: "Profile"` as a string is the same RDF, but not our JSON shape.
     let mut other_shape = doc.clone();
     other_shape["issuer"]["type"] = json!("Profile");
     let ok = verify_proof(&other_shape, &jsonld, resolve).unwrap();
@@ -311,7 +332,7 @@ fn general_path_verifies_fast_path_signatures() {
     undefined["hiddenClaim"] = json!("not in any context");
     assert!(matches!(
         verify_proof(&undefined, &jsonld, resolve),
-        Err(CredentialError::JsonLd(_))
+        Err(CredentialError::JsonLd(JsonLdError::UndefinedTerm(_)))
     ));
 }
 

@@ -173,6 +173,16 @@ fn specific_errors_for_malformed_proofs() {
         with("proofValue", "z1111".into()),
         Err(CredentialError::BadProofValue(_))
     ));
+    assert!(matches!(
+        with("proofValue", format!("z{}", "2".repeat(100_000)).into()),
+        Err(CredentialError::BadProofValue(_))
+    ));
+    let mut doc = signed.clone();
+    doc["proof"] = "not an object".into();
+    assert!(matches!(
+        verify_proof(&doc, &jsonld, resolve),
+        Err(CredentialError::ProofNotObject)
+    ));
     let mut doc = signed.clone();
     doc.as_object_mut().unwrap().remove("proof");
     assert!(matches!(

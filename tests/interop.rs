@@ -18,7 +18,11 @@ fn interop_dir() -> PathBuf {
 /// outside CI.
 fn node_ready() -> bool {
     let dir = interop_dir();
-    if std::process::Command::new("node").arg("--version").output().is_err() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(!common::in_ci(), "CI: node is not installed");
         eprintln!("SKIPPED: node is not installed; the interop test needs Node.js 20+");
         return false;
@@ -62,9 +66,13 @@ async fn interop_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let Some(app) = make(&base).await else { return };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(partnership_badges::serve(listener, app.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(partnership_badges::serve(
+        listener,
+        app.state.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let (person, _closing, closed_id) = app.closed_person("ada@example.org").await;
     let r = app.issue("partnership-certified", &person, None).await;

@@ -55,7 +55,12 @@ async fn seed(store: &dyn Store) -> (Person, Closing) {
     (person, closing)
 }
 
-fn record(achievement: &str, person: &Person, closing: Option<&Closing>, index: i64) -> CredentialRecord {
+fn record(
+    achievement: &str,
+    person: &Person,
+    closing: Option<&Closing>,
+    index: i64,
+) -> CredentialRecord {
     CredentialRecord {
         id: Uuid::new_v4(),
         achievement: achievement.into(),
@@ -95,7 +100,7 @@ async fn constraints(app: &TestApp) {
     let mut keyed = record(CERTIFIED, &person, None, 3);
     keyed.idempotency_key = Some("k".into());
     store.insert_credential(&keyed).await.unwrap();
-    let mut keyed2 = record(CERTIFIED, &person, None, 4);
+    let mut keyed2 = record(CLOSED, &person, None, 4);
     keyed2.idempotency_key = Some("k".into());
     assert!(matches!(
         store.insert_credential(&keyed2).await,
@@ -114,7 +119,10 @@ async fn constraints(app: &TestApp) {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        store.revoke_credential(first.id, "again", at).await.unwrap(),
+        store
+            .revoke_credential(first.id, "again", at)
+            .await
+            .unwrap(),
         RevokeOutcome::AlreadyRevoked(_)
     ));
     assert_eq!(store.revoked_indices(1).await.unwrap(), Some(vec![1]));
@@ -127,14 +135,20 @@ async fn constraints(app: &TestApp) {
         "update credentials set valid_until = {} where id = '{}'",
         match store.backend() {
             "sqlite" => format!("'{}'", (now() - Duration::days(1)).to_rfc3339()),
-            _ => format!("'{}'::timestamptz", (now() - Duration::days(1)).to_rfc3339()),
+            _ => format!(
+                "'{}'::timestamptz",
+                (now() - Duration::days(1)).to_rfc3339()
+            ),
         },
         keyed.id
     ))
     .await;
     let renewed = record(CERTIFIED, &person, None, 6);
     store.insert_credential(&renewed).await.unwrap();
-    assert_eq!(store.credentials_of_person(person.id).await.unwrap().len(), 4);
+    assert_eq!(
+        store.credentials_of_person(person.id).await.unwrap().len(),
+        4
+    );
 }
 both_backends!(constraints_hold_in_the_database, crate::constraints);
 
@@ -152,7 +166,11 @@ async fn status_blocks(app: &TestApp) {
         let b = t.await.unwrap();
         assert!(b.start + b.len <= 100, "{b:?}");
         for c in b.start..b.start + b.len {
-            assert!(seen.insert((b.list, c)), "position {c} of list {} reused", b.list);
+            assert!(
+                seen.insert((b.list, c)),
+                "position {c} of list {} reused",
+                b.list
+            );
         }
     }
     assert_eq!(seen.len(), 16 * 7);

@@ -34,7 +34,11 @@ pub struct OpenBadgeCredential {
     #[serde(rename = "validFrom")]
     pub valid_from: String,
     /// Optional expiry, same format.
-    #[serde(rename = "validUntil", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "validUntil",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_until: Option<String>,
     /// The recipient and the achievement.
     #[serde(rename = "credentialSubject")]
@@ -43,7 +47,11 @@ pub struct OpenBadgeCredential {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
     /// Revocation entry in a bitstring status list.
-    #[serde(rename = "credentialStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "credentialStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub credential_status: Option<StatusEntry>,
     /// The Data Integrity proof, once signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,6 +206,10 @@ pub struct DataIntegrityProof {
     #[serde(rename = "proofPurpose")]
     pub proof_purpose: String,
     /// `z` + base58btc(signature); absent in the proof configuration.
-    #[serde(rename = "proofValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "proofValue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub proof_value: Option<String>,
 }

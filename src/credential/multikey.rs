@@ -16,6 +16,10 @@ pub enum MultikeyError {
     /// The value does not start with `z` (base58btc).
     #[error("publicKeyMultibase must start with 'z' (base58btc)")]
     NotBase58btc,
+    /// The value is far longer than any Ed25519 Multikey; refused before decoding, since
+    /// base58 decoding costs time quadratic in the length (`POST /verify` takes any input).
+    #[error("publicKeyMultibase is too long for an Ed25519 key")]
+    TooLong,
     /// The base58 text is malformed.
     #[error("publicKeyMultibase is not valid base58btc")]
     InvalidBase58,
@@ -52,6 +56,11 @@ pub fn decode_public_key(multibase: &str) -> Result<VerifyingKey, MultikeyError>
     let b58 = multibase
         .strip_prefix('z')
         .ok_or(MultikeyError::NotBase58btc)?;
+    // 34 bytes are 47 base58 characters (48 with leading zero bytes); allow some slack so that
+    // slightly wrong lengths still get the more precise `WrongLength` error.
+    if b58.len() > 64 {
+        return Err(MultikeyError::TooLong);
+    }
     let bytes = bs58::decode(b58)
         .into_vec()
         .map_err(|_| MultikeyError::InvalidBase58)?;

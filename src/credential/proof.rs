@@ -46,6 +46,9 @@ pub enum CredentialError {
     /// The document already carries a proof and cannot be signed again.
     #[error("document already has a proof")]
     AlreadySigned,
+    /// `proof` is neither an object nor an array.
+    #[error("proof is not a JSON object")]
+    ProofNotObject,
     /// Several proofs (a proof set or chain) are not supported.
     #[error("only a single proof object is supported, not a proof set")]
     MultipleProofs,
@@ -126,6 +129,12 @@ pub fn decode_proof_value(proof_value: &str) -> Result<Signature, CredentialErro
         .ok_or(CredentialError::BadProofValue(
             "must start with 'z' (base58btc)",
         ))?;
+    // 64 bytes are at most 88 base58 characters; refuse long input before decoding.
+    if b58.len() > 90 {
+        return Err(CredentialError::BadProofValue(
+            "too long for a 64-byte signature",
+        ));
+    }
     let mut bytes = [0u8; 64];
     let n = bs58::decode(b58)
         .onto(&mut bytes[..])
@@ -253,7 +262,7 @@ pub fn verify_proof(
         None => return Err(CredentialError::MissingProof),
         Some(Value::Object(p)) => p,
         Some(Value::Array(_)) => return Err(CredentialError::MultipleProofs),
-        Some(_) => return Err(CredentialError::MissingProof),
+        Some(_) => return Err(CredentialError::ProofNotObject),
     };
     let kind = proof_str(proof, "type")?;
     if kind != PROOF_TYPE {

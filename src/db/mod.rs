@@ -273,13 +273,11 @@ pub trait Store: Send + Sync + 'static {
     /// Reads a credential.
     async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
     /// Finds the credential issued under an Idempotency-Key.
-    async fn credential_by_idempotency_key(&self, key: &str)
-        -> DbResult<Option<CredentialRecord>>;
+    async fn credential_by_idempotency_key(&self, key: &str) -> DbResult<Option<CredentialRecord>>;
     /// All credentials of a person, oldest first.
     async fn credentials_of_person(&self, person_id: Uuid) -> DbResult<Vec<CredentialRecord>>;
     /// Credentials matching a filter, newest first, at most `filter.limit`.
-    async fn list_credentials(&self, filter: &CredentialFilter)
-        -> DbResult<Vec<CredentialRecord>>;
+    async fn list_credentials(&self, filter: &CredentialFilter) -> DbResult<Vec<CredentialRecord>>;
     /// Revokes a credential, once.
     async fn revoke_credential(
         &self,

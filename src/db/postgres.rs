@@ -330,7 +330,7 @@ impl Store for PgStore {
             }
             sqlx::query(
                 "insert into status_lists (id, size, next_counter) \
-                 select coalesce(max(id), 0) + 1, $1, 0 from status_lists \
+                 select coalesce(max(id), 0) + 1, $1, 0 from status_lists where true \
                  on conflict do nothing",
             )
             .bind(list_size)

@@ -12,7 +12,7 @@ use crate::credential::model::{
     AchievementSubject, Criteria, Evidence, IdentityObject, OpenBadgeCredential, StatusEntry,
     OB_V3_CONTEXT, VC_V2_CONTEXT,
 };
-use crate::db::{Closing, Constraint, CredentialRecord, DbError, Mentor, Person};
+use crate::db::{Closing, CredentialRecord, Mentor, Person};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -79,12 +79,32 @@ pub async fn issue(
     idempotency_key: Option<String>,
 ) -> AppResult<Issued> {
     let hash = request_hash(&req);
-    if let Some(key) = &idempotency_key {
-        check_idempotency_key(key)?;
-        if let Some(existing) = state.store.credential_by_idempotency_key(key).await? {
-            return replay(existing, &hash);
-        }
+    let Some(key) = idempotency_key else {
+        return issue_new(state, req, None, hash).await;
+    };
+    check_idempotency_key(&key)?;
+    if let Some(existing) = state.store.credential_by_idempotency_key(&key).await? {
+        return replay(existing, &hash);
     }
+    match issue_new(state, req, Some(key.clone()), hash.clone()).await {
+        // A concurrent request with the same key may have won the race, so the rule it
+        // now trips (one Closed per closing…) is its own badge: answer as a retry.
+        Err(AppError::Conflict(detail)) => {
+            match state.store.credential_by_idempotency_key(&key).await? {
+                Some(existing) => replay(existing, &hash),
+                None => Err(AppError::Conflict(detail)),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn issue_new(
+    state: &AppState,
+    req: IssueRequest,
+    idempotency_key: Option<String>,
+    hash: String,
+) -> AppResult<Issued> {
     let issued_at = now();
     let achievement = achievements::by_slug(&req.achievement).ok_or_else(|| {
         AppError::invalid(
@@ -122,10 +142,9 @@ pub async fn issue(
                  this closing's closer is someone else",
             ));
         }
-        if held
-            .iter()
-            .any(|c| c.achievement == CLOSED && c.closing_id == Some(closing_id) && c.revoked_at.is_none())
-        {
+        if held.iter().any(|c| {
+            c.achievement == CLOSED && c.closing_id == Some(closing_id) && c.revoked_at.is_none()
+        }) {
             return Err(AppError::Conflict(
                 "rule: this closing already has an active Partnership Closed badge".into(),
             ));
@@ -217,15 +236,6 @@ pub async fn issue(
             record,
             created: true,
         }),
-        // A concurrent retry with the same key won the race: answer as a retry.
-        Err(DbError::Conflict(Constraint::IdempotencyKey)) => {
-            let key = idempotency_key.unwrap_or_default();
-            let existing = store
-                .credential_by_idempotency_key(&key)
-                .await?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("idempotent row vanished")))?;
-            replay(existing, &hash)
-        }
         Err(e) => Err(e.into()),
     }
 }
@@ -306,10 +316,13 @@ pub fn closing_evidence(state: &AppState, closing: &Closing, mentor: &Mentor) ->
         "Partnership with {} closed on {}.",
         closing.partner_name, closing.closed_on
     );
-    let place: Vec<&str> = [closing.partner_city.as_deref(), closing.partner_country.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let place: Vec<&str> = [
+        closing.partner_city.as_deref(),
+        closing.partner_country.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if !place.is_empty() {
         narrative.push_str(&format!(" Partner location: {}.", place.join(", ")));
     }

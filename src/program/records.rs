@@ -79,13 +79,20 @@ pub struct NewClosing {
 pub(crate) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::invalid(field, format!("{field} must not be empty")));
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     optional_text(field, Some(v), max).map(|v| v.unwrap_or_default())
 }
 
 /// An optional text field: trimmed, empty becomes absent, at most `max` characters.
-pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> AppResult<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -174,7 +181,10 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
     let partner_city = optional_text("partner_city", input.partner_city.as_deref(), 100)?;
     let partner_country = optional_text("partner_country", input.partner_country.as_deref(), 100)?;
     if input.closed_on > now.date_naive() {
-        return Err(AppError::invalid("closed_on", "closed_on must not be in the future"));
+        return Err(AppError::invalid(
+            "closed_on",
+            "closed_on must not be in the future",
+        ));
     }
     let cc_at = input.mentor_cc_at.with_timezone(&Utc);
     if cc_at > now {

@@ -241,7 +241,10 @@ async fn batch_issue(
     if batch.items.len() > max {
         return Err(AppError::invalid(
             "items",
-            format!("items holds {} entries; at most {max} per batch", batch.items.len()),
+            format!(
+                "items holds {} entries; at most {max} per batch",
+                batch.items.len()
+            ),
         ));
     }
     let mut results = Vec::with_capacity(batch.items.len());
@@ -355,7 +358,10 @@ fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     let text = String::from_utf8(B64.decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
     let (t, id) = text.split_once('|').ok_or_else(bad)?;
     let t = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
-    Ok((t.with_timezone(&Utc), Uuid::parse_str(id).map_err(|_| bad())?))
+    Ok((
+        t.with_timezone(&Utc),
+        Uuid::parse_str(id).map_err(|_| bad())?,
+    ))
 }
 
 async fn list_credentials(
@@ -363,18 +369,25 @@ async fn list_credentials(
     _admin: Admin,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let Query(q) = query.map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))?;
+    let Query(q) =
+        query.map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))?;
     let limit = match q.limit.as_deref() {
         None => 50,
         Some(l) => match l.parse::<i64>() {
             Ok(n) if (1..=200).contains(&n) => n,
-            _ => return Err(AppError::BadRequest("limit must be an integer from 1 to 200".into())),
+            _ => {
+                return Err(AppError::BadRequest(
+                    "limit must be an integer from 1 to 200".into(),
+                ))
+            }
         },
     };
     let person_id = q
         .person
         .as_deref()
-        .map(|p| Uuid::parse_str(p).map_err(|_| AppError::BadRequest("person must be a UUID".into())))
+        .map(|p| {
+            Uuid::parse_str(p).map_err(|_| AppError::BadRequest("person must be a UUID".into()))
+        })
         .transpose()?;
     if let Some(a) = &q.achievement {
         if a != CLOSED && a != CERTIFIED {
@@ -401,7 +414,11 @@ async fn list_credentials(
     let mut rows = state.store.list_credentials(&filter).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next = if more { rows.last().map(encode_cursor) } else { None };
+    let next = if more {
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
     let items = rows
         .iter()
         .map(|r| credential_view(&state, r, false))

@@ -59,7 +59,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = if path == "." { None } else { Some(path.clone()) };
+                let field = if path == "." {
+                    None
+                } else {
+                    Some(path.clone())
+                };
                 let detail = match &field {
                     Some(f) => format!("{f}: {inner}"),
                     None => inner.to_string(),

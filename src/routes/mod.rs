@@ -46,8 +46,8 @@ struct MethodNotAllowed;
 
 impl axum::response::IntoResponse for MethodNotAllowed {
     fn into_response(self) -> axum::response::Response {
-        let mut res = AppError::BadRequest("method not allowed on this resource".into())
-            .into_response();
+        let mut res =
+            AppError::BadRequest("method not allowed on this resource".into()).into_response();
         *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         res
     }

@@ -133,7 +133,11 @@ async fn credential(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
     // The signed bytes exactly as issued; status is published in the status list.
-    Ok(json_response(r.document, credential_media_type(&headers), 60))
+    Ok(json_response(
+        r.document,
+        credential_media_type(&headers),
+        60,
+    ))
 }
 
 async fn closing(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
@@ -162,7 +166,11 @@ async fn closing(State(state): State<AppState>, Path(id): Path<String>) -> AppRe
 async fn status(State(state): State<AppState>, Path(list): Path<String>) -> AppResult<Response> {
     let not_found = || AppError::NotFound(format!("no status list {list:?}"));
     let n: i64 = list.parse().map_err(|_| not_found())?;
-    let mut revoked = state.store.revoked_indices(n).await?.ok_or_else(not_found)?;
+    let mut revoked = state
+        .store
+        .revoked_indices(n)
+        .await?
+        .ok_or_else(not_found)?;
     revoked.sort_unstable();
     let cached = state
         .status_cache
@@ -175,14 +183,16 @@ async fn status(State(state): State<AppState>, Path(list): Path<String>) -> AppR
         Some(doc) => doc,
         None => {
             // Re-signed only when the revocations changed since the last request.
+            let mut bits = status_list::StatusBitstring::new(program::STATUS_LIST_SIZE as usize);
+            for &i in &revoked {
+                bits.set(i as usize, true);
+            }
             let mut vc = status_list::status_list_credential(
                 &state.issuer.status_list_url(n),
                 &state.issuer.profile(),
                 &program::format_time(program::now()),
-                &revoked,
-                program::STATUS_LIST_SIZE as usize,
-            )
-            .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+                &bits,
+            );
             let keys = &state.issuer.keys;
             crate::credential::sign_document(
                 &mut vc,
@@ -218,4 +228,3 @@ async fn healthz(State(state): State<AppState>) -> Response {
         }
     }
 }
-

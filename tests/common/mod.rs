@@ -91,6 +91,10 @@ pub fn test_keys() -> KeyRing {
 
 impl TestApp {
     async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
+        // Quiet unless asked: TEST_LOG=1 shows the service's logs.
+        if std::env::var_os("TEST_LOG").is_some() {
+            partnership_badges::telemetry::init();
+        }
         let settings = settings(base);
         let issuer = Issuer::new(&settings, test_keys());
         let state = AppState::new(store.clone(), issuer, settings);
