@@ -1,5 +1,6 @@
-//! The command line: `serve` (the default), `migrate`, `keygen`, `token create|revoke`
-//! and `verify FILE`. Every option is also an environment variable.
+//! The command line: `serve` (the default), `migrate`, `keygen`, `token create|revoke`,
+//! `verify FILE`, `import KIND FILE`, `issue --from FILE`, `backup DEST` and `restore SRC`.
+//! Every option is also an environment variable.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,12 @@ pub enum Command {
     Migrate,
     /// Generate a new signing key; it becomes the active key, older ones stay published.
     Keygen,
+    /// Inspect the configuration.
+    Config {
+        /// Config action.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Manage admin API tokens.
     Token {
         /// Token action.
@@ -41,9 +48,47 @@ pub enum Command {
     },
     /// Verify a credential file offline: proof, issuer key, validity dates, status.
     Verify {
-        /// Path to the credential JSON.
+        /// Path to the credential JSON, or a baked PNG or SVG badge image.
         file: PathBuf,
     },
+    /// Import mentors, people or closings from a CSV file (or a JSON array); re-running
+    /// the same file creates nothing twice. See the README, "Import".
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: crate::import::Kind,
+        /// The file: CSV with a header row, or JSON (`--json` or a `.json` name).
+        file: PathBuf,
+        /// Read the file as a JSON array of objects, whatever its name.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue badges in bulk from a CSV (or JSON) file; re-running issues nothing twice.
+    Issue {
+        /// The file of badges to issue. See the README, "Import".
+        #[arg(long)]
+        from: PathBuf,
+        /// Read the file as a JSON array of objects, whatever its name.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the live SQLite database to DEST (a new file) while the service runs.
+    Backup {
+        /// Where to write the copy; must not exist.
+        dest: PathBuf,
+    },
+    /// Replace the SQLite database with the backup SRC (stop the service first).
+    Restore {
+        /// The backup to restore.
+        src: PathBuf,
+    },
+}
+
+/// Config actions.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective settings (secrets redacted) and fail on a bad value.
+    Check,
 }
 
 /// Token actions.
@@ -68,6 +113,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
+            println!("{settings:#?}");
+            let problems = crate::config::check(&settings);
+            for p in &problems {
+                eprintln!("bad setting: {p}");
+            }
+            anyhow::ensure!(problems.is_empty(), "{} bad setting(s)", problems.len());
+            println!("configuration OK");
+            Ok(())
+        }
         Command::Migrate => {
             let store =
                 crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
@@ -101,6 +158,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Verify { file } => verify_file(settings, &file).await,
+        Command::Import { kind, file, json } => {
+            let store =
+                crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
+            let options = import_options(&file, json);
+            let report = crate::import::run(&*store, kind, &file, options).await;
+            store.close().await;
+            import_done(report?)
+        }
+        Command::Issue { from, json } => issue_from(settings, &from, json).await,
+        Command::Backup { dest } => {
+            let done = crate::backup::backup(&settings.database_url, &dest).await?;
+            println!(
+                "backed up {} credentials to {} ({} bytes, {:.2?})",
+                done.credentials,
+                done.path.display(),
+                done.bytes,
+                done.elapsed
+            );
+            Ok(())
+        }
+        Command::Restore { src } => {
+            let done = crate::backup::restore(&src, &settings.database_url).await?;
+            if let Some(kept) = &done.replaced {
+                println!("kept the replaced database as {}", kept.display());
+            }
+            println!(
+                "restored {} credentials from {} to {} ({:.2?})",
+                done.credentials,
+                src.display(),
+                done.path.display(),
+                done.elapsed
+            );
+            Ok(())
+        }
     }
 }
 
@@ -128,20 +219,55 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn verify_file(settings: Settings, file: &std::path::Path) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).context("the file is not JSON")?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    // A baked PNG or SVG (by its magic bytes / `<svg`) or credential JSON.
+    let input = crate::verify::file_input(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let keys = KeyRing::load(&settings.keys_dir)?.unwrap_or_else(|| {
         // No local keys: only did:key credentials can verify.
         KeyRing::single("none", ed25519_dalek::SigningKey::from_bytes(&[0; 32]))
     });
     let store = crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
     let state = AppState::new(store, Issuer::new(&settings, keys), settings);
-    let report = crate::verify::verify_with_state(&state, &doc).await;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    let report = crate::verify::verify_input(&state, input).await;
     state.store.close().await;
+    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
     anyhow::ensure!(report.verified, "the credential did not verify");
     Ok(())
+}
+
+fn import_options(file: &std::path::Path, json: bool) -> crate::import::Options {
+    crate::import::Options {
+        format: crate::import::Format::detect(file, json),
+        progress: crate::import::ProgressMode::Auto,
+    }
+}
+
+/// Prints an import's summary; an error (exit status 1) if any row failed.
+fn import_done(report: crate::import::Report) -> anyhow::Result<()> {
+    println!("{}", report.summary());
+    anyhow::ensure!(
+        report.is_ok(),
+        "{} row(s) failed; fix them and re-run the same file (imported rows are skipped)",
+        report.failed.len()
+    );
+    Ok(())
+}
+
+/// `issue --from`: needs the signing keys, like the service.
+async fn issue_from(settings: Settings, file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let keys = KeyRing::load(&settings.keys_dir)?.with_context(|| {
+        format!(
+            "no signing key in {}; run `partnership-badges keygen` (or start the service once)",
+            settings.keys_dir.display()
+        )
+    })?;
+    let store = crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
+    let state = AppState::new(store, Issuer::new(&settings, keys), settings);
+    let report = crate::import::issue_from(&state, file, import_options(file, json)).await;
+    state.store.close().await;
+    import_done(report?)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

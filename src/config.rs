@@ -8,6 +8,15 @@ use clap::Args;
 /// Settings shared by every command that touches the database or the keys.
 #[derive(Clone, Args)]
 pub struct Settings {
+    /// A TOML file of settings (keys are the long flag names with `_`, e.g. `database_url`).
+    /// Precedence: flags, then environment variables, then this file, then defaults.
+    #[arg(long = "config", env = "CONFIG_FILE")]
+    pub config_file: Option<PathBuf>,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// Database URL: `sqlite://PATH` (created if missing) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/badges.db")]
     pub database_url: String,
@@ -49,9 +58,41 @@ pub struct Settings {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// On SIGTERM, how long in-flight requests may take to finish before the process exits.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
     /// Most items accepted in one batch issuance.
     #[arg(long, env = "MAX_BATCH_ITEMS", default_value_t = 500)]
     pub max_batch_items: usize,
+
+    /// Origins allowed to read the public registry feeds from browsers (CORS on
+    /// `/registry.json`, its schema and the feeds; GET, HEAD, OPTIONS): `*` for any, or a
+    /// comma-separated list such as `https://webmaker.org,https://www.webmaker.org`.
+    #[arg(
+        long,
+        env = "REGISTRY_ALLOWED_ORIGINS",
+        default_value = "*",
+        value_delimiter = ','
+    )]
+    pub registry_allowed_origins: Vec<String>,
+
+    /// Sites allowed to frame `/registry/embed`: the CSP `frame-ancestors` source list, e.g.
+    /// `*` (any) or `https://webmaker.org https://*.webmaker.org`. Other pages are never framed.
+    #[arg(long, env = "REGISTRY_FRAME_ANCESTORS", default_value = "*")]
+    pub registry_frame_ancestors: String,
+
+    /// How often, in milliseconds, an instance re-reads the registry version from the
+    /// database before answering from its in-memory cache: the longest a change made through
+    /// another instance takes to show here (changes through this instance show at once).
+    #[arg(long, env = "REGISTRY_RECHECK_MS", default_value_t = 1000)]
+    pub registry_recheck_ms: u64,
+
+    /// Other issuers whose credential URLs `POST /verify` may name (comma-separated origins,
+    /// URL prefixes or host names). Remote fetching is not enabled yet: listed issuers get a
+    /// report saying so, others "issuer not resolvable here".
+    #[arg(long, env = "VERIFY_ALLOWED_ISSUERS", value_delimiter = ',')]
+    pub verify_allowed_issuers: Vec<String>,
 }
 
 impl Settings {
@@ -67,6 +108,8 @@ impl Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
+            .field("config_file", &self.config_file)
+            .field("log_format", &self.log_format)
             .field("database_url", &redact_url(&self.database_url))
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("keys_dir", &self.keys_dir)
@@ -77,6 +120,11 @@ impl std::fmt::Debug for Settings {
             .field("issuer_email", &self.issuer_email)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_batch_items", &self.max_batch_items)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("registry_allowed_origins", &self.registry_allowed_origins)
+            .field("registry_frame_ancestors", &self.registry_frame_ancestors)
+            .field("registry_recheck_ms", &self.registry_recheck_ms)
+            .field("verify_allowed_issuers", &self.verify_allowed_issuers)
             .finish()
     }
 }
@@ -110,4 +158,113 @@ mod tests {
             "sqlite://data/badges.db"
         );
     }
+}
+
+/// Reads the TOML settings file named by `--config FILE` (or `CONFIG_FILE`) and exports each
+/// entry as the environment variable of its setting, unless that variable is already set,
+/// so clap then sees flags first, environment second and the file third. Must run before
+/// any thread starts (it sets environment variables). An unknown key or a value that is
+/// not a string, number or boolean is an error naming it.
+pub fn apply_config_file(args: &[std::ffi::OsString]) -> anyhow::Result<Option<PathBuf>> {
+    use anyhow::Context as _;
+    let mut path = std::env::var_os("CONFIG_FILE").map(PathBuf::from);
+    let mut iter = args.iter().skip(1);
+    while let Some(a) = iter.next() {
+        let a = a.to_string_lossy();
+        if a == "--config" {
+            path = iter.next().map(PathBuf::from);
+        } else if let Some(p) = a.strip_prefix("--config=") {
+            path = Some(PathBuf::from(p));
+        }
+    }
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let known = setting_env_names();
+    for (key, value) in table {
+        let env = known
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, e)| e.clone())
+            .with_context(|| {
+                format!(
+                    "{}: unknown setting {key:?}; known: {}",
+                    path.display(),
+                    known
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => anyhow::bail!(
+                "{}: {key} must be a string, number or boolean, not {}",
+                path.display(),
+                other.type_str()
+            ),
+        };
+        if std::env::var_os(&env).is_none() {
+            std::env::set_var(&env, value);
+        }
+    }
+    Ok(Some(path))
+}
+
+/// Every setting as (file key, environment variable), from the clap definition itself so
+/// the two can never drift apart.
+fn setting_env_names() -> Vec<(String, String)> {
+    use clap::CommandFactory as _;
+    crate::cli::Cli::command()
+        .get_arguments()
+        .filter_map(|a| {
+            let env = a.get_env()?.to_string_lossy().into_owned();
+            let key = a.get_long()?.replace('-', "_");
+            (key != "config").then_some((key, env))
+        })
+        .collect()
+}
+
+/// Checks the effective settings beyond their types: URLs, modes, the key directory.
+/// Returns the problems found, each naming its setting.
+pub fn check(settings: &Settings) -> Vec<String> {
+    let mut problems = Vec::new();
+    let db = &settings.database_url;
+    if !(db.starts_with("sqlite:") || db.starts_with("postgres:") || db.starts_with("postgresql:"))
+    {
+        problems.push(format!(
+            "database_url: {:?} must start with sqlite: or postgres:",
+            redact_url(db)
+        ));
+    }
+    if !["off", "normal", "full", "extra"].contains(&settings.sqlite_synchronous.as_str()) {
+        problems.push(format!(
+            "sqlite_synchronous: {:?} must be full or normal",
+            settings.sqlite_synchronous
+        ));
+    }
+    let base = settings.base_url();
+    let host_ok = base
+        .split_once("://")
+        .filter(|(scheme, _)| *scheme == "http" || *scheme == "https")
+        .map(|(_, rest)| !rest.is_empty() && !rest.contains(['?', '#', ' ']))
+        .unwrap_or(false);
+    if !host_ok {
+        problems.push(format!(
+            "public_base_url: {base:?} must be an absolute http(s) URL without query or fragment"
+        ));
+    }
+    if let Err(e) = crate::keys::KeyRing::load(&settings.keys_dir) {
+        problems.push(format!("keys_dir: {e:#}"));
+    }
+    if settings.max_body_bytes < 1024 {
+        problems.push("max_body_bytes: must be at least 1024".into());
+    }
+    problems
 }

@@ -95,6 +95,12 @@ impl From<DbError> for AppError {
                     }
                     Constraint::StatusIndex => "status list index collision; retry the request",
                     Constraint::TokenName => "a token with this name already exists",
+                    Constraint::PersonEmail => {
+                        "a person with this email already exists; people are identified by email"
+                    }
+                    Constraint::MentorEmail => {
+                        "a mentor with this email already exists; mentors are identified by email"
+                    }
                     Constraint::Other => "conflicts with a stored record",
                 }
                 .to_owned(),

@@ -4,21 +4,26 @@
 //! shutdown future resolves. `main.rs` only parses the command line and calls in here.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod credential;
 pub mod db;
 pub mod error;
+pub mod html;
+pub mod import;
 pub mod issuer;
 pub mod keys;
+pub mod metrics;
 pub mod program;
+pub mod registry;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;
 pub mod verify;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -30,17 +35,33 @@ pub fn app(state: AppState) -> Router {
     routes::router(state)
 }
 
-/// Serves the application on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish and closes the database pool.
+/// Serves the application on `listener` until `shutdown` resolves, then stops accepting,
+/// lets in-flight requests finish (for at most `shutdown_grace_secs`) and closes the
+/// database pool.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let grace = std::time::Duration::from_secs(state.settings.shutdown_grace_secs);
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stopping.send(true);
+    });
+    let deadline = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    let result = tokio::select! {
+        r = server.into_future() => r,
+        () = deadline => {
+            tracing::warn!(?grace, "shutdown grace period over; dropping unfinished requests");
+            Ok(())
+        }
+    };
     store.close().await;
     result
 }

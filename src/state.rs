@@ -14,6 +14,7 @@ use crate::db::{StatusBlock, Store};
 use crate::error::{AppError, AppResult};
 use crate::issuer::Issuer;
 use crate::program::{self, STATUS_LIST_SIZE};
+use crate::registry::cache::RegistryCache;
 
 /// Signed status list credentials by list number, with the sorted revoked indices each
 /// encodes: re-signed only when revocations change.
@@ -34,11 +35,18 @@ pub struct AppState {
     pub status: Arc<StatusAllocator>,
     /// Signed status list credentials, by list, with the revocations they encode.
     pub status_cache: Arc<Mutex<StatusCache>>,
+    /// Rendered registry pages and feeds, valid while the registry version is unchanged.
+    pub registry: Arc<RegistryCache>,
+    /// Prometheus metrics of this instance.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: Arc<dyn Store>, issuer: Issuer, settings: Settings) -> Self {
+        let registry = Arc::new(RegistryCache::new(std::time::Duration::from_millis(
+            settings.registry_recheck_ms,
+        )));
         AppState {
             store,
             issuer: Arc::new(issuer),
@@ -46,6 +54,8 @@ impl AppState {
             jsonld: Arc::new(JsonLdProcessor::new()),
             status: Arc::new(StatusAllocator::default()),
             status_cache: Arc::default(),
+            registry,
+            metrics: Arc::default(),
         }
     }
 
@@ -54,8 +64,14 @@ impl AppState {
         let keys = &self.issuer.keys;
         let vm = self.issuer.key_url(keys.active_kid());
         let created = credential.valid_from.clone();
+        let timer = self
+            .metrics
+            .signing
+            .with_label_values(&["fast"])
+            .start_timer();
         crate::credential::sign_credential(&mut credential, keys.active_key(), &vm, &created)
             .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("signing")))?;
+        timer.observe_duration();
         serde_json::to_string(&credential)
             .context("serialising the credential")
             .map_err(AppError::Internal)

@@ -1,15 +1,21 @@
 //! Verifying a credential: proof, issuer key, validity dates and revocation status.
 //!
-//! Used by the `verify` command (offline: keys and status from this service's own key
-//! files and database) and by the library's callers. Keys resolve from this issuer's key
-//! ring or from a `did:key`; nothing is fetched from the network.
+//! Used by `POST /verify`, by the `verify` command (offline: keys and status from this
+//! service's own key files and database) and by the library's callers. Keys resolve from
+//! this issuer's key ring or from a `did:key`; nothing is fetched from the network.
+//!
+//! Input arrives in several shapes ([`Input`]): a credential document, a baked PNG or SVG
+//! image ([`extract_image`]), or the URL of a credential this service published. Anything
+//! that is not a credential at all is an [`AppError`] (4xx); a credential that fails a check
+//! is a [`Report`] with `verified: false`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::credential::{self, multikey};
+use crate::credential::{self, baking, multikey, ob2};
 use crate::db::Store;
+use crate::error::{AppError, AppResult};
 use crate::issuer::Issuer;
 use crate::state::AppState;
 
@@ -41,6 +47,10 @@ pub struct Checks {
 }
 
 /// A verification report.
+///
+/// `verified` is true only when structure, proof, issuer and validity all passed and the
+/// status check did not fail (it is skipped when there is no status entry, or its list is
+/// not this service's).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// True when every check passed (or, for status, could not apply).
@@ -51,6 +61,49 @@ pub struct Report {
     pub errors: Vec<String>,
     /// What could not be checked, or is worth knowing.
     pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// A report for a credential none of whose checks could run here, with `error` saying
+    /// why: `verified` is false and every check is skipped.
+    pub fn unchecked(error: impl Into<String>) -> Report {
+        Report {
+            verified: false,
+            checks: Checks {
+                structure: Check::Skipped,
+                proof: Check::Skipped,
+                issuer: Check::Skipped,
+                validity: Check::Skipped,
+                status: Check::Skipped,
+            },
+            errors: vec![error.into()],
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Most JSON values (objects, arrays, strings, …) in a document [`verify_document`] checks the
+/// proof of. A credential of this service has under 100 and a Partnership Certified citing
+/// many closings a few hundred; JSON-LD expansion of a posted document costs about a
+/// millisecond per few hundred values, so this bounds the work a request can cause.
+pub const MAX_VERIFY_VALUES: usize = 2_000;
+
+/// Counts the JSON values in `doc`, stopping past `limit`.
+fn count_values(doc: &Value, limit: usize) -> usize {
+    let mut stack = vec![doc];
+    let mut n = 0;
+    while let Some(v) = stack.pop() {
+        n += 1;
+        if n > limit {
+            break;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Object(o) => stack.extend(o.values()),
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Looks up revocations: `Some(true)` revoked, `Some(false)` not, `None` unknown list.
@@ -107,25 +160,47 @@ pub fn verify_document(
         (Some(id), None) => vm.starts_with("did:key:") && vm.split('#').next() == Some(id),
         _ => false,
     };
+    // Keys are this issuer's or a did:key; any other method would have to be fetched.
+    let resolvable = vm.is_empty() || issuer.kid_of(vm).is_some() || vm.starts_with("did:key:");
     let resolve = |vm: &str| match issuer.kid_of(vm) {
         Some(kid) => issuer.keys.public_key(kid),
         None => multikey::resolve_did_key(vm).ok(),
     };
-    let proof = match credential::verify_proof(doc, jsonld, resolve) {
-        Ok(_) => Check::Passed,
-        Err(e) => {
-            errors.push(format!("proof: {e}"));
+    let too_large = count_values(doc, MAX_VERIFY_VALUES) > MAX_VERIFY_VALUES;
+    let (proof, issuer_check) = if resolvable {
+        let proof = if too_large {
+            errors.push(format!(
+                "proof: the document is too large to verify here: it has more than \
+                 {MAX_VERIFY_VALUES} JSON values (a badge credential has a few hundred at most)"
+            ));
             Check::Failed
-        }
-    };
-    let issuer_check = if controller_ok {
-        Check::Passed
+        } else {
+            match credential::verify_proof(doc, jsonld, resolve) {
+                Ok(_) => Check::Passed,
+                Err(e) => {
+                    errors.push(format!("proof: {e}"));
+                    Check::Failed
+                }
+            }
+        };
+        let issuer_check = if controller_ok {
+            Check::Passed
+        } else {
+            errors.push(format!(
+                "issuer: the verification method {vm:?} is not a key of issuer {:?}",
+                issuer_id.unwrap_or("")
+            ));
+            Check::Failed
+        };
+        (proof, issuer_check)
     } else {
         errors.push(format!(
-            "issuer: the verification method {vm:?} is not a key of issuer {:?}",
+            "issuer not resolvable here: the verification method {vm:?} of issuer {:?} is \
+             neither a key of this service nor a did:key, and this service does not fetch keys \
+             from other issuers, so the proof could not be checked",
             issuer_id.unwrap_or("")
         ));
-        Check::Failed
+        (Check::Skipped, Check::Skipped)
     };
 
     // Validity dates.
@@ -201,9 +276,12 @@ pub fn verify_document(
         validity,
         status: status_check,
     };
-    let verified = [structure, proof, issuer_check, validity, status_check]
+    // Status may be skipped (no entry, or a list this service cannot see); every other
+    // check must have run and passed.
+    let verified = [structure, proof, issuer_check, validity]
         .iter()
-        .all(|c| *c != Check::Failed);
+        .all(|c| *c == Check::Passed)
+        && status_check != Check::Failed;
     Report {
         verified,
         checks,
@@ -214,15 +292,30 @@ pub fn verify_document(
 
 /// Verifies `doc` with this service's keys and its database for status.
 pub async fn verify_with_state(state: &AppState, doc: &Value) -> Report {
+    verify_owned(state, doc.clone()).await
+}
+
+/// [`verify_with_state`] taking the document by value. The CPU work (canonicalisation can
+/// take milliseconds on a hostile document) runs on the blocking pool, off the async workers.
+pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
     let now = crate::program::now();
-    let lists = revocations_for(doc, &state.issuer, &*state.store).await;
+    let lists = revocations_for(&doc, &state.issuer, &*state.store).await;
     let lookup = move |list: &str, index: u64| -> Option<bool> {
         lists
             .as_ref()
             .filter(|(url, _)| url == list)
             .map(|(_, revoked)| revoked.contains(&(index as i64)))
     };
-    verify_document(doc, &state.issuer, &state.jsonld, &lookup, now)
+    let (issuer, jsonld) = (state.issuer.clone(), state.jsonld.clone());
+    let verify = move || verify_document(&doc, &issuer, &jsonld, &lookup, now);
+    match tokio::task::spawn_blocking(verify).await {
+        Ok(report) => report,
+        // Only a panic gets here; say so rather than answer 500 with no report.
+        Err(e) => {
+            tracing::error!(error = %e, "verification task failed");
+            Report::unchecked("internal error: the verification did not complete")
+        }
+    }
 }
 
 /// The revoked indices of the status list `doc` names, if it is one of ours.
@@ -237,4 +330,359 @@ async fn revocations_for(
     let list = issuer.status_list_of(url)?;
     let revoked = store.revoked_indices(list).await.ok()??;
     Some((url.to_owned(), revoked))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input: documents, baked images and URLs
+
+/// What a verification request carries, once unwrapped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A credential document (or an Open Badges 2.0 assertion).
+    Document(Value),
+    /// The URL of a credential.
+    Url(String),
+    /// A compact JWS: a VC-JWT or an Open Badges 2.0 signed badge.
+    Jws(String),
+}
+
+/// What raw bytes look like, from their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    /// The PNG signature.
+    Png,
+    /// XML whose text shows an `<svg` element.
+    Svg,
+    /// Starts with `{` or `[` (after whitespace).
+    Json,
+    /// None of those.
+    Unknown,
+}
+
+/// Classifies `bytes` by their content, for uploads and files without a trusted media type.
+pub fn sniff(bytes: &[u8]) -> Sniffed {
+    if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {
+        return Sniffed::Png;
+    }
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    match start.map(|i| text[i]) {
+        Some(b'{' | b'[') => Sniffed::Json,
+        Some(b'<') => {
+            // An SVG names its root element early, after an XML declaration, comments or a
+            // doctype; a bounded look keeps this cheap on large input.
+            let head = &text[..text.len().min(4096)];
+            if head.windows(4).any(|w| w == b"<svg") {
+                Sniffed::Svg
+            } else {
+                Sniffed::Unknown
+            }
+        }
+        _ => Sniffed::Unknown,
+    }
+}
+
+/// Parses a JSON body: a credential document, or `{"url": "…"}` naming one.
+///
+/// Not JSON (or nested beyond the parser's limit of 128) is a 400; JSON that is not an
+/// object, or an object with neither `@context` nor `type` nor `url`, is a 422.
+pub fn parse_json_input(bytes: &[u8]) -> AppResult<Input> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        if e.to_string().contains("recursion limit") {
+            AppError::BadRequest(format!("the JSON is nested too deeply: {e}"))
+        } else {
+            AppError::BadRequest(format!("the body is not valid JSON: {e}"))
+        }
+    })?;
+    let Value::Object(obj) = &value else {
+        let kind = match value {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Err(AppError::rule(format!(
+            "the JSON is not a credential: expected an object, got {kind}"
+        )));
+    };
+    let is_document = obj.contains_key("@context") || obj.contains_key("type");
+    match obj.get("url") {
+        Some(Value::String(url)) if !is_document => Ok(Input::Url(url.trim().to_owned())),
+        Some(_) if !is_document => Err(AppError::invalid("url", "url must be a string")),
+        _ if is_document => Ok(Input::Document(value)),
+        _ => Err(AppError::rule(
+            "the JSON object is not a credential: it has no @context and no type (to verify \
+             a credential by URL, send {\"url\": \"…\"})",
+        )),
+    }
+}
+
+/// Reads what an image or a text payload carries: credential JSON, a URL (legacy OB 2.0
+/// baking) or a compact JWS.
+pub fn payload_input(text: &str) -> AppResult<Input> {
+    let text = text.trim();
+    if text.starts_with('{') || text.starts_with('[') {
+        return parse_json_input(text.as_bytes());
+    }
+    if text.starts_with("https://") || text.starts_with("http://") {
+        return Ok(Input::Url(text.to_owned()));
+    }
+    let is_b64url = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() == 3 && is_b64url(parts[0]) && is_b64url(parts[1]) {
+        return Ok(Input::Jws(text.to_owned()));
+    }
+    Err(AppError::rule(
+        "the input is not a credential: expected credential JSON, a credential URL or a \
+         compact JWS",
+    ))
+}
+
+/// Extracts the baked credential of a PNG or SVG image (see [`baking`]).
+///
+/// A file that is neither, a broken image, and an image with nothing baked are 422s.
+pub fn extract_image(bytes: &[u8]) -> AppResult<Input> {
+    let unreadable = |e: baking::BakeError| AppError::rule(format!("the image is unreadable: {e}"));
+    let payload = match sniff(bytes) {
+        Sniffed::Png => baking::extract_png(bytes)
+            .map_err(unreadable)?
+            .map(|(_, text)| text),
+        Sniffed::Svg => {
+            let svg = std::str::from_utf8(bytes)
+                .map_err(|_| AppError::rule("the SVG is not UTF-8 text"))?;
+            baking::extract_svg(svg).map_err(unreadable)?
+        }
+        _ => {
+            return Err(AppError::rule(
+                "the file is not a PNG or SVG image (nor credential JSON)",
+            ))
+        }
+    };
+    let payload = payload.ok_or_else(|| {
+        AppError::rule(
+            "the image has no baked credential: no `openbadgecredential`/`openbadges` PNG text \
+             chunk or <openbadges:credential> SVG element",
+        )
+    })?;
+    payload_input(&payload)
+}
+
+/// Unwraps an uploaded file of any supported kind: a baked image or credential JSON.
+pub fn file_input(bytes: &[u8]) -> AppResult<Input> {
+    match sniff(bytes) {
+        Sniffed::Json => parse_json_input(bytes),
+        Sniffed::Png | Sniffed::Svg => extract_image(bytes),
+        Sniffed::Unknown => payload_input(
+            std::str::from_utf8(bytes)
+                .map_err(|_| AppError::rule("the file is not a PNG, an SVG or credential JSON"))?,
+        ),
+    }
+}
+
+/// Verifies any [`Input`] with this service's keys and database.
+///
+/// Credential URLs resolve through the store, never over the network: this service's own
+/// `{base}/credentials/{id}` and `{base}/ob2/assertions/{id}`. Other URLs get a report saying
+/// the issuer is not resolvable here (or, for issuers on `VERIFY_ALLOWED_ISSUERS`, that remote
+/// fetching is not enabled). A URL of this service that names no credential is a 422.
+pub async fn verify_input(state: &AppState, input: Input) -> AppResult<Report> {
+    match input {
+        Input::Document(doc) if ob2::is_ob2(&doc) => {
+            let id = doc.get("id").and_then(Value::as_str).unwrap_or("");
+            let urls = ob2::Ob2Urls::new(state.issuer.base());
+            if urls.assertion_id_of(id).is_some() {
+                // Hosted verification: the posted copy only names the assertion; what counts
+                // is the one this service holds.
+                return Box::pin(verify_url(state, id)).await;
+            }
+            Ok(Report::unchecked(format!(
+                "this is an Open Badges 2.0 assertion, not an OB 3.0 credential: OB 2.0 hosted \
+                 badges are verified by fetching their id ({id:?}) from the issuer, which this \
+                 service does not do for other issuers"
+            )))
+        }
+        Input::Document(doc) => Ok(verify_owned(state, doc).await),
+        Input::Url(url) => verify_url(state, &url).await,
+        Input::Jws(_) => Ok(Report::unchecked(
+            "proof: a compact JWS (VC-JWT, or an Open Badges 2.0 signed badge) is not supported \
+             here; this service verifies Data Integrity proofs (eddsa-rdfc-2022)",
+        )),
+    }
+}
+
+/// Verifies the credential at `url`, resolved locally.
+async fn verify_url(state: &AppState, url: &str) -> AppResult<Report> {
+    let issuer = &state.issuer;
+    if let Some(id) = issuer.credential_id_of(url) {
+        return verify_stored(state, id, None).await;
+    }
+    let urls = ob2::Ob2Urls::new(issuer.base());
+    if let Some(raw) = urls.assertion_id_of(url) {
+        let id = uuid::Uuid::parse_str(raw).map_err(|_| no_credential(url))?;
+        let note = format!(
+            "{url} is an Open Badges 2.0 hosted assertion; it was verified through the signed \
+             OB 3.0 credential it mirrors, {}",
+            issuer.credential_url(id)
+        );
+        return verify_stored(state, id, Some(note)).await;
+    }
+    let base = issuer.base();
+    if url == base || url.starts_with(&format!("{base}/")) {
+        return Err(AppError::invalid(
+            "url",
+            format!(
+                "{url} is not a credential URL of this service (expected \
+                 {base}/credentials/{{id}} or {base}/ob2/assertions/{{id}})"
+            ),
+        ));
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(AppError::invalid("url", "url must be an http(s) URL"));
+    }
+    if is_allowed_issuer(&state.settings.verify_allowed_issuers, url) {
+        return Ok(Report::unchecked(format!(
+            "remote fetching is not enabled: {url} is on the allow-list \
+             (VERIFY_ALLOWED_ISSUERS), but this service does not fetch credentials over the \
+             network yet; post the credential JSON or its baked image instead"
+        )));
+    }
+    Ok(Report::unchecked(format!(
+        "issuer not resolvable here: {url} is not a credential of this service, and this \
+         service does not fetch other issuers' credentials; post the credential JSON or its \
+         baked image instead"
+    )))
+}
+
+fn no_credential(url: &str) -> AppError {
+    AppError::invalid(
+        "url",
+        format!("no credential is published at {url} by this service"),
+    )
+}
+
+/// Verifies the stored credential `id`, adding `note` as a warning.
+async fn verify_stored(
+    state: &AppState,
+    id: uuid::Uuid,
+    note: Option<String>,
+) -> AppResult<Report> {
+    let url = state.issuer.credential_url(id);
+    let record = state
+        .store
+        .credential(id)
+        .await?
+        .ok_or_else(|| no_credential(&url))?;
+    let doc: Value = serde_json::from_str(&record.document).map_err(|e| {
+        AppError::Internal(anyhow::Error::new(e).context("stored credential is not JSON"))
+    })?;
+    let mut report = verify_owned(state, doc).await;
+    report.warnings.extend(note);
+    Ok(report)
+}
+
+/// True if `url` is under an entry of the allow-list: an origin or URL prefix
+/// (`https://badges.example.org`), or a bare host name (`badges.example.org`).
+pub fn is_allowed_issuer(allowed: &[String], url: &str) -> bool {
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .map(|authority| authority.rsplit('@').next().unwrap_or(""))
+        .map(|h| h.split(':').next().unwrap_or(""))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    allowed.iter().map(|a| a.trim()).any(|entry| {
+        if entry.is_empty() {
+            false
+        } else if entry.contains("://") {
+            let entry = entry.trim_end_matches('/');
+            url == entry || url.starts_with(&format!("{entry}/"))
+        } else {
+            host == entry.to_ascii_lowercase()
+        }
+    })
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Sniffed::Png);
+        assert_eq!(sniff(b"  {\"a\":1}"), Sniffed::Json);
+        assert_eq!(
+            sniff(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"\"/>"),
+            Sniffed::Svg
+        );
+        assert_eq!(sniff(b"<html></html>"), Sniffed::Unknown);
+        assert_eq!(sniff(b"hello"), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn json_inputs() {
+        assert!(matches!(
+            parse_json_input(br#"{"url": " https://x.example/c/1 "}"#),
+            Ok(Input::Url(u)) if u == "https://x.example/c/1"
+        ));
+        assert!(matches!(
+            parse_json_input(br#"{"@context": [], "url": "x"}"#),
+            Ok(Input::Document(_))
+        ));
+        assert_eq!(parse_json_input(b"[1]").unwrap_err().status().as_u16(), 422);
+        assert_eq!(
+            parse_json_input(b"{\"a\":1}")
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            422
+        );
+        assert_eq!(
+            parse_json_input(b"nope").unwrap_err().status().as_u16(),
+            400
+        );
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert_eq!(
+            parse_json_input(deep.as_bytes())
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            400
+        );
+    }
+
+    #[test]
+    fn payloads() {
+        assert!(matches!(payload_input("eyJh.eyJi.c2ln"), Ok(Input::Jws(_))));
+        assert!(matches!(
+            payload_input("https://a.example/x"),
+            Ok(Input::Url(_))
+        ));
+        assert!(payload_input("hello").is_err());
+    }
+
+    #[test]
+    fn allow_list() {
+        let allowed = vec![
+            "https://badges.example.org/".to_owned(),
+            "other.example".to_owned(),
+        ];
+        assert!(is_allowed_issuer(
+            &allowed,
+            "https://badges.example.org/c/1"
+        ));
+        assert!(!is_allowed_issuer(
+            &allowed,
+            "https://badges.example.org.evil/c/1"
+        ));
+        assert!(is_allowed_issuer(
+            &allowed,
+            "https://user@Other.example:8443/c"
+        ));
+        assert!(!is_allowed_issuer(&allowed, "https://another.example/c"));
+    }
 }

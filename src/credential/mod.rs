@@ -5,6 +5,7 @@ pub mod baking;
 pub mod jsonld;
 pub mod model;
 pub mod multikey;
+pub mod ob2;
 pub mod proof;
 pub mod quads;
 pub mod rdf;

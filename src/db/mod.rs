@@ -28,6 +28,10 @@ pub enum Constraint {
     StatusIndex,
     /// Token names are unique.
     TokenName,
+    /// A person is identified by their (normalised) email.
+    PersonEmail,
+    /// A mentor is identified by their (normalised) email.
+    MentorEmail,
     /// Any other unique constraint.
     Other,
 }
@@ -196,6 +200,16 @@ impl CredentialRecord {
     }
 }
 
+/// The holder of a credential, as far as its public page needs: the name, and whether the
+/// holder agreed to be public (only then is the name shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Full name.
+    pub name: String,
+    /// Consent to appear in public (the registry, and by name on badge pages).
+    pub listed_in_registry: bool,
+}
+
 /// Filters and cursor for listing credentials (newest first).
 #[derive(Debug, Clone, Default)]
 pub struct CredentialFilter {
@@ -234,6 +248,84 @@ pub enum RevokeOutcome {
     AlreadyRevoked(CredentialRecord),
 }
 
+/// The public registry's state, read to validate in-memory caches: one cheap round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistryProbe {
+    /// Bumped (by triggers) in the same transaction as every change that can alter the
+    /// registry: issue, revocation, re-dating of a badge; a person's public fields or consent.
+    pub version: i64,
+    /// When `version` last changed.
+    pub changed_at: DateTime<Utc>,
+    /// The latest `valid_until` at or before the probe time, of an unrevoked badge: expiry
+    /// changes the registry without any write.
+    pub last_expired: Option<DateTime<Utc>>,
+    /// The earliest `valid_until` after the probe time, of an unrevoked badge: until then,
+    /// an unchanged `version` means an unchanged registry.
+    pub next_expiry: Option<DateTime<Utc>>,
+}
+
+/// The order of a registry query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryOrder {
+    /// By lower-cased name, then person id (the directory, cursor-paged).
+    Name,
+    /// Newest active certification first, then credential id (the feeds).
+    Newest,
+}
+
+/// A query of the registry: listed people with a valid Partnership Certified at `now`.
+#[derive(Debug, Clone)]
+pub struct RegistryQuery {
+    /// Only this country (case-insensitive equality).
+    pub country: Option<String>,
+    /// Only names starting with this (case-insensitive).
+    pub prefix: Option<String>,
+    /// [`RegistryOrder::Name`] only: start after this `(name key, person id)`.
+    pub after: Option<(String, Uuid)>,
+    /// Order.
+    pub order: RegistryOrder,
+    /// Most rows returned.
+    pub limit: i64,
+    /// The time validity is judged at.
+    pub now: DateTime<Utc>,
+}
+
+/// One listed person with their active Partnership Certified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryRow {
+    /// Person id (internal; never published).
+    pub person_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// The backend's lower-cased name: the sort key the cursor carries.
+    pub name_key: String,
+    /// City.
+    pub city: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Public profile URL.
+    pub url: Option<String>,
+    /// The active Partnership Certified.
+    pub credential_id: Uuid,
+    /// Its issue time.
+    pub issued_at: DateTime<Utc>,
+    /// Its expiry.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// An unrevoked badge's dates, for "certified since" and the count of closed partnerships.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadgeDates {
+    /// Holder.
+    pub person_id: Uuid,
+    /// Achievement slug.
+    pub achievement: String,
+    /// Issue time.
+    pub issued_at: DateTime<Utc>,
+    /// Expiry.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
 /// The storage interface both backends implement.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -263,6 +355,18 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_closing(&self, closing: &Closing) -> DbResult<()>;
     /// Reads a closing record.
     async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>>;
+    /// Finds a mentor by normalised email (the natural key imports use).
+    async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>>;
+    /// Finds a person by normalised email (the natural key imports use).
+    async fn person_by_email(&self, email: &str) -> DbResult<Option<Person>>;
+    /// The oldest closing of `closer_id` with this partner (compared trimmed and
+    /// case-insensitively) closed on `closed_on`: a closing's natural key for imports.
+    async fn closing_by_natural_key(
+        &self,
+        closer_id: Uuid,
+        partner_name: &str,
+        closed_on: NaiveDate,
+    ) -> DbResult<Option<Closing>>;
 
     /// Reserves `len` consecutive status-list counters, opening a new list when one is full.
     async fn reserve_status_block(&self, len: i64, list_size: i64) -> DbResult<StatusBlock>;
@@ -272,6 +376,28 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()>;
     /// Reads a credential.
     async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
+    /// Reads a credential with what its public page may say about the holder, in one
+    /// round trip (the badge page is the hottest public route). The default makes two reads;
+    /// both backends override it with a join.
+    async fn credential_with_holder(
+        &self,
+        id: Uuid,
+    ) -> DbResult<Option<(CredentialRecord, Holder)>> {
+        let Some(record) = self.credential(id).await? else {
+            return Ok(None);
+        };
+        let person = self
+            .person(record.person_id)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        Ok(Some((
+            record,
+            Holder {
+                name: person.name,
+                listed_in_registry: person.listed_in_registry,
+            },
+        )))
+    }
     /// Finds the credential issued under an Idempotency-Key.
     async fn credential_by_idempotency_key(&self, key: &str) -> DbResult<Option<CredentialRecord>>;
     /// All credentials of a person, oldest first.
@@ -287,6 +413,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> DbResult<RevokeOutcome>;
     /// The revoked bit indices of a status list; `None` if the list does not exist.
     async fn revoked_indices(&self, list: i64) -> DbResult<Option<Vec<i64>>>;
+
+    /// Replaces a person's editable fields (all but id and created_at); `NotFound` if absent.
+    async fn update_person(&self, person: &Person) -> DbResult<()>;
+    /// The registry's version, last change and expiry bounds at `now` (one round trip of
+    /// indexed lookups).
+    async fn registry_probe(&self, now: DateTime<Utc>) -> DbResult<RegistryProbe>;
+    /// A page of the registry.
+    async fn registry_page(&self, query: &RegistryQuery) -> DbResult<Vec<RegistryRow>>;
+    /// Every unrevoked badge of these people (either achievement), for the entries' details.
+    async fn registry_badges(&self, people: &[Uuid]) -> DbResult<Vec<BadgeDates>>;
 }
 
 /// Connects to the database the URL names (`sqlite:` or `postgres:`), creating a SQLite

@@ -17,8 +17,9 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::{
-    ApiToken, Closing, Constraint, CredentialFilter, CredentialRecord, DbError, DbResult, Mentor,
-    Person, RevokeOutcome, StatusBlock, Store,
+    ApiToken, BadgeDates, Closing, Constraint, CredentialFilter, CredentialRecord, DbError,
+    DbResult, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
+    RevokeOutcome, StatusBlock, Store,
 };
 
 /// The PostgreSQL migrations, embedded.
@@ -67,6 +68,8 @@ fn other(e: sqlx::Error) -> DbError {
                 Some("credentials_one_certified_per_person") => Constraint::CertifiedPerPerson,
                 Some("credentials_status_position") => Constraint::StatusIndex,
                 Some("api_tokens_name_key") => Constraint::TokenName,
+                Some("people_email") => Constraint::PersonEmail,
+                Some("mentors_email") => Constraint::MentorEmail,
                 _ => Constraint::Other,
             };
             return DbError::Conflict(c);
@@ -156,6 +159,13 @@ fn credential_row(row: &PgRow) -> Result<CredentialRecord, sqlx::Error> {
 const CREDENTIAL_COLUMNS: &str = "id, achievement, person_id, closing_id, status_list, \
     status_index, issued_at, valid_until, document, idempotency_key, request_hash, revoked_at, \
     revocation_reason";
+
+/// A credential and its holder's public fields, for the badge page (one round trip).
+const JOINED_HOLDER_QUERY: &str = "select c.id, c.achievement, c.person_id, c.closing_id, \
+    c.status_list, c.status_index, c.issued_at, c.valid_until, c.document, c.idempotency_key, \
+    c.request_hash, c.revoked_at, c.revocation_reason, p.name as holder_name, \
+    p.listed_in_registry as holder_listed \
+    from credentials c join people p on p.id = c.person_id where c.id = $1";
 
 #[async_trait]
 impl Store for PgStore {
@@ -309,6 +319,47 @@ impl Store for PgStore {
     }
 
     #[instrument(skip_all)]
+    async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>> {
+        let row = sqlx::query("select * from mentors where email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| mentor_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn person_by_email(&self, email: &str) -> DbResult<Option<Person>> {
+        let row = sqlx::query("select * from people where email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| person_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn closing_by_natural_key(
+        &self,
+        closer_id: Uuid,
+        partner_name: &str,
+        closed_on: chrono::NaiveDate,
+    ) -> DbResult<Option<Closing>> {
+        // Uses the closer_id index; a closer has few closings.
+        let row = sqlx::query(
+            "select * from closings where closer_id = $1 and closed_on = $2 \
+             and lower(trim(partner_name)) = lower(trim($3)) order by created_at, id limit 1",
+        )
+        .bind(closer_id)
+        .bind(closed_on)
+        .bind(partner_name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|r| closing_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
     async fn reserve_status_block(&self, len: i64, list_size: i64) -> DbResult<StatusBlock> {
         // Each statement is atomic on its own; the row lock serialises concurrent instances.
         for _ in 0..8 {
@@ -392,6 +443,29 @@ impl Store for PgStore {
         .await
         .map_err(other)?;
         row.map(|r| credential_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn credential_with_holder(
+        &self,
+        id: Uuid,
+    ) -> DbResult<Option<(CredentialRecord, super::Holder)>> {
+        let row = sqlx::query(JOINED_HOLDER_QUERY)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| {
+            Ok((
+                credential_row(&r)?,
+                super::Holder {
+                    name: r.try_get("holder_name")?,
+                    listed_in_registry: r.try_get("holder_listed")?,
+                },
+            ))
+        })
+        .transpose()
+        .map_err(other)
     }
 
     #[instrument(skip_all)]
@@ -501,6 +575,159 @@ impl Store for PgStore {
             .map(|r| r.try_get::<i64, _>("status_index"))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
+            .map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn update_person(&self, p: &Person) -> DbResult<()> {
+        let done = sqlx::query(
+            "update people set name = $1, email = $2, city = $3, country = $4, url = $5, \
+             listed_in_registry = $6 where id = $7",
+        )
+        .bind(&p.name)
+        .bind(&p.email)
+        .bind(&p.city)
+        .bind(&p.country)
+        .bind(&p.url)
+        .bind(p.listed_in_registry)
+        .bind(p.id)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn registry_probe(&self, now: DateTime<Utc>) -> DbResult<RegistryProbe> {
+        let row = sqlx::query(
+            "select version, changed_at, \
+             (select max(valid_until) from credentials where revoked_at is null \
+               and valid_until is not null and valid_until <= $1) as last_expired, \
+             (select min(valid_until) from credentials where revoked_at is null \
+               and valid_until is not null and valid_until > $1) as next_expiry \
+             from registry_state where id = 1",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(other)?;
+        (|| {
+            Ok(RegistryProbe {
+                version: row.try_get("version")?,
+                changed_at: row.try_get("changed_at")?,
+                last_expired: row.try_get("last_expired")?,
+                next_expiry: row.try_get("next_expiry")?,
+            })
+        })()
+        .map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn registry_page(&self, q: &RegistryQuery) -> DbResult<Vec<RegistryRow>> {
+        // The statement is built from the filters present, so each shape gets its own plan
+        // (the name-ordered index scan stops after `limit` rows). Names compare in byte
+        // order (`collate "C"`), as on SQLite.
+        let mut sql = String::from(
+            "select p.id, p.name, lower(p.name) collate \"C\" as name_key, p.city, p.country, \
+             p.url, c.id as credential_id, c.issued_at, c.valid_until \
+             from people p join credentials c on c.person_id = p.id \
+             and c.achievement = 'partnership-certified' and c.revoked_at is null \
+             and c.replaced_at is null and (c.valid_until is null or c.valid_until > $1) \
+             where p.listed_in_registry",
+        );
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if q.country.is_some() {
+            sql.push_str(&format!(" and lower(p.country) = lower(${})", next()));
+        }
+        if q.prefix.is_some() {
+            let i = next();
+            sql.push_str(&format!(
+                " and lower(p.name) collate \"C\" >= lower(${i}) \
+                 and lower(p.name) collate \"C\" < lower(${i}) || chr(1114111)"
+            ));
+        }
+        match q.order {
+            RegistryOrder::Name => {
+                if q.after.is_some() {
+                    let (k, id) = (next(), next());
+                    sql.push_str(&format!(
+                        " and (lower(p.name) collate \"C\", p.id) > (${k}::text collate \"C\", ${id}::uuid)"
+                    ));
+                }
+                sql.push_str(&format!(
+                    " order by lower(p.name) collate \"C\", p.id limit ${}",
+                    next()
+                ));
+            }
+            RegistryOrder::Newest => sql.push_str(&format!(
+                " order by c.issued_at desc, c.id desc limit ${}",
+                next()
+            )),
+        }
+        // PostgreSQL infers parameter types from use, so only the ones in the text are bound.
+        let mut query = sqlx::query(&sql).bind(q.now);
+        if let Some(c) = &q.country {
+            query = query.bind(c);
+        }
+        if let Some(p) = &q.prefix {
+            query = query.bind(p);
+        }
+        if let (RegistryOrder::Name, Some((k, id))) = (q.order, &q.after) {
+            query = query.bind(k).bind(id);
+        }
+        let rows = query
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)?;
+        rows.iter()
+            .map(|r| {
+                Ok(RegistryRow {
+                    person_id: uuid(r, "id")?,
+                    name: r.try_get("name")?,
+                    name_key: r.try_get("name_key")?,
+                    city: r.try_get("city")?,
+                    country: r.try_get("country")?,
+                    url: r.try_get("url")?,
+                    credential_id: uuid(r, "credential_id")?,
+                    issued_at: r.try_get("issued_at")?,
+                    valid_until: r.try_get("valid_until")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn registry_badges(&self, people: &[Uuid]) -> DbResult<Vec<BadgeDates>> {
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "select person_id, achievement, issued_at, valid_until from credentials \
+             where revoked_at is null and person_id = any($1)",
+        )
+        .bind(people)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(|r| {
+                Ok(BadgeDates {
+                    person_id: uuid(r, "person_id")?,
+                    achievement: r.try_get("achievement")?,
+                    issued_at: r.try_get("issued_at")?,
+                    valid_until: r.try_get("valid_until")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
             .map_err(other)
     }
 }

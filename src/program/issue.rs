@@ -232,10 +232,17 @@ async fn issue_new(
         revocation_reason: None,
     };
     match store.insert_credential(&record).await {
-        Ok(()) => Ok(Issued {
-            record,
-            created: true,
-        }),
+        Ok(()) => {
+            state
+                .metrics
+                .issued
+                .with_label_values(&[achievement.slug])
+                .inc();
+            Ok(Issued {
+                record,
+                created: true,
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }

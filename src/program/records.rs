@@ -43,6 +43,41 @@ pub struct NewPerson {
     pub listed_in_registry: bool,
 }
 
+/// `PATCH /api/v1/people/{id}`: only the fields present change. `city`, `country` and `url`
+/// may be `null` to clear them; `name`, `email` and `listed_in_registry` may not.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonPatch {
+    /// Full name.
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Option<String>>,
+    /// Email.
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<String>>,
+    /// City (`null` clears).
+    #[serde(default, deserialize_with = "present")]
+    pub city: Option<Option<String>>,
+    /// Country (`null` clears).
+    #[serde(default, deserialize_with = "present")]
+    pub country: Option<Option<String>>,
+    /// Public profile URL (`null` clears).
+    #[serde(default, deserialize_with = "present")]
+    pub url: Option<Option<String>>,
+    /// Consent to be listed in the public registry.
+    #[serde(default, deserialize_with = "present")]
+    pub listed_in_registry: Option<Option<bool>>,
+}
+
+/// A field that is present (`Some`), possibly `null` (`Some(None)`); absent is `None` via
+/// `#[serde(default)]`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// `POST /api/v1/closings`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +203,39 @@ pub async fn create_person(store: &dyn Store, input: NewPerson) -> AppResult<Per
         created_at: now(),
     };
     store.insert_person(&person).await?;
+    Ok(person)
+}
+
+/// Applies a patch to a person with the same checks as [`create_person`]; writes only if
+/// something changed. `NotFound` if there is no such person.
+pub async fn update_person(store: &dyn Store, id: Uuid, patch: PersonPatch) -> AppResult<Person> {
+    let mut person = store
+        .person(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no person with id {id}")))?;
+    let before = person.clone();
+    let required = |field: &str| AppError::invalid(field, format!("{field} must not be null"));
+    if let Some(name) = patch.name {
+        person.name = text("name", &name.ok_or_else(|| required("name"))?, 200)?;
+    }
+    if let Some(e) = patch.email {
+        person.email = email("email", &e.ok_or_else(|| required("email"))?)?;
+    }
+    if let Some(city) = patch.city {
+        person.city = optional_text("city", city.as_deref(), 100)?;
+    }
+    if let Some(country) = patch.country {
+        person.country = optional_text("country", country.as_deref(), 100)?;
+    }
+    if let Some(url) = patch.url {
+        person.url = optional_url("url", url.as_deref())?;
+    }
+    if let Some(listed) = patch.listed_in_registry {
+        person.listed_in_registry = listed.ok_or_else(|| required("listed_in_registry"))?;
+    }
+    if person != before {
+        store.update_person(&person).await?;
+    }
     Ok(person)
 }
 

@@ -17,7 +17,7 @@ use super::extract::{Admin, AppJson};
 use crate::db::{Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome};
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
-use crate::program::records::{self, NewClosing, NewMentor, NewPerson};
+use crate::program::records::{self, NewClosing, NewMentor, NewPerson, PersonPatch};
 use crate::program::{self, CERTIFIED, CLOSED};
 use crate::state::AppState;
 
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/mentors", post(create_mentor))
         .route("/api/v1/mentors/{id}", get(get_mentor))
         .route("/api/v1/people", post(create_person))
-        .route("/api/v1/people/{id}", get(get_person))
+        .route("/api/v1/people/{id}", get(get_person).patch(patch_person))
         .route("/api/v1/closings", post(create_closing))
         .route("/api/v1/closings/{id}", get(get_closing))
         .route(
@@ -159,6 +159,17 @@ async fn get_person(
         .person(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no person with id {id}")))?;
+    Ok(Json(person_json(&p)))
+}
+
+async fn patch_person(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    AppJson(patch): AppJson<PersonPatch>,
+) -> AppResult<Json<Value>> {
+    let id = path_id("person", &id)?;
+    let p = records::update_person(&*state.store, id, patch).await?;
     Ok(Json(person_json(&p)))
 }
 
@@ -324,7 +335,14 @@ async fn revoke_credential(
         .revoke_credential(id, &reason, program::now())
         .await?
     {
-        RevokeOutcome::Revoked(r) => Ok(Json(credential_view(&state, &r, false)?).into_response()),
+        RevokeOutcome::Revoked(r) => {
+            state
+                .metrics
+                .revoked
+                .with_label_values(&[r.achievement.as_str()])
+                .inc();
+            Ok(Json(credential_view(&state, &r, false)?).into_response())
+        }
         // A retry of the same revocation is answered as success; a different reason conflicts.
         RevokeOutcome::AlreadyRevoked(r) if r.revocation_reason.as_deref() == Some(&reason) => {
             Ok(Json(credential_view(&state, &r, false)?).into_response())

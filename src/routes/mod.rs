@@ -2,18 +2,28 @@
 
 pub mod admin;
 pub mod extract;
+pub mod health;
+pub mod ob2;
+pub mod pages;
 pub mod public;
+pub mod registry;
+pub mod verify;
 
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::HeaderName;
 use axum::http::StatusCode;
 use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// The request id header, set on every request and response.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
@@ -21,12 +31,27 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(admin::router())
         .merge(public::router())
-        .fallback(|| async { AppError::NotFound("no such resource".into()) })
+        .merge(registry::router(&state.settings))
+        .merge(pages::router())
+        .merge(verify::router())
+        .merge(ob2::router())
+        .merge(health::router())
+        .fallback(|headers: axum::http::HeaderMap| async move {
+            crate::html::error(&headers, AppError::NotFound("no such resource".into()))
+        })
         .method_not_allowed_fallback(|| async { MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            registry::note_writes,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::record,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The route template, not the raw path: low cardinality, and no ids or
@@ -36,8 +61,17 @@ pub fn router(state: AppState) -> Router {
                 .get::<MatchedPath>()
                 .map(MatchedPath::as_str)
                 .unwrap_or("unmatched");
-            tracing::info_span!("request", method = %req.method(), route)
+            let request_id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), route, request_id)
         }))
+        // Outermost: every request gets an id (or keeps a sane one it brought), echoed in
+        // the response and recorded in the request span.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 

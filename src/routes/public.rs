@@ -1,5 +1,9 @@
 //! Public, unauthenticated JSON: the issuer Profile and its keys, achievements, issued
 //! credentials, status lists and closing records — everything a verifier dereferences.
+//!
+//! Credentials, closing records and achievements share their URL with a page for people:
+//! browsers get HTML from [`super::pages`] (negotiated on `Accept`, answered with
+//! `Vary: Accept`), everyone else the JSON here.
 
 use std::sync::Arc;
 
@@ -11,9 +15,11 @@ use axum::Router;
 use serde_json::json;
 
 use super::admin::path_id;
+use super::pages;
 use crate::credential::model::{OB_V3_CONTEXT, VC_V2_CONTEXT};
 use crate::credential::{multikey, status_list};
 use crate::error::{AppError, AppResult};
+use crate::html;
 use crate::program::{self, achievements};
 use crate::state::AppState;
 
@@ -32,7 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/credentials/{id}", get(credential))
         .route("/closings/{id}", get(closing))
         .route("/status/{list}", get(status))
-        .route("/healthz", get(healthz))
 }
 
 /// A JSON response with an explicit media type and a short public cache lifetime.
@@ -90,9 +95,17 @@ async fn issuer_key(State(state): State<AppState>, Path(kid): Path<String>) -> A
 async fn achievement(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> AppResult<Response> {
-    let a = achievements::by_slug(&slug)
-        .ok_or_else(|| AppError::NotFound(format!("no achievement {slug:?}")))?;
+    headers: HeaderMap,
+) -> Response {
+    if html::wants_html(&headers) {
+        return pages::achievement_page(&state, &slug);
+    }
+    let Some(a) = achievements::by_slug(&slug) else {
+        return html::error(
+            &headers,
+            AppError::NotFound(format!("no achievement {slug:?}")),
+        );
+    };
     let doc = json!({
         "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
         "id": state.issuer.achievement_url(a.slug),
@@ -103,7 +116,9 @@ async fn achievement(
         "criteria": {"narrative": a.criteria},
         "creator": state.issuer.profile(),
     });
-    Ok(json_response(doc.to_string(), "application/ld+json", 3600))
+    let mut res = json_response(doc.to_string(), "application/ld+json", 3600);
+    html::vary_accept(&mut res);
+    res
 }
 
 /// The media type to answer a credential request with, from `Accept`.
@@ -125,8 +140,19 @@ async fn credential(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> AppResult<Response> {
-    let id = path_id("credential", &id)?;
+) -> Response {
+    if html::wants_html(&headers) {
+        return pages::credential_page(&state, &id).await;
+    }
+    let mut res = credential_json(&state, &id, &headers)
+        .await
+        .unwrap_or_else(|e| e.into_response());
+    html::vary_accept(&mut res);
+    res
+}
+
+async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> AppResult<Response> {
+    let id = path_id("credential", id)?;
     let r = state
         .store
         .credential(id)
@@ -135,13 +161,28 @@ async fn credential(
     // The signed bytes exactly as issued; status is published in the status list.
     Ok(json_response(
         r.document,
-        credential_media_type(&headers),
+        credential_media_type(headers),
         60,
     ))
 }
 
-async fn closing(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
-    let id = path_id("closing", &id)?;
+async fn closing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if html::wants_html(&headers) {
+        return pages::closing_page(&state, &id).await;
+    }
+    let mut res = closing_json(&state, &id)
+        .await
+        .unwrap_or_else(|e| e.into_response());
+    html::vary_accept(&mut res);
+    res
+}
+
+async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
+    let id = path_id("closing", id)?;
     let c = state
         .store
         .closing(id)
@@ -213,18 +254,4 @@ async fn status(State(state): State<AppState>, Path(list): Path<String>) -> AppR
     };
     // Short cache: a revocation must show quickly.
     Ok(json_response(doc.to_string(), "application/vc+ld+json", 30))
-}
-
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(json!({"status": "ok", "database": state.store.backend()})),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            AppError::Internal(anyhow::anyhow!("database unreachable")).into_response()
-        }
-    }
 }

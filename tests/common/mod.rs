@@ -93,7 +93,7 @@ impl TestApp {
     async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
         // Quiet unless asked: TEST_LOG=1 shows the service's logs.
         if std::env::var_os("TEST_LOG").is_some() {
-            partnership_badges::telemetry::init();
+            partnership_badges::telemetry::init("text");
         }
         let settings = settings(base);
         let issuer = Issuer::new(&settings, test_keys());
@@ -340,4 +340,179 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+// ---- page helpers (tests/pages.rs, tests/browser.rs) ----
+
+/// What Firefox sends when a person opens a link.
+pub const BROWSER_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+impl TestApp {
+    /// An unauthenticated GET with this `Accept` (and a browser `User-Agent` when `browser`).
+    pub async fn get_as(&self, uri: &str, accept: Option<&str>, browser: bool) -> Res {
+        let mut req = Request::builder().method(Method::GET).uri(uri);
+        if let Some(a) = accept {
+            req = req.header(header::ACCEPT, a);
+        }
+        if browser {
+            req = req.header(
+                header::USER_AGENT,
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            );
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A page as a browser asks for it.
+    pub async fn page(&self, uri: &str) -> Res {
+        self.get_as(uri, Some(BROWSER_ACCEPT), true).await
+    }
+
+    /// An unauthenticated GET; the raw body bytes (images).
+    pub async fn get_bytes(&self, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let req = Request::get(uri).body(Body::empty()).unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
+    /// Creates a person with this name and registry consent; returns its id.
+    pub async fn person_with(&self, name: &str, email: &str, listed: bool) -> String {
+        let r = self
+            .post(
+                "/api/v1/people",
+                json!({"name": name, "email": email, "listed_in_registry": listed}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A Partnership Closed badge for a new person (`name`, consent `listed`) whose closing
+    /// has this `summary`: (person, closing, credential id).
+    pub async fn closed_badge_for(
+        &self,
+        name: &str,
+        email: &str,
+        listed: bool,
+        summary: &str,
+    ) -> (String, String, String) {
+        let mentor = self.mentor("Maya Mentor", &format!("mentor.{email}")).await;
+        let person = self.person_with(name, email, listed).await;
+        let mut body = Self::closing_body(&person, &mentor);
+        body["summary"] = json!(summary);
+        let r = self.post("/api/v1/closings", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let closing = r.body["id"].as_str().unwrap().to_owned();
+        let r = self
+            .issue("partnership-closed", &person, Some(&closing))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        (person, closing, r.body["id"].as_str().unwrap().to_owned())
+    }
+
+    /// Expires a credential by moving its `valid_until` into the past (the signed document
+    /// is untouched; status is judged from the record).
+    pub async fn expire(&self, credential_id: &str) {
+        // Each backend's own stored form (SQLite keeps RFC 3339 text with an offset).
+        let past = match &self.db {
+            Db::Sqlite(..) => "'2026-01-02T00:00:00+00:00'",
+            Db::Postgres(..) => "'2026-01-02T00:00:00Z'",
+        };
+        self.exec(&format!(
+            "update credentials set valid_until = {past} where id = '{credential_id}'"
+        ))
+        .await;
+    }
+}
+
+// ---- raw bodies (POST /verify, images) ----
+
+impl TestApp {
+    /// Sends `body` with `Content-Type: content_type` (none if empty), unauthenticated.
+    pub async fn post_bytes(&self, uri: &str, content_type: &str, body: Vec<u8>) -> Res {
+        let mut req = Request::builder().method(Method::POST).uri(uri);
+        if !content_type.is_empty() {
+            req = req.header(header::CONTENT_TYPE, content_type);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+}
+
+/// A `multipart/form-data` body of `(name, file name, bytes)` parts; returns the content
+/// type (with its boundary) and the body.
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----partnership-badges-test-boundary";
+    let mut body = Vec::new();
+    for (name, file, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+// ---- registry helpers (tests/registry.rs, tests/registry_browser.rs) ----
+
+impl TestApp {
+    /// A person with a valid Partnership Closed and Partnership Certified:
+    /// (person id, certified credential id).
+    pub async fn certified_person(
+        &self,
+        name: &str,
+        country: &str,
+        listed: bool,
+    ) -> (String, String) {
+        let n = uuid::Uuid::new_v4().simple().to_string();
+        let mentor = self
+            .mentor("Maya Mentor", &format!("mentor.{n}@example.org"))
+            .await;
+        let r = self
+            .post(
+                "/api/v1/people",
+                json!({"name": name, "email": format!("p.{n}@example.org"), "city": "Lyon",
+                       "country": country, "listed_in_registry": listed}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let person = r.body["id"].as_str().unwrap().to_owned();
+        let closing = self.closing(&person, &mentor).await;
+        let r = self
+            .issue("partnership-closed", &person, Some(&closing))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = self.issue("partnership-certified", &person, None).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        (person, r.body["id"].as_str().unwrap().to_owned())
+    }
+
+    /// An unauthenticated GET with extra headers.
+    pub async fn public_get(&self, uri: &str, headers: &[(&str, &str)]) -> Res {
+        let mut req = Request::builder().method(Method::GET).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A time as the backend stores it, for SQL literals in `exec`.
+    pub fn sql_time(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+    }
 }

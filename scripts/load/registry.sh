@@ -1,0 +1,42 @@
+# Registry scenarios for scripts/load.sh (sourced; uses its BASE, TOKEN, BIN and run).
+#
+#   scripts/load.sh registry
+#
+# Seeds REGISTRY_PEOPLE (default 10,000) listed, certified people with
+# examples/seed_registry.rs (direct SQL; placeholder documents), then measures
+# GET /registry.json (first page): answered from the in-memory cache while unchanged;
+# with If-None-Match (304s); and while the registry changes continuously (a PATCH loop
+# toggles one person's consent, so every few requests follow a change and rebuild the page).
+ALL_SCENARIOS+=(registry)
+
+scenario_registry() {
+  local people=${REGISTRY_PEOPLE:-10000}
+  cargo build --release --locked -q --example seed_registry
+  target/release/examples/seed_registry "$people" | sed 's/^/  /'
+  local url="$BASE/registry.json"
+  curl -fsS "$url" >/dev/null
+  run "registry.json cached" "$url"
+  local etag
+  etag=$(curl -fsS -D - -o /dev/null "$url" | awk -F': ' 'tolower($1)=="etag" {print $2}' | tr -d '\r')
+  run "registry.json 304" -H "If-None-Match: $etag" "$url"
+
+  # A writer that changes the registry as fast as it can, during the next run.
+  local person
+  person=$(curl -fsS "$url?limit=1" >/dev/null && api "$BASE/api/v1/people" \
+    -d '{"name":"Aaron Changing","email":"changing@example.org","listed_in_registry":true}' | jq -r .id)
+  local changes=$WORK/changes
+  : >"$changes"
+  (
+    while :; do
+      for listed in false true; do
+        api -X PATCH "$BASE/api/v1/people/$person" -d "{\"listed_in_registry\":$listed}" >/dev/null
+        echo >>"$changes"
+      done
+    done
+  ) &
+  local writer=$!
+  run "registry.json changing" "$url"
+  kill "$writer" 2>/dev/null || true
+  wait "$writer" 2>/dev/null || true
+  echo "  changes during the run: $(wc -l <"$changes") (${DURATION} run)"
+}

@@ -1,0 +1,914 @@
+//! Bulk import from CSV or JSON files: mentors, people and closing records
+//! (`partnership-badges import KIND FILE`), and badges (`partnership-badges issue --from FILE`).
+//!
+//! Every row goes through the same validation and program rules as the HTTP API
+//! ([`crate::program::records`], [`crate::program::issue`]), so a file cannot store what the
+//! API would refuse. Imports are re-runnable: each record has a natural key, and a row whose
+//! key is already stored is reported as `exists` and left unchanged (never updated, never
+//! duplicated):
+//!
+//! - a mentor or a person: the normalised email (a unique index holds it);
+//! - a closing: its closer, its partner name (trimmed, case-insensitive) and `closed_on`;
+//! - a badge: a deterministic Idempotency-Key `import:<sha256 of achievement, recipient
+//!   email, closing partner and day>`, so the issuance's own retry logic refuses a second one.
+//!
+//! Bad rows are reported with their line number and reason; good rows are kept. The file is
+//! read whole before the first write, so a header error stores nothing.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::db::{Stages, Store};
+use crate::error::AppError;
+use crate::program::issue::{issue, IssueRequest};
+use crate::program::normalise_email;
+use crate::program::records::{
+    create_closing, create_mentor, create_person, NewClosing, NewMentor, NewPerson,
+};
+use crate::state::AppState;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Mentors: `name, email, url`.
+    Mentors,
+    /// People: `name, email, city, country, url, listed_in_registry`.
+    People,
+    /// Closing records, naming closer and mentor by email.
+    Closings,
+}
+
+/// The file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A header row naming the columns, then one record per row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+impl Format {
+    /// JSON when forced or when the file name ends in `.json`; CSV otherwise.
+    pub fn detect(path: &Path, force_json: bool) -> Format {
+        let json_ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if force_json || json_ext {
+            Format::Json
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// How progress and bad rows are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A progress bar when stderr is a terminal, [`ProgressMode::Lines`] otherwise.
+    Auto,
+    /// Bad rows as they happen and a progress line every 1,000 rows, on stderr.
+    Lines,
+    /// Nothing printed: the [`Report`] says it all (tests, library use).
+    Quiet,
+}
+
+/// Options of one import.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The file format.
+    pub format: Format,
+    /// Progress display.
+    pub progress: ProgressMode,
+}
+
+/// A row (or the file, at line 1) that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line in the file where the row starts.
+    pub line: u64,
+    /// What is wrong, naming the field where there is one.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Data rows read (the header not counted).
+    pub rows: u64,
+    /// Rows that stored a new record.
+    pub created: u64,
+    /// Rows whose record was already stored (left unchanged).
+    pub existing: u64,
+    /// Rows that failed, in file order; a file-level problem (empty file, bad header) is
+    /// one entry at line 1.
+    pub failed: Vec<RowError>,
+}
+
+impl Report {
+    /// `created N, existing N, failed N`.
+    pub fn summary(&self) -> String {
+        format!(
+            "created {}, existing {}, failed {}",
+            self.created,
+            self.existing,
+            self.failed.len()
+        )
+    }
+
+    /// True when nothing failed.
+    pub fn is_ok(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// What happened to one row.
+enum Outcome {
+    Created,
+    Exists,
+    Failed(String),
+}
+
+/// A program error as a row outcome: a conflict means the record is already stored; a
+/// client error is the row's fault; a server error (the database is gone) stops the import.
+fn outcome<T>(result: Result<T, AppError>) -> anyhow::Result<Outcome> {
+    match result {
+        Ok(_) => Ok(Outcome::Created),
+        Err(AppError::Conflict(_)) => Ok(Outcome::Exists),
+        Err(AppError::Internal(e)) => Err(e),
+        Err(e) => Ok(Outcome::Failed(e.to_string())),
+    }
+}
+
+// ---- columns ----
+
+/// The columns one kind of CSV file may have, and how cells become JSON values.
+struct Columns {
+    /// Columns the header must name.
+    required: &'static [&'static str],
+    /// Columns it may name.
+    optional: &'static [&'static str],
+    /// `true`/`false` cells.
+    bools: &'static [&'static str],
+    /// `YYYY-MM-DD` cells.
+    dates: &'static [&'static str],
+    /// RFC 3339 cells (a bare date means midnight UTC).
+    times: &'static [&'static str],
+}
+
+const MENTOR_COLUMNS: Columns = Columns {
+    required: &["name", "email"],
+    optional: &["url"],
+    bools: &[],
+    dates: &[],
+    times: &[],
+};
+
+const PERSON_COLUMNS: Columns = Columns {
+    required: &["name", "email", "listed_in_registry"],
+    optional: &["city", "country", "url"],
+    bools: &["listed_in_registry"],
+    dates: &[],
+    times: &[],
+};
+
+const CLOSING_COLUMNS: Columns = Columns {
+    required: &[
+        "closer_email",
+        "mentor_email",
+        "mentor_cc_at",
+        "partner_name",
+        "closed_on",
+        "summary",
+    ],
+    optional: &[
+        "mentor_cc_ref",
+        "partner_url",
+        "partner_city",
+        "partner_country",
+        "stage_lead",
+        "stage_conversation",
+        "stage_shaping",
+        "stage_work",
+        "stage_transition",
+    ],
+    bools: &[],
+    dates: &[
+        "closed_on",
+        "stage_lead",
+        "stage_conversation",
+        "stage_shaping",
+        "stage_work",
+        "stage_transition",
+    ],
+    times: &["mentor_cc_at"],
+};
+
+const ISSUE_COLUMNS: Columns = Columns {
+    required: &["achievement", "person_email"],
+    optional: &["closing_partner", "closing_closed_on", "valid_until"],
+    bools: &[],
+    dates: &["closing_closed_on"],
+    times: &["valid_until"],
+};
+
+impl Columns {
+    fn all(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.required.iter().chain(self.optional).copied()
+    }
+
+    /// Checks a header row; the column names, normalised (trimmed, lower-case).
+    fn check_header(&self, header: &csv::StringRecord) -> Result<Vec<String>, String> {
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+            .collect();
+        let expected = || self.all().collect::<Vec<_>>().join(", ");
+        for (i, name) in names.iter().enumerate() {
+            if !self.all().any(|c| c == name) {
+                return Err(format!(
+                    "unknown column {name:?} in the header row (is the header row missing?); \
+                     the columns are: {}",
+                    expected()
+                ));
+            }
+            if names[..i].contains(name) {
+                return Err(format!("column {name:?} appears twice in the header row"));
+            }
+        }
+        let missing: Vec<&str> = self
+            .required
+            .iter()
+            .copied()
+            .filter(|c| !names.iter().any(|n| n == c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the header row lacks the required column(s) {}; the columns are: {}",
+                missing.join(", "),
+                expected()
+            ));
+        }
+        Ok(names)
+    }
+
+    /// One CSV record as a JSON object: empty cells are absent, `stage_*` cells go into a
+    /// `stages` object, and typed cells are checked here so the reason names the column.
+    fn to_json(&self, names: &[String], record: &csv::StringRecord) -> Result<Value, String> {
+        let mut object = Map::new();
+        let mut stages = Map::new();
+        for (name, cell) in names.iter().zip(record.iter()) {
+            let cell = cell.trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let name = name.as_str();
+            let value = if self.bools.contains(&name) {
+                Value::Bool(parse_bool(cell).ok_or_else(|| {
+                    format!("{name}: expected true or false (or yes/no, 1/0), found {cell:?}")
+                })?)
+            } else if self.dates.contains(&name) {
+                NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+                    .map_err(|_| format!("{name}: not a date (expected YYYY-MM-DD): {cell:?}"))?;
+                Value::String(cell.to_owned())
+            } else if self.times.contains(&name) {
+                Value::String(parse_time(cell).ok_or_else(|| {
+                    format!(
+                        "{name}: not a time (expected RFC 3339 such as 2026-10-01T09:30:00Z, \
+                         or YYYY-MM-DD): {cell:?}"
+                    )
+                })?)
+            } else {
+                Value::String(cell.to_owned())
+            };
+            match name.strip_prefix("stage_") {
+                Some(stage) => stages.insert(stage.to_owned(), value),
+                None => object.insert(name.to_owned(), value),
+            };
+        }
+        if !stages.is_empty() {
+            object.insert("stages".into(), Value::Object(stages));
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+fn parse_bool(cell: &str) -> Option<bool> {
+    match cell.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Some(true),
+        "false" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// RFC 3339, or a bare date meaning midnight UTC; returned as RFC 3339.
+fn parse_time(cell: &str) -> Option<String> {
+    if DateTime::parse_from_rfc3339(cell).is_ok() {
+        return Some(cell.to_owned());
+    }
+    NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+        .ok()
+        .map(|d| format!("{d}T00:00:00Z"))
+}
+
+// ---- reading files ----
+
+/// One data row: its line, and its fields as a JSON object (or why it could not be read).
+struct Item {
+    line: u64,
+    value: Result<Value, String>,
+}
+
+/// A whole file, read and split into rows before anything is written.
+struct Parsed {
+    items: Vec<Item>,
+    /// An empty file or a bad header: nothing is imported.
+    file_error: Option<RowError>,
+}
+
+fn file_error(reason: String) -> Parsed {
+    Parsed {
+        items: Vec::new(),
+        file_error: Some(RowError { line: 1, reason }),
+    }
+}
+
+fn read_csv(bytes: &[u8], columns: &Columns) -> Parsed {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut records = reader.records();
+    let names = match records.next() {
+        None => {
+            return file_error(format!(
+                "the file is empty; expected a header row naming the columns: {}",
+                columns.all().collect::<Vec<_>>().join(", ")
+            ))
+        }
+        Some(Err(e)) => return file_error(format!("unreadable header row: {}", csv_reason(&e))),
+        Some(Ok(header)) => match columns.check_header(&header) {
+            Ok(names) => names,
+            Err(reason) => return file_error(format!("{reason}; nothing was imported")),
+        },
+    };
+    let mut items = Vec::new();
+    for record in records {
+        let item = match record {
+            Err(e) => Item {
+                line: e.position().map_or(0, |p| p.line()),
+                value: Err(csv_reason(&e)),
+            },
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| p.line());
+                let value = if record.len() != names.len() {
+                    Err(format!(
+                        "expected {} fields (as in the header row), found {}",
+                        names.len(),
+                        record.len()
+                    ))
+                } else {
+                    columns.to_json(&names, &record)
+                };
+                Item { line, value }
+            }
+        };
+        items.push(item);
+    }
+    Parsed {
+        items,
+        file_error: None,
+    }
+}
+
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_owned(),
+        other => format!("unreadable CSV: {other:?}"),
+    }
+}
+
+fn read_json(text: &str) -> Parsed {
+    if text.trim().is_empty() {
+        return file_error("the file is empty; expected a JSON array of objects".into());
+    }
+    let raws: Vec<&serde_json::value::RawValue> = match serde_json::from_str(text) {
+        Ok(raws) => raws,
+        Err(e) => {
+            return Parsed {
+                items: Vec::new(),
+                file_error: Some(RowError {
+                    line: e.line().max(1) as u64,
+                    reason: format!("not a JSON array of objects: {e}; nothing was imported"),
+                }),
+            }
+        }
+    };
+    // Each element borrows from `text`: its address gives its offset, hence its line.
+    let base = text.as_ptr() as usize;
+    let (mut line, mut scanned) = (1u64, 0usize);
+    let mut items = Vec::with_capacity(raws.len());
+    for raw in raws {
+        let offset = raw.get().as_ptr() as usize - base;
+        line += text[scanned..offset]
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count() as u64;
+        scanned = offset;
+        let value = match serde_json::from_str::<Value>(raw.get()) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            Ok(_) => Err("expected a JSON object".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        items.push(Item { line, value });
+    }
+    Parsed {
+        items,
+        file_error: None,
+    }
+}
+
+fn read(path: &Path, format: Format, columns: &Columns) -> anyhow::Result<Parsed> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(match format {
+        Format::Csv => read_csv(&bytes, columns),
+        Format::Json => match std::str::from_utf8(&bytes) {
+            Ok(text) => read_json(text),
+            Err(_) => file_error("the file is not valid UTF-8 text".into()),
+        },
+    })
+}
+
+/// A row's JSON object as a typed input; the reason names the field at fault.
+fn typed<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner().to_string();
+        if let Some(field) = inner
+            .strip_prefix("missing field `")
+            .and_then(|s| s.strip_suffix('`'))
+        {
+            format!("{field}: missing or empty")
+        } else if path == "." {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        }
+    })
+}
+
+// ---- progress ----
+
+/// Shows progress and bad rows while an import runs.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    label: String,
+    total: u64,
+    done: u64,
+}
+
+/// Rows between two plain progress lines.
+const PROGRESS_EVERY: u64 = 1_000;
+
+impl Progress {
+    fn new(mode: ProgressMode, label: String, total: u64) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (mode == ProgressMode::Auto && terminal).then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message(label.clone());
+            bar
+        });
+        Progress {
+            lines: mode == ProgressMode::Lines || (mode == ProgressMode::Auto && !terminal),
+            bar,
+            label,
+            total,
+            done: 0,
+        }
+    }
+
+    fn bad_row(&self, line: u64, reason: &str) {
+        let text = format!("{}:{line}: {reason}", self.label);
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None if self.lines => eprintln!("{text}"),
+            None => {}
+        }
+    }
+
+    fn tick(&mut self, report: &Report) {
+        self.done += 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        } else if self.lines && self.done % PROGRESS_EVERY == 0 {
+            eprintln!(
+                "{}: {}/{} rows ({})",
+                self.label,
+                self.done,
+                self.total,
+                report.summary()
+            );
+        }
+    }
+
+    fn finish(&self, report: &Report) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if self.bar.is_some() || self.lines {
+            eprintln!(
+                "{}: {}/{} rows ({})",
+                self.label,
+                self.done,
+                self.total,
+                report.summary()
+            );
+        }
+    }
+}
+
+/// Runs `handle` over every row of a parsed file, keeping count. Up to `in_flight` rows run
+/// at once (each its own commit, so PostgreSQL can group them); results are taken in file
+/// order, so reports and progress read as if sequential.
+async fn run_rows<F, Fut>(
+    parsed: Parsed,
+    label: String,
+    mode: ProgressMode,
+    in_flight: usize,
+    handle: F,
+) -> anyhow::Result<Report>
+where
+    F: Fn(Value) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Outcome>>,
+{
+    use futures_util::StreamExt as _;
+
+    let mut report = Report::default();
+    let mut progress = Progress::new(mode, label, parsed.items.len() as u64);
+    if let Some(e) = parsed.file_error {
+        progress.bad_row(e.line, &e.reason);
+        report.failed.push(e);
+    }
+    let handle = &handle;
+    let mut results = futures_util::stream::iter(parsed.items)
+        .map(|item| async move {
+            let result = match item.value {
+                Ok(value) => handle(value).await,
+                Err(reason) => Ok(Outcome::Failed(reason)),
+            };
+            (item.line, result)
+        })
+        .buffered(in_flight.max(1));
+    while let Some((line, result)) = results.next().await {
+        report.rows += 1;
+        let result = result
+            .with_context(|| format!("line {line}: stopped ({} so far)", report.summary()))?;
+        match result {
+            Outcome::Created => report.created += 1,
+            Outcome::Exists => report.existing += 1,
+            Outcome::Failed(reason) => {
+                progress.bad_row(line, &reason);
+                report.failed.push(RowError { line, reason });
+            }
+        }
+        progress.tick(&report);
+    }
+    progress.finish(&report);
+    Ok(report)
+}
+
+/// Rows of independent records (mentors, people) in flight at once. SQLite has one writer,
+/// so more connections only contend for its lock; PostgreSQL commits concurrent rows
+/// together. Closings and badges go one at a time: a row may depend on an earlier one
+/// (a Certified on its Closed; a repeated closing on the first being stored).
+fn independent_in_flight(store: &dyn Store) -> usize {
+    if store.backend() == "postgres" {
+        16
+    } else {
+        1
+    }
+}
+
+fn label(path: &Path) -> String {
+    path.display().to_string()
+}
+
+// ---- records ----
+
+/// A closing row: [`NewClosing`] with the closer and mentor named by email. In CSV the
+/// stage dates are `stage_lead` … `stage_transition` columns; in JSON a `stages` object.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClosingRow {
+    closer_email: String,
+    mentor_email: String,
+    mentor_cc_at: DateTime<Utc>,
+    #[serde(default)]
+    mentor_cc_ref: Option<String>,
+    partner_name: String,
+    #[serde(default)]
+    partner_url: Option<String>,
+    #[serde(default)]
+    partner_city: Option<String>,
+    #[serde(default)]
+    partner_country: Option<String>,
+    #[serde(default)]
+    stages: Stages,
+    closed_on: NaiveDate,
+    summary: String,
+}
+
+/// Imports mentors, people or closings from `path` into `store`, row by row, with the
+/// API's validation. Re-running the same file creates nothing twice. `Err` only when the
+/// file cannot be read or the database fails; bad rows are in the [`Report`].
+pub async fn run(
+    store: &dyn Store,
+    kind: Kind,
+    path: &Path,
+    options: Options,
+) -> anyhow::Result<Report> {
+    let columns = match kind {
+        Kind::Mentors => &MENTOR_COLUMNS,
+        Kind::People => &PERSON_COLUMNS,
+        Kind::Closings => &CLOSING_COLUMNS,
+    };
+    let parsed = read(path, options.format, columns)?;
+    let label = label(path);
+    let in_flight = independent_in_flight(store);
+    match kind {
+        Kind::Mentors => {
+            run_rows(
+                parsed,
+                label,
+                options.progress,
+                in_flight,
+                |value| async move {
+                    match typed::<NewMentor>(value) {
+                        Ok(input) => outcome(create_mentor(store, input).await),
+                        Err(reason) => Ok(Outcome::Failed(reason)),
+                    }
+                },
+            )
+            .await
+        }
+        Kind::People => {
+            run_rows(
+                parsed,
+                label,
+                options.progress,
+                in_flight,
+                |value| async move {
+                    match typed::<NewPerson>(value) {
+                        Ok(input) => outcome(create_person(store, input).await),
+                        Err(reason) => Ok(Outcome::Failed(reason)),
+                    }
+                },
+            )
+            .await
+        }
+        Kind::Closings => {
+            run_rows(parsed, label, options.progress, 1, |value| async move {
+                match typed::<ClosingRow>(value) {
+                    Ok(row) => import_closing(store, row).await,
+                    Err(reason) => Ok(Outcome::Failed(reason)),
+                }
+            })
+            .await
+        }
+    }
+}
+
+async fn import_closing(store: &dyn Store, row: ClosingRow) -> anyhow::Result<Outcome> {
+    let Some(closer) = store
+        .person_by_email(&normalise_email(&row.closer_email))
+        .await?
+    else {
+        return Ok(Outcome::Failed(format!(
+            "closer_email: no person with email {:?} (import people first)",
+            row.closer_email.trim()
+        )));
+    };
+    let Some(mentor) = store
+        .mentor_by_email(&normalise_email(&row.mentor_email))
+        .await?
+    else {
+        return Ok(Outcome::Failed(format!(
+            "mentor_email: no mentor with email {:?} (import mentors first)",
+            row.mentor_email.trim()
+        )));
+    };
+    if store
+        .closing_by_natural_key(closer.id, &row.partner_name, row.closed_on)
+        .await?
+        .is_some()
+    {
+        return Ok(Outcome::Exists);
+    }
+    let input = NewClosing {
+        closer_id: closer.id,
+        mentor_id: mentor.id,
+        mentor_cc_at: row.mentor_cc_at,
+        mentor_cc_ref: row.mentor_cc_ref,
+        partner_name: row.partner_name,
+        partner_url: row.partner_url,
+        partner_city: row.partner_city,
+        partner_country: row.partner_country,
+        stages: row.stages,
+        closed_on: row.closed_on,
+        summary: row.summary,
+    };
+    outcome(create_closing(store, input).await)
+}
+
+// ---- badges ----
+
+/// A badge row: the achievement, the recipient by email and, for Partnership Closed (or to
+/// make a Certified cite one closing), the closing by partner name and closing day.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueRow {
+    achievement: String,
+    person_email: String,
+    #[serde(default)]
+    closing_partner: Option<String>,
+    #[serde(default)]
+    closing_closed_on: Option<NaiveDate>,
+    #[serde(default)]
+    valid_until: Option<DateTime<Utc>>,
+}
+
+/// The Idempotency-Key of a badge row: `import:` + hex SHA-256 of the fields that identify
+/// the badge (not `valid_until`: a changed expiry on a re-run is reported, not re-issued).
+pub fn issue_key(
+    achievement: &str,
+    person_email: &str,
+    closing_partner: Option<&str>,
+    closing_closed_on: Option<NaiveDate>,
+) -> String {
+    let mut text = String::new();
+    let _ = write!(
+        text,
+        "{}\n{}\n{}\n{}",
+        achievement.trim(),
+        normalise_email(person_email),
+        closing_partner
+            .map(|p| p.trim().to_lowercase())
+            .unwrap_or_default(),
+        closing_closed_on.map(|d| d.to_string()).unwrap_or_default()
+    );
+    format!("import:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// Issues badges in bulk from `path` (`issue --from`), through [`issue`] with a
+/// deterministic Idempotency-Key per row ([`issue_key`]), so a re-run issues nothing twice.
+/// A row whose badge is already held (issued otherwise) is reported as existing.
+pub async fn issue_from(state: &AppState, path: &Path, options: Options) -> anyhow::Result<Report> {
+    let parsed = read(path, options.format, &ISSUE_COLUMNS)?;
+    run_rows(
+        parsed,
+        label(path),
+        options.progress,
+        1,
+        |value| async move {
+            match typed::<IssueRow>(value) {
+                Ok(row) => issue_row(state, row).await,
+                Err(reason) => Ok(Outcome::Failed(reason)),
+            }
+        },
+    )
+    .await
+}
+
+async fn issue_row(state: &AppState, row: IssueRow) -> anyhow::Result<Outcome> {
+    let store = &*state.store;
+    let email = normalise_email(&row.person_email);
+    let Some(person) = store.person_by_email(&email).await? else {
+        return Ok(Outcome::Failed(format!(
+            "person_email: no person with email {:?}",
+            row.person_email.trim()
+        )));
+    };
+    let partner = row
+        .closing_partner
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let closing_id = match (partner, row.closing_closed_on) {
+        (None, None) => None,
+        (Some(partner), Some(day)) => {
+            match store
+                .closing_by_natural_key(person.id, partner, day)
+                .await?
+            {
+                Some(c) => Some(c.id),
+                None => {
+                    return Ok(Outcome::Failed(format!(
+                        "closing_partner: {} has no closing with {partner:?} closed on {day}",
+                        email
+                    )))
+                }
+            }
+        }
+        (Some(_), None) => {
+            return Ok(Outcome::Failed(
+                "closing_closed_on: missing; a closing is named by closing_partner and \
+                 closing_closed_on together"
+                    .into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Ok(Outcome::Failed(
+                "closing_partner: missing; a closing is named by closing_partner and \
+                 closing_closed_on together"
+                    .into(),
+            ))
+        }
+    };
+    let key = issue_key(&row.achievement, &email, partner, row.closing_closed_on);
+    let request = IssueRequest {
+        achievement: row.achievement.trim().to_owned(),
+        person_id: person.id,
+        closing_id,
+        valid_until: row.valid_until,
+    };
+    Ok(match issue(state, request, Some(key)).await {
+        Ok(issued) if issued.created => Outcome::Created,
+        Ok(_) => Outcome::Exists,
+        // "rule: … already has an active …": the badge this row asks for is held.
+        Err(AppError::Conflict(detail)) if detail.starts_with("rule:") => Outcome::Exists,
+        // The row's key was used with other fields (e.g. a changed valid_until).
+        Err(AppError::Conflict(detail)) => Outcome::Failed(detail),
+        Err(AppError::Internal(e)) => return Err(e),
+        Err(e) => Outcome::Failed(e.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_rows_know_their_lines() {
+        let parsed = read_json("[\n  {\"a\": 1},\n\n  {\"b\":\n 2}, 3\n]");
+        let lines: Vec<u64> = parsed.items.iter().map(|i| i.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
+        assert!(parsed.items[2].value.is_err());
+    }
+
+    #[test]
+    fn csv_cells_are_typed_and_checked() {
+        let parsed = read_csv(
+            b"name,email,listed_in_registry\nAda,a@example.org,yes\nBo,b@example.org,maybe\n",
+            &PERSON_COLUMNS,
+        );
+        assert!(parsed.file_error.is_none());
+        assert_eq!(
+            parsed.items[0].value.as_ref().unwrap()["listed_in_registry"],
+            true
+        );
+        assert_eq!(parsed.items[1].line, 3);
+        assert!(parsed.items[1]
+            .value
+            .as_ref()
+            .unwrap_err()
+            .contains("listed_in_registry"));
+    }
+
+    #[test]
+    fn issue_keys_ignore_case_and_spacing() {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 2);
+        assert_eq!(
+            issue_key(
+                "partnership-closed",
+                " Ada@Example.org",
+                Some("Lyon Library "),
+                day
+            ),
+            issue_key(
+                "partnership-closed",
+                "ada@example.org",
+                Some("lyon library"),
+                day
+            )
+        );
+        assert_ne!(
+            issue_key("partnership-closed", "ada@example.org", None, None),
+            issue_key("partnership-certified", "ada@example.org", None, None)
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! Operational endpoints: liveness (`/healthz`), readiness (`/readyz`) and Prometheus
+//! metrics (`/metrics`), plus the middleware that records request metrics.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// The operational routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Alive: the process answers. Cheap, touches nothing.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Ready: the database answers and a signing key is loaded; 503 otherwise, so a load
+/// balancer stops sending traffic here.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = state.store.ping().await;
+    let key = state.issuer.keys.active_kid().to_owned();
+    match database {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "database": state.store.backend(), "key": key})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                Json(json!({
+                    "type": "about:blank", "title": "Service Unavailable", "status": 503,
+                    "detail": "the database is unreachable",
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut res = state.metrics.render().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
+
+/// Counts every request by route template and status, and times it.
+pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    let m = &state.metrics;
+    m.http_duration
+        .with_label_values(&[&method, &route])
+        .observe(start.elapsed().as_secs_f64());
+    m.http_requests
+        .with_label_values(&[&method, &route, res.status().as_str()])
+        .inc();
+    res
+}

@@ -1,0 +1,233 @@
+//! Public pages for people, and the files they offer: the badge page (the HTML side of
+//! `GET /credentials/{id}`), baked badge images, the signed credential as a download, the
+//! closing record and achievement pages, achievement artwork and static assets.
+//!
+//! `public.rs` serves the JSON side of the shared URLs and hands browsers to the `*_page`
+//! functions here (see [`crate::html::wants_html`]).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::admin::path_id;
+use crate::credential::baking;
+use crate::credential::model::OpenBadgeCredential;
+use crate::db::CredentialRecord;
+use crate::error::{AppError, AppResult};
+use crate::html::pages::{AchievementPage, BadgeInput, BadgePage, ClosingPage};
+use crate::html::{self, page};
+use crate::program::{self, achievements};
+use crate::state::AppState;
+
+/// The routes of this module (the shared URLs are registered in `public.rs`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/credentials/{id}/credential.json",
+            get(credential_download),
+        )
+        .route("/credentials/{id}/badge.png", get(baked_png))
+        .route("/credentials/{id}/badge.svg", get(baked_svg))
+        .route("/achievements/{slug}/image.png", get(artwork_png))
+        .route("/achievements/{slug}/image.svg", get(artwork_svg))
+        .route("/assets/{name}", get(asset))
+}
+
+/// The badge page of credential `raw_id`; errors as HTML pages.
+pub async fn credential_page(state: &AppState, raw_id: &str) -> Response {
+    match badge_page(state, raw_id).await {
+        Ok(p) => page(StatusCode::OK, &p),
+        Err(e) => html::error_page(e),
+    }
+}
+
+async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<BadgePage> {
+    let id = path_id("credential", raw_id)?;
+    // One round trip: the record (live status) and the holder's public fields.
+    let (record, holder) = state
+        .store
+        .credential_with_holder(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
+    // The stored document was signed by this service; it is read, not re-verified.
+    let vc: OpenBadgeCredential = serde_json::from_str(&record.document).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "stored credential {id} does not parse: {e}"
+        ))
+    })?;
+    Ok(BadgePage::new(BadgeInput {
+        issuer: &state.issuer,
+        record: &record,
+        holder: &holder,
+        credential: &vc,
+        achievement: achievements::by_slug(&record.achievement),
+        now: program::now(),
+    }))
+}
+
+/// The closing record page of `raw_id`; errors as HTML pages.
+pub async fn closing_page(state: &AppState, raw_id: &str) -> Response {
+    let build = async {
+        let id = path_id("closing", raw_id)?;
+        let c = state
+            .store
+            .closing(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no closing with id {id}")))?;
+        let mentor = state.store.mentor(c.mentor_id).await?;
+        Ok::<_, AppError>(ClosingPage::new(&state.issuer, &c, mentor.as_ref()))
+    };
+    match build.await {
+        Ok(p) => page(StatusCode::OK, &p),
+        Err(e) => html::error_page(e),
+    }
+}
+
+/// The achievement page of `slug`; errors as HTML pages.
+pub fn achievement_page(state: &AppState, slug: &str) -> Response {
+    match achievements::by_slug(slug) {
+        Some(a) => page(StatusCode::OK, &AchievementPage::new(&state.issuer, a)),
+        None => html::error_page(AppError::NotFound(format!("no achievement {slug:?}"))),
+    }
+}
+
+/// Loads a credential for the file routes.
+async fn load(state: &AppState, raw_id: &str) -> AppResult<CredentialRecord> {
+    let id = path_id("credential", raw_id)?;
+    state
+        .store
+        .credential(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))
+}
+
+/// A file answer. Stored credentials never change, so their files cache for a day; status
+/// is read from the status list, not from these bytes.
+fn file(body: impl IntoResponse, media_type: &'static str, disposition: String) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if media_type == "image/svg+xml" {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(html::SVG_CSP),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// The download name of a credential's files (ASCII: slug and UUID).
+fn file_name(r: &CredentialRecord, ext: &str) -> String {
+    format!("{}-{}.{ext}", r.achievement, r.id)
+}
+
+async fn credential_download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match load(&state, &id).await {
+        Ok(r) => {
+            let name = file_name(&r, "json");
+            file(
+                r.document,
+                "application/vc+ld+json",
+                format!("attachment; filename=\"{name}\""),
+            )
+        }
+        Err(e) => html::error(&headers, e),
+    }
+}
+
+async fn baked_png(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let bake = async {
+        let r = load(&state, &id).await?;
+        let art = html::artwork_png(&r.achievement).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("no artwork for {:?}", r.achievement))
+        })??;
+        let png = baking::bake_png(art, baking::PNG_KEYWORD_OB3, &r.document)
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("baking PNG")))?;
+        Ok::<_, AppError>(file(
+            png,
+            "image/png",
+            format!("inline; filename=\"{}\"", file_name(&r, "png")),
+        ))
+    };
+    bake.await.unwrap_or_else(|e| html::error(&headers, e))
+}
+
+async fn baked_svg(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let bake = async {
+        let r = load(&state, &id).await?;
+        let art = html::artwork_svg(&r.achievement).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("no artwork for {:?}", r.achievement))
+        })?;
+        let svg = baking::bake_svg(art, &r.document)
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("baking SVG")))?;
+        Ok::<_, AppError>(file(
+            svg,
+            "image/svg+xml",
+            format!("inline; filename=\"{}\"", file_name(&r, "svg")),
+        ))
+    };
+    bake.await.unwrap_or_else(|e| html::error(&headers, e))
+}
+
+fn no_achievement(slug: &str) -> AppError {
+    AppError::NotFound(format!("no achievement {slug:?}"))
+}
+
+async fn artwork_png(Path(slug): Path<String>, headers: HeaderMap) -> Response {
+    match html::artwork_png(&slug) {
+        Some(Ok(png)) => file(png, "image/png", format!("inline; filename=\"{slug}.png\"")),
+        Some(Err(e)) => html::error(&headers, e),
+        None => html::error(&headers, no_achievement(&slug)),
+    }
+}
+
+async fn artwork_svg(Path(slug): Path<String>, headers: HeaderMap) -> Response {
+    match html::artwork_svg(&slug) {
+        Some(svg) => file(
+            svg,
+            "image/svg+xml",
+            format!("inline; filename=\"{slug}.svg\""),
+        ),
+        None => html::error(&headers, no_achievement(&slug)),
+    }
+}
+
+async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match html::asset(&name) {
+        Some((media_type, bytes)) => {
+            let mut res = file(bytes, media_type, "inline".into());
+            // Assets change with releases; an hour bounds how long an old one lingers.
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            res
+        }
+        None => html::error(&headers, AppError::NotFound(format!("no asset {name:?}"))),
+    }
+}

@@ -1,0 +1,155 @@
+//! `POST /verify`: verifies a posted credential and answers a report
+//! `{verified, checks: {proof, issuer, validity, status, structure}, errors, warnings}`.
+//!
+//! Accepted bodies, by `Content-Type`:
+//! - `application/json`, `application/ld+json`, `application/vc+ld+json` (any `+json`): a
+//!   credential, or `{"url": "…"}` naming a credential URL of this service;
+//! - `image/png`, `image/svg+xml`: a baked badge image;
+//! - `multipart/form-data`: a `file` (baked image or credential JSON), a `credential` text
+//!   field (a pasted credential) or a `url` field; the first one that is not empty counts;
+//! - no type or `application/octet-stream`: sniffed from the bytes.
+//!
+//! A credential that fails a check is still `200` with `verified: false`; input that is not a
+//! credential at all is a 4xx problem+json. Hostile input is bounded everywhere: the body size
+//! here, JSON nesting by the parser, values and depth by `credential::jsonld`, canonicalisation
+//! work by `credential::rdfc`, and the CPU work runs off the async workers.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::verify::{self, Input, Report};
+
+/// Largest body `POST /verify` reads: room for a baked image (its payload alone may be up to
+/// 1 MiB), far below anything that costs real memory. Larger bodies are answered 413 before
+/// they are read when they declare their length.
+pub const VERIFY_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The verify route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/verify", post(verify_handler))
+        .layer(DefaultBodyLimit::max(VERIFY_MAX_BODY_BYTES))
+}
+
+async fn verify_handler(State(state): State<AppState>, req: Request) -> Response {
+    match report_for_request(&state, req).await {
+        Ok(report) => {
+            let mut res = (StatusCode::OK, Json(report)).into_response();
+            // A report is about this moment (revocation, expiry): never cache it.
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The verification report for a `POST /verify`-style request (see the module docs for the
+/// bodies accepted). Public so that other front ends (the human form) share one pipeline.
+pub async fn report_for_request(state: &AppState, req: Request) -> AppResult<Report> {
+    let input = read_input(state, req).await?;
+    verify::verify_input(state, input).await
+}
+
+/// Reads the request body into an [`Input`].
+pub async fn read_input(state: &AppState, req: Request) -> AppResult<Input> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > VERIFY_MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match media.as_str() {
+        "application/json" => verify::parse_json_input(&body(state, req).await?),
+        m if m.starts_with("application/") && m.ends_with("+json") => {
+            verify::parse_json_input(&body(state, req).await?)
+        }
+        "image/png" | "image/svg+xml" => verify::extract_image(&body(state, req).await?),
+        "multipart/form-data" => multipart_input(state, req).await,
+        "" | "application/octet-stream" => verify::file_input(&body(state, req).await?),
+        other => Err(AppError::UnsupportedMediaType(format!(
+            "cannot verify a body of type {other}: send credential JSON (application/json, \
+             application/ld+json, application/vc+ld+json), a baked image (image/png, \
+             image/svg+xml) or multipart/form-data with a file or credential field"
+        ))),
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "the body is larger than the {} MiB POST /verify accepts",
+        VERIFY_MAX_BODY_BYTES >> 20
+    ))
+}
+
+async fn body(state: &AppState, req: Request) -> AppResult<Bytes> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            AppError::BadRequest(format!("could not read the body: {e}"))
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::rule(
+            "the body is empty: there is nothing to verify",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The first non-empty `file`, `credential` or `url` field of a form upload.
+async fn multipart_input(state: &AppState, req: Request) -> AppResult<Input> {
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("malformed multipart form: {e}")))?;
+    let form_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            AppError::BadRequest(format!("malformed multipart form: {e}"))
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(form_error)? {
+        let name = field.name().unwrap_or("").to_owned();
+        let is_file = field.file_name().is_some();
+        let data = field.bytes().await.map_err(form_error)?;
+        if data.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match name.as_str() {
+            "credential" => {
+                let text = std::str::from_utf8(&data)
+                    .map_err(|_| AppError::invalid("credential", "the text is not UTF-8"))?;
+                return verify::payload_input(text);
+            }
+            "url" => {
+                let text = std::str::from_utf8(&data)
+                    .map_err(|_| AppError::invalid("url", "the URL is not UTF-8"))?;
+                return Ok(Input::Url(text.trim().to_owned()));
+            }
+            "file" | "image" | "badge" => return verify::file_input(&data),
+            _ if is_file => return verify::file_input(&data),
+            _ => {}
+        }
+    }
+    Err(AppError::rule(
+        "the form has nothing to verify: send a `file` (a baked PNG or SVG, or credential \
+         JSON), a `credential` text field or a `url` field",
+    ))
+}

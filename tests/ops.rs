@@ -1,0 +1,354 @@
+//! Operating the service: metrics after a walkthrough, readiness, request ids, the settings
+//! file and `config check`, and graceful shutdown under load (the real binary, SIGTERM).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::TestApp;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_partnership-badges");
+
+fn metric(text: &str, name: &str, labels: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && l.contains(labels))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn metrics_after_walkthrough(app: &TestApp) {
+    let (person, _, closed) = app.closed_person("ada@example.org").await;
+    let r = app.issue("partnership-certified", &person, None).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.post(
+        &format!("/api/v1/credentials/{closed}/revoke"),
+        json!({"reason": "test"}),
+    )
+    .await;
+    app.get("/api/v1/credentials/not-a-uuid").await;
+
+    let r = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let m = &r.text;
+    let p = "partnership_badges_";
+    assert_eq!(
+        metric(
+            m,
+            &format!("{p}credentials_issued_total"),
+            "partnership-closed"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            m,
+            &format!("{p}credentials_issued_total"),
+            "partnership-certified"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            m,
+            &format!("{p}credentials_revoked_total"),
+            "partnership-closed"
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            m,
+            &format!("{p}http_requests_total"),
+            r#"method="POST",route="/api/v1/credentials",status="201""#
+        ),
+        2.0
+    );
+    assert_eq!(
+        metric(
+            m,
+            &format!("{p}http_requests_total"),
+            r#"route="/api/v1/credentials/{id}",status="404""#
+        ),
+        1.0
+    );
+    assert!(metric(m, &format!("{p}signing_duration_seconds_count"), "fast") >= 2.0);
+    assert!(m.contains(&format!("{p}http_request_duration_seconds_bucket")));
+    // Route templates only: no ids or emails become label values.
+    assert!(!m.contains(&closed) && !m.contains("example.org"));
+}
+both_backends!(
+    metrics_count_a_walkthrough,
+    crate::metrics_after_walkthrough
+);
+
+async fn readiness_and_request_ids(app: &TestApp) {
+    let r = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "ready");
+    let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID request id: {id}");
+
+    let req = Request::get("/healthz")
+        .header("x-request-id", "trace-me-42")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.headers["x-request-id"], "trace-me-42");
+
+    // With the database gone, readiness fails and liveness still answers.
+    app.state.store.close().await;
+    let r = app.call(Method::GET, "/readyz", None, None).await;
+    r.assert_problem(503, "database");
+    let r = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+both_backends!(
+    readiness_follows_the_database,
+    crate::readiness_and_request_ids
+);
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir);
+    for var in [
+        "DATABASE_URL",
+        "BIND_ADDR",
+        "PUBLIC_BASE_URL",
+        "KEYS_DIR",
+        "CONFIG_FILE",
+        "ISSUER_NAME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("run binary");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn settings_file_precedence_and_config_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("badges.toml"),
+        "issuer_name = \"From File\"\nbind = \"127.0.0.1:9999\"\ndatabase_url = \"postgres://app:s3cret@db/badges\"\n",
+    )
+    .unwrap();
+    // File values apply; the password never appears.
+    let (ok, out, err) = run(
+        dir.path(),
+        &["--config", "badges.toml", "config", "check"],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("From File") && out.contains("127.0.0.1:9999"),
+        "{out}"
+    );
+    assert!(
+        out.contains("app:***@db") && !out.contains("s3cret"),
+        "{out}"
+    );
+    // Environment beats the file; a flag beats both.
+    let (ok, out, _) = run(
+        dir.path(),
+        &["--config", "badges.toml", "config", "check"],
+        &[("ISSUER_NAME", "From Env")],
+    );
+    assert!(
+        ok && out.contains("From Env") && !out.contains("From File"),
+        "{out}"
+    );
+    let (ok, out, _) = run(
+        dir.path(),
+        &[
+            "--config",
+            "badges.toml",
+            "--issuer-name",
+            "From Flag",
+            "config",
+            "check",
+        ],
+        &[("ISSUER_NAME", "From Env")],
+    );
+    assert!(ok && out.contains("From Flag"), "{out}");
+    // Bad values fail clearly, naming the setting.
+    let (ok, _, err) = run(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("PUBLIC_BASE_URL", "ftp://x"),
+            ("DATABASE_URL", "mysql://x"),
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("public_base_url") && err.contains("database_url"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("bad.toml"), "colour = \"red\"\n").unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["--config", "bad.toml", "config", "check"],
+        &[],
+    );
+    assert!(!ok && err.contains("unknown setting \"colour\""), "{err}");
+    let (ok, _, err) = run(dir.path(), &["--bind", "nowhere", "config", "check"], &[]);
+    assert!(!ok && err.contains("--bind"), "{err}");
+}
+
+/// SIGTERM during a burst of batch issuances: every request the server accepted is
+/// answered in full, and the database holds exactly the badges those answers report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let db = format!("sqlite://{}/badges.db", dir.path().display());
+    let env = [
+        ("DATABASE_URL", db.as_str()),
+        ("BIND_ADDR", &format!("127.0.0.1:{port}")),
+        ("PUBLIC_BASE_URL", base.as_str()),
+        ("KEYS_DIR", "keys"),
+        ("RUST_LOG", "warn"),
+    ];
+    let (ok, out, err) = run(dir.path(), &["token", "create", "--name", "t"], &env);
+    assert!(ok, "{err}");
+    let token = out.lines().last().unwrap().to_owned();
+    let mut server = Command::new(BIN)
+        .current_dir(dir.path())
+        .envs(env.iter().copied())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0) // a fresh connection per request: no idle-socket races
+        .build()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..600 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server did not start within 30 s");
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let mentor: Value = post(
+        "/api/v1/mentors",
+        json!({"name": "M", "email": "m@example.org"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let mut batches = Vec::new();
+    for b in 0..6 {
+        let mut items = Vec::new();
+        for i in 0..25 {
+            let person: Value = post(
+                "/api/v1/people",
+                json!({"name": "P", "email": format!("p{b}-{i}@example.org"), "listed_in_registry": false}),
+            )
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            let mut c = TestApp::closing_body(
+                person["id"].as_str().unwrap(),
+                mentor["id"].as_str().unwrap(),
+            );
+            c["partner_name"] = json!(format!("Partner {b}-{i}"));
+            let closing: Value = post("/api/v1/closings", c)
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            items.push(
+                json!({"achievement": "partnership-closed", "person_id": person["id"],
+                              "closing_id": closing["id"]}),
+            );
+        }
+        batches.push(json!({"items": items}));
+    }
+
+    // Fire every batch at once; once they are all being processed, SIGTERM the server.
+    let tasks: Vec<_> = batches
+        .into_iter()
+        .map(|body| {
+            let req = post("/api/v1/credentials/batch", body);
+            tokio::spawn(async move {
+                let res = req.await;
+                (res, std::time::Instant::now())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let pid = server.id().to_string();
+    let sent_term = std::time::Instant::now();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+
+    let mut created = 0;
+    let mut finished_after_term = 0;
+    for t in tasks {
+        let (res, at) = t.await.unwrap();
+        let res = res.expect("an accepted request must be answered, not cut off");
+        assert_eq!(res.status(), 200, "an accepted batch must complete");
+        let body: Value = res
+            .json()
+            .await
+            .expect("a complete body, not a cut-off one");
+        created += body["created"].as_i64().unwrap();
+        if at > sent_term {
+            finished_after_term += 1;
+        }
+    }
+    assert!(
+        finished_after_term >= 1,
+        "at least one batch must still have been in flight when SIGTERM arrived"
+    );
+    assert_eq!(
+        created,
+        6 * 25,
+        "every row of every accepted batch was issued"
+    );
+    // New connections are refused once shutdown began.
+    let late = client.get(format!("{base}/healthz")).send().await;
+    assert!(late.is_err(), "the listener must be closed after SIGTERM");
+    let status = server.wait().unwrap();
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+
+    // The database holds exactly what the answers reported.
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("select count(*) from credentials")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, created);
+}

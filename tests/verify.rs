@@ -1,0 +1,415 @@
+//! `POST /verify` end to end on SQLite and PostgreSQL: every accepted input shape (JSON,
+//! baked PNG and SVG, multipart, URLs), every failing check, and hostile input answered
+//! quickly with a report or a 4xx, never a 500.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{multipart, TestApp, BASE};
+use ed25519_dalek::SigningKey;
+use partnership_badges::credential::model::OpenBadgeCredential;
+use partnership_badges::credential::{baking, multikey, sign_credential};
+use serde_json::{json, Value};
+
+/// The slowest a hostile input may take (debug builds, a loaded CI machine).
+const QUICK: Duration = Duration::from_secs(5);
+
+const CLOSED_SVG: &str = include_str!("../src/html/assets/partnership-closed.svg");
+
+async fn verify_json(app: &TestApp, doc: &Value) -> common::Res {
+    app.post_bytes("/verify", "application/json", doc.to_string().into_bytes())
+        .await
+}
+
+#[track_caller]
+fn assert_verified(r: &common::Res) {
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.body["verified"], true, "{:#}", r.body);
+    for check in ["structure", "proof", "issuer", "validity", "status"] {
+        assert_eq!(r.body["checks"][check], "passed", "{check}: {:#}", r.body);
+    }
+    assert_eq!(r.body["errors"], json!([]), "{:#}", r.body);
+}
+
+#[track_caller]
+fn assert_failed(r: &common::Res, check: &str, needle: &str) {
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.body["verified"], false, "{:#}", r.body);
+    if !check.is_empty() {
+        assert_eq!(r.body["checks"][check], "failed", "{check}: {:#}", r.body);
+    }
+    let errors = r.body["errors"].to_string();
+    assert!(
+        errors.contains(needle),
+        "errors should mention {needle:?}: {errors}"
+    );
+}
+
+/// A fresh Partnership Closed credential: (credential id, document).
+async fn issued(app: &TestApp, email: &str) -> (String, Value) {
+    let (_, _, id) = app.closed_person(email).await;
+    let doc = app.get(&format!("/credentials/{id}")).await.body;
+    (id, doc)
+}
+
+// ---------------------------------------------------------------- credentials
+
+async fn valid_revoked_expired_tampered(app: &TestApp) {
+    let (id, doc) = issued(app, "ada@example.org").await;
+    for media in [
+        "application/json",
+        "application/ld+json",
+        "application/vc+ld+json",
+    ] {
+        let r = app
+            .post_bytes("/verify", media, doc.to_string().into_bytes())
+            .await;
+        assert_verified(&r);
+        assert_eq!(r.headers["cache-control"], "no-store");
+    }
+
+    // Tampered: any signed field.
+    let mut tampered = doc.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = json!("Partnership Grandmaster");
+    assert_failed(&verify_json(app, &tampered).await, "proof", "signature");
+
+    // Expired: our key, our shape, validUntil in the past.
+    let mut vc: OpenBadgeCredential = serde_json::from_value(doc.clone()).unwrap();
+    vc.valid_from = "2024-01-01T00:00:00Z".into();
+    vc.valid_until = Some("2025-01-01T00:00:00Z".into());
+    sign_credential(
+        &mut vc,
+        &SigningKey::from_bytes(&[7u8; 32]),
+        &format!("{BASE}/issuer/keys/key-test"),
+        "2024-01-01T00:00:00Z",
+    )
+    .unwrap();
+    let r = verify_json(app, &serde_json::to_value(&vc).unwrap()).await;
+    assert_failed(&r, "validity", "expired");
+    assert_eq!(r.body["checks"]["proof"], "passed", "{:#}", r.body);
+
+    // Revoked: the status list says so.
+    let r = app
+        .post(
+            &format!("/api/v1/credentials/{id}/revoke"),
+            json!({"reason": "entered in error"}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let r = verify_json(app, &doc).await;
+    assert_failed(&r, "status", "revoked");
+    assert_eq!(r.body["checks"]["proof"], "passed");
+}
+both_backends!(
+    valid_revoked_expired_tampered_on_both,
+    crate::valid_revoked_expired_tampered
+);
+
+/// An OB 3.0 credential from a `did:key` issuer, signed by `signer`.
+fn did_key_credential(template: &Value, issuer_key: &SigningKey, signer: &SigningKey) -> Value {
+    let mut vc: OpenBadgeCredential = serde_json::from_value(template.clone()).unwrap();
+    vc.issuer.id = multikey::did_key(&issuer_key.verifying_key());
+    vc.id = "urn:uuid:0f4c7a3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b".into();
+    vc.credential_status = None;
+    vc.proof = None;
+    let vm = multikey::did_key_verification_method(&signer.verifying_key());
+    let created = vc.valid_from.clone();
+    sign_credential(&mut vc, signer, &vm, &created).unwrap();
+    serde_json::to_value(&vc).unwrap()
+}
+
+async fn did_key_credentials(app: &TestApp) {
+    let (_, doc) = issued(app, "grace@example.org").await;
+    let alice = SigningKey::from_bytes(&[41u8; 32]);
+    let mallory = SigningKey::from_bytes(&[42u8; 32]);
+
+    // Self-issued by a did:key: verifies, with no status entry to check.
+    let r = verify_json(app, &did_key_credential(&doc, &alice, &alice)).await;
+    assert_eq!(r.body["verified"], true, "{:#}", r.body);
+    assert_eq!(r.body["checks"]["proof"], "passed");
+    assert_eq!(r.body["checks"]["issuer"], "passed");
+    assert_eq!(r.body["checks"]["status"], "skipped");
+
+    // Claims Alice as issuer, signed by Mallory's key: the key is not the issuer's.
+    let r = verify_json(app, &did_key_credential(&doc, &alice, &mallory)).await;
+    assert_failed(&r, "issuer", "not a key of issuer");
+
+    // Names Alice's key but carries Mallory's signature: the proof fails.
+    let mut forged = did_key_credential(&doc, &alice, &alice);
+    let by_mallory = did_key_credential(&doc, &alice, &mallory);
+    forged["proof"]["proofValue"] = by_mallory["proof"]["proofValue"].clone();
+    assert_failed(&verify_json(app, &forged).await, "proof", "signature");
+
+    // An https issuer this service does not know: not resolvable here, never fetched.
+    let mut foreign = doc.clone();
+    foreign["issuer"]["id"] = json!("https://issuer.example/issuer");
+    foreign["proof"]["verificationMethod"] = json!("https://issuer.example/issuer/keys/1");
+    let r = verify_json(app, &foreign).await;
+    assert_eq!(r.body["verified"], false, "{:#}", r.body);
+    assert_eq!(r.body["checks"]["proof"], "skipped");
+    assert!(r.text.contains("issuer not resolvable here"), "{}", r.text);
+}
+both_backends!(did_key_credentials_on_both, crate::did_key_credentials);
+
+// ---------------------------------------------------------------- images and forms
+
+async fn baked_images(app: &TestApp) {
+    let (id, doc) = issued(app, "lin@example.org").await;
+    let text = doc.to_string();
+
+    // OB 3.0 baked PNG and SVG, baked here from the stored credential.
+    let art = baking::render_png(CLOSED_SVG, 128).unwrap();
+    let png = baking::bake_png(&art, baking::PNG_KEYWORD_OB3, &text).unwrap();
+    assert_verified(&app.post_bytes("/verify", "image/png", png.clone()).await);
+    let svg = baking::bake_svg(CLOSED_SVG, &text).unwrap();
+    assert_verified(
+        &app.post_bytes("/verify", "image/svg+xml", svg.clone().into_bytes())
+            .await,
+    );
+    // No media type: sniffed.
+    assert_verified(&app.post_bytes("/verify", "", png.clone()).await);
+    assert_verified(
+        &app.post_bytes(
+            "/verify",
+            "application/octet-stream",
+            svg.clone().into_bytes(),
+        )
+        .await,
+    );
+
+    // The OB 2.0 baked PNG this service serves: hosted verification of its assertion.
+    let (status, headers, ob2_png) = app
+        .get_bytes(&format!("/ob2/assertions/{id}/badge.png"))
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(headers["content-type"], "image/png");
+    let r = app.post_bytes("/verify", "image/png", ob2_png).await;
+    assert_verified(&r);
+    assert!(
+        r.body["warnings"].to_string().contains("Open Badges 2.0"),
+        "{:#}",
+        r.body
+    );
+
+    // Forms: an uploaded file, or a pasted credential.
+    let (ct, body) = multipart(&[("file", Some("badge.png"), &png)]);
+    assert_verified(&app.post_bytes("/verify", &ct, body).await);
+    let (ct, body) = multipart(&[("file", Some("badge.svg"), svg.as_bytes())]);
+    assert_verified(&app.post_bytes("/verify", &ct, body).await);
+    let (ct, body) = multipart(&[
+        ("file", Some(""), b""),
+        ("credential", None, text.as_bytes()),
+    ]);
+    assert_verified(&app.post_bytes("/verify", &ct, body).await);
+    let (ct, body) = multipart(&[("credential", None, b"   ")]);
+    app.post_bytes("/verify", &ct, body)
+        .await
+        .assert_problem(422, "nothing to verify");
+
+    // A PNG or SVG with nothing baked in.
+    app.post_bytes("/verify", "image/png", art.clone())
+        .await
+        .assert_problem(422, "no baked credential");
+    app.post_bytes("/verify", "image/svg+xml", CLOSED_SVG.as_bytes().to_vec())
+        .await
+        .assert_problem(422, "no baked credential");
+    let (ct, body) = multipart(&[("file", Some("plain.png"), &art)]);
+    app.post_bytes("/verify", &ct, body)
+        .await
+        .assert_problem(422, "no baked credential");
+    // A broken PNG, and a file that is no image.
+    app.post_bytes("/verify", "image/png", art[..art.len() / 2].to_vec())
+        .await
+        .assert_problem(422, "unreadable");
+    app.post_bytes("/verify", "image/png", b"GIF89a....".to_vec())
+        .await
+        .assert_problem(422, "not a PNG");
+}
+both_backends!(baked_images_on_both, crate::baked_images);
+
+// ---------------------------------------------------------------- URLs
+
+async fn urls(app: &TestApp) {
+    let (id, _) = issued(app, "kim@example.org").await;
+    let url_report = |url: String| async move { app.post("/verify", json!({"url": url})).await };
+    assert_verified(&url_report(format!("{BASE}/credentials/{id}")).await);
+    let r = url_report(format!("{BASE}/ob2/assertions/{id}")).await;
+    assert_verified(&r);
+    assert!(r.body["warnings"].to_string().contains("Open Badges 2.0"));
+
+    // Ours, but naming nothing.
+    let missing = uuid::Uuid::new_v4();
+    url_report(format!("{BASE}/credentials/{missing}"))
+        .await
+        .assert_problem(422, "no credential is published");
+    url_report(format!("{BASE}/issuer"))
+        .await
+        .assert_problem(422, "not a credential URL of this service");
+    url_report("ftp://example.org/x".into())
+        .await
+        .assert_problem(422, "http(s)");
+
+    // Someone else's: never fetched.
+    let r = url_report("https://badges.other.example/credentials/1".into()).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.body["verified"], false);
+    assert!(r.text.contains("issuer not resolvable here"), "{}", r.text);
+
+    // On the allow-list: still not fetched, and the report says why.
+    let mut settings = (*app.state.settings).clone();
+    settings.verify_allowed_issuers = vec!["https://badges.other.example".into()];
+    let state = partnership_badges::AppState {
+        settings: std::sync::Arc::new(settings),
+        ..app.state.clone()
+    };
+    let req = axum::http::Request::post("/verify")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"url": "https://badges.other.example/credentials/1"}).to_string(),
+        ))
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(partnership_badges::app(state), req)
+        .await
+        .unwrap();
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["verified"], false);
+    assert!(
+        body.to_string().contains("remote fetching is not enabled"),
+        "{body}"
+    );
+}
+both_backends!(urls_on_both, crate::urls);
+
+// ---------------------------------------------------------------- bad input
+
+async fn bad_input(app: &TestApp) {
+    let (_, doc) = issued(app, "zoe@example.org").await;
+
+    app.post_bytes("/verify", "application/json", b"this is not json".to_vec())
+        .await
+        .assert_problem(400, "not valid JSON");
+    app.post_bytes("/verify", "application/json", b"[1, 2]".to_vec())
+        .await
+        .assert_problem(422, "expected an object");
+    app.post_bytes("/verify", "application/json", b"\"hello\"".to_vec())
+        .await
+        .assert_problem(422, "expected an object");
+    app.post_bytes(
+        "/verify",
+        "application/json",
+        br#"{"hello": "world"}"#.to_vec(),
+    )
+    .await
+    .assert_problem(422, "not a credential");
+    app.post_bytes("/verify", "application/json", Vec::new())
+        .await
+        .assert_problem(422, "empty");
+    app.post_bytes("/verify", "text/html", b"<p>hi</p>".to_vec())
+        .await
+        .assert_problem(415, "cannot verify");
+    app.post_bytes("/verify", "", b"plain words".to_vec())
+        .await
+        .assert_problem(422, "not a credential");
+
+    // JSON with a credential's look but nothing right: a failed report.
+    let r = verify_json(app, &json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "VerifiableCredential"})).await;
+    assert_failed(&r, "structure", "OpenBadgeCredential");
+
+    // An OB 2.0 assertion of another issuer: named as such.
+    let r = verify_json(
+        app,
+        &json!({"@context": "https://w3id.org/openbadges/v2", "type": "Assertion",
+                "id": "https://other.example/assertions/1"}),
+    )
+    .await;
+    assert_eq!(r.body["verified"], false);
+    assert!(r.text.contains("Open Badges 2.0 assertion"), "{}", r.text);
+
+    // A compact JWS (VC-JWT): named as unsupported.
+    let r = app
+        .post_bytes(
+            "/verify",
+            "",
+            b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln".to_vec(),
+        )
+        .await;
+    assert_eq!(r.body["verified"], false, "{}", r.text);
+    assert!(r.text.contains("JWS"), "{}", r.text);
+
+    // 20 MB: refused without reading it, whether or not the length is declared.
+    let big = vec![b' '; 20 * 1024 * 1024];
+    let t = Instant::now();
+    let req = axum::http::Request::post("/verify")
+        .header("content-type", "image/png")
+        .header("content-length", big.len())
+        .body(axum::body::Body::from(big.clone()))
+        .unwrap();
+    app.send(req).await.assert_problem(413, "larger than");
+    app.post_bytes("/verify", "application/json", big.clone())
+        .await
+        .assert_problem(413, "larger than");
+    let (ct, body) = multipart(&[("file", Some("big.png"), &big)]);
+    app.post_bytes("/verify", &ct, body)
+        .await
+        .assert_problem(413, "larger than");
+    assert!(t.elapsed() < QUICK, "20 MB uploads took {:?}", t.elapsed());
+
+    // Deep nesting: beyond the JSON parser's limit (400), and beyond JSON-LD's (a report).
+    let t = Instant::now();
+    let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+    app.post_bytes("/verify", "application/json", deep.into_bytes())
+        .await
+        .assert_problem(400, "nested too deeply");
+    let mut nested = doc.clone();
+    let mut inner = json!({"name": "leaf"});
+    // Within the parser's 128 levels, beyond JSON-LD's 64.
+    for _ in 0..40 {
+        inner = json!({"narrative": "x", "evidence": [inner]});
+    }
+    nested["evidence"][0]["description"] = inner;
+    let r = verify_json(app, &nested).await;
+    assert_failed(&r, "proof", "JSON-LD");
+    assert!(t.elapsed() < QUICK, "deep nesting took {:?}", t.elapsed());
+
+    // Thousands of blank nodes: look-alike evidence entries with no ids.
+    let t = Instant::now();
+    let mut blanks = doc.clone();
+    let entry = json!({"type": ["Evidence"], "name": "same", "narrative": "same"});
+    blanks["evidence"] = Value::Array(vec![entry; 5_000]);
+    let r = verify_json(app, &blanks).await;
+    assert_failed(&r, "proof", "too large to verify");
+    assert!(
+        t.elapsed() < QUICK,
+        "5,000 blank nodes took {:?}",
+        t.elapsed()
+    );
+
+    // Hundreds of look-alike blank nodes (under that bound) on the general JSON-LD path,
+    // which a language-tagged name forces: expanded, canonicalised and rejected in time.
+    let t = Instant::now();
+    let mut general = doc.clone();
+    let entry = json!({"type": ["Evidence"], "name": "same", "audience": "x", "genre": "y"});
+    general["evidence"] = Value::Array(vec![entry; 300]);
+    general["name"] = json!({"@value": "Partnership Closed", "@language": "en"});
+    let r = verify_json(app, &general).await;
+    assert_failed(&r, "proof", "signature");
+    assert!(t.elapsed() < QUICK, "general path took {:?}", t.elapsed());
+
+    // Symmetric blank-node cliques: the canonicaliser's work limit answers.
+    let t = Instant::now();
+    let mut clique = doc.clone();
+    let ring: Vec<Value> = (0..12)
+        .map(|_| json!({"type": ["Evidence"], "name": "n"}))
+        .collect();
+    clique["evidence"] = Value::Array(ring);
+    clique["credentialSubject"]["achievement"]["criteria"]["narrative"] = json!("changed");
+    let r = verify_json(app, &clique).await;
+    assert_failed(&r, "proof", "");
+    assert!(t.elapsed() < QUICK, "clique took {:?}", t.elapsed());
+}
+both_backends!(bad_input_on_both, crate::bad_input);
