@@ -32,8 +32,13 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
-    /// Generate a new signing key; it becomes the active key, older ones stay published.
-    Keygen,
+    /// Generate the signing key. With `--rotate`, add a new key that signs from the next
+    /// start; older keys stay published so the badges they signed keep verifying.
+    Keygen {
+        /// Make a new active key even though keys exist.
+        #[arg(long)]
+        rotate: bool,
+    },
     /// Inspect the configuration.
     Config {
         /// Config action.
@@ -131,10 +136,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date ({})", store.backend());
             Ok(())
         }
-        Command::Keygen => {
+        Command::Keygen { rotate } => {
+            if let Some(ring) = KeyRing::load(&settings.keys_dir)? {
+                anyhow::ensure!(
+                    rotate,
+                    "{} already holds key {}; pass --rotate to make a new active key",
+                    settings.keys_dir.display(),
+                    ring.active_kid()
+                );
+            }
             let (kid, path) = KeyRing::generate(&settings.keys_dir)?;
             println!(
-                "generated key {kid} at {}; it signs from the next start",
+                "generated key {kid} at {}; it signs from the next start (restart every \
+                 instance); older keys stay published",
                 path.display()
             );
             Ok(())

@@ -32,6 +32,9 @@ pub enum Db {
     Sqlite(SqliteStore, tempfile::TempDir),
     /// PostgreSQL in its own schema.
     Postgres(PgStore, String),
+    /// Another `TestApp`'s database (a second instance on the same store); that app owns
+    /// and cleans it up.
+    Shared,
 }
 
 /// One application instance under test.
@@ -183,6 +186,7 @@ impl TestApp {
         match &self.db {
             Db::Sqlite(s, _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await.unwrap(),
             Db::Postgres(s, _) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await.unwrap(),
+            Db::Shared => panic!("count() on a shared instance: ask the owning TestApp"),
         }
     }
 
@@ -195,6 +199,7 @@ impl TestApp {
             Db::Postgres(s, _) => {
                 sqlx::query(sql).execute(s.pool()).await.unwrap();
             }
+            Db::Shared => panic!("exec() on a shared instance: ask the owning TestApp"),
         }
     }
 
@@ -421,6 +426,7 @@ impl TestApp {
         let past = match &self.db {
             Db::Sqlite(..) => "'2026-01-02T00:00:00+00:00'",
             Db::Postgres(..) => "'2026-01-02T00:00:00Z'",
+            Db::Shared => panic!("expire() on a shared instance: ask the owning TestApp"),
         };
         self.exec(&format!(
             "update credentials set valid_until = {past} where id = '{credential_id}'"
