@@ -26,7 +26,8 @@ use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 pub const POSTGRES_HINT: &str = "backup and restore handle SQLite databases only; for \
     PostgreSQL use its own tools: `pg_dump --format=custom --file=badges.dump \"$DATABASE_URL\"` \
     to back up (consistent while the service runs), and `pg_restore --clean --if-exists \
-    --no-owner --dbname=\"$DATABASE_URL\" badges.dump` with the service stopped to restore";
+    --no-owner --single-transaction --dbname=\"$DATABASE_URL\" badges.dump` with the service \
+    stopped to restore";
 
 /// What a backup or restore wrote.
 #[derive(Debug, Clone)]

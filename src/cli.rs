@@ -269,8 +269,14 @@ fn import_done(report: crate::import::Report) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `issue --from`: needs the signing keys, like the service.
+/// `issue --from`: needs the signing keys and the public base URL, like the service.
 async fn issue_from(settings: Settings, file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    // Signed ids cannot be changed later: refuse to guess the base from the bind address.
+    anyhow::ensure!(
+        settings.public_base_url.is_some(),
+        "issue --from needs PUBLIC_BASE_URL (--public-base-url), the base the service is \
+         reached at, so the credentials' ids resolve"
+    );
     let keys = KeyRing::load(&settings.keys_dir)?.with_context(|| {
         format!(
             "no signing key in {}; run `partnership-badges keygen` (or start the service once)",

@@ -143,22 +143,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/badges"),
-            "postgres://app:***@db:5432/badges"
-        );
-        assert_eq!(
-            redact_url("sqlite://data/badges.db"),
-            "sqlite://data/badges.db"
-        );
-    }
-}
 
 /// Reads the TOML settings file named by `--config FILE` (or `CONFIG_FILE`) and exports each
 /// entry as the environment variable of its setting, unless that variable is already set,
@@ -267,4 +251,21 @@ pub fn check(settings: &Settings) -> Vec<String> {
         problems.push("max_body_bytes: must be at least 1024".into());
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/badges"),
+            "postgres://app:***@db:5432/badges"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/badges.db"),
+            "sqlite://data/badges.db"
+        );
+    }
 }

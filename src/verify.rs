@@ -308,14 +308,21 @@ pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
     };
     let (issuer, jsonld) = (state.issuer.clone(), state.jsonld.clone());
     let verify = move || verify_document(&doc, &issuer, &jsonld, &lookup, now);
-    match tokio::task::spawn_blocking(verify).await {
+    let report = match tokio::task::spawn_blocking(verify).await {
         Ok(report) => report,
         // Only a panic gets here; say so rather than answer 500 with no report.
         Err(e) => {
             tracing::error!(error = %e, "verification task failed");
             Report::unchecked("internal error: the verification did not complete")
         }
-    }
+    };
+    let result = if report.verified { "verified" } else { "failed" };
+    state
+        .metrics
+        .verifications
+        .with_label_values(&[result])
+        .inc();
+    report
 }
 
 /// The revoked indices of the status list `doc` names, if it is one of ours.

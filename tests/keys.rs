@@ -31,7 +31,11 @@ fn keygen(dir: &std::path::Path, rotate: bool) -> (bool, String) {
 fn with_keys(app: &TestApp, dir: &std::path::Path) -> TestApp {
     let keys = KeyRing::load(dir).unwrap().unwrap();
     let settings = (*app.state.settings).clone();
-    let state = AppState::new(app.state.store.clone(), Issuer::new(&settings, keys), settings);
+    let state = AppState::new(
+        app.state.store.clone(),
+        Issuer::new(&settings, keys),
+        settings,
+    );
     TestApp {
         router: partnership_badges::app(state.clone()),
         state,
@@ -45,7 +49,10 @@ async fn rotation(app: &TestApp) {
     let (ok, out) = keygen(dir.path(), false);
     assert!(ok, "{out}");
     let (ok, out) = keygen(dir.path(), false);
-    assert!(!ok && out.contains("--rotate"), "a second plain keygen must refuse: {out}");
+    assert!(
+        !ok && out.contains("--rotate"),
+        "a second plain keygen must refuse: {out}"
+    );
 
     let before = with_keys(app, dir.path());
     let old_kid = before.state.issuer.keys.active_kid().to_owned();

@@ -413,3 +413,61 @@ async fn bad_input(app: &TestApp) {
     assert!(t.elapsed() < QUICK, "clique took {:?}", t.elapsed());
 }
 both_backends!(bad_input_on_both, crate::bad_input);
+
+// ---------------------------------------------------------------- the verify command
+
+/// `partnership-badges verify FILE` reads baked PNGs and SVGs as well as JSON.
+#[tokio::test]
+async fn verify_command_reads_baked_images() {
+    let app = TestApp::sqlite_with_base(BASE).await;
+    let (_, doc) = issued(&app, "cli@example.org").await;
+    app.cleanup().await;
+    let alice = SigningKey::from_bytes(&[41u8; 32]);
+    let vc = did_key_credential(&doc, &alice, &alice).to_string();
+    let art = baking::render_png(CLOSED_SVG, 64).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "badge.png",
+            baking::bake_png(&art, baking::PNG_KEYWORD_OB3, &vc).unwrap(),
+        ),
+        (
+            "badge.svg",
+            baking::bake_svg(CLOSED_SVG, &vc).unwrap().into_bytes(),
+        ),
+        ("badge.json", vc.clone().into_bytes()),
+        ("plain.png", art.clone()),
+    ];
+    let run = |name: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_partnership-badges"))
+            .arg("--database-url")
+            .arg(format!("sqlite://{}/cli.db", dir.path().display()))
+            .arg("--keys-dir")
+            .arg(dir.path().join("keys"))
+            .args(["verify"])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap()
+    };
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    for name in ["badge.png", "badge.svg", "badge.json"] {
+        let out = run(name);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("\"verified\": true"), "{name}: {stdout}");
+    }
+    let out = run("plain.png");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no baked credential"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -20,10 +20,10 @@ scenario_registry() {
   etag=$(curl -fsS -D - -o /dev/null "$url" | awk -F': ' 'tolower($1)=="etag" {print $2}' | tr -d '\r')
   run "registry.json 304" -H "If-None-Match: $etag" "$url"
 
-  # A writer that changes the registry as fast as it can, during the next run.
+  # A writer that changes the first page as fast as it can, during the next run: it
+  # toggles the consent of the newest certified person (first by name too).
   local person
-  person=$(curl -fsS "$url?limit=1" >/dev/null && api "$BASE/api/v1/people" \
-    -d '{"name":"Aaron Changing","email":"changing@example.org","listed_in_registry":true}' | jq -r .id)
+  person=$(api "$BASE/api/v1/credentials?achievement=partnership-certified&limit=1" | jq -r '.items[0].person_id')
   local changes=$WORK/changes
   : >"$changes"
   (

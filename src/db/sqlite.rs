@@ -652,10 +652,17 @@ impl Store for SqliteStore {
     async fn registry_page(&self, q: &RegistryQuery) -> DbResult<Vec<RegistryRow>> {
         // The statement is built from the filters present, so each shape gets its own plan
         // (the name-ordered index scan stops after `limit` rows).
-        let mut sql = String::from(
+        // Name order: `cross join` makes SQLite walk people in index order (people_registry_name)
+        // and look each one's badge up, so the first page reads about `limit` rows; newest
+        // first walks credentials_registry_newest instead.
+        let join = match q.order {
+            RegistryOrder::Name => "cross join",
+            RegistryOrder::Newest => "join",
+        };
+        let mut sql = format!(
             "select p.id, p.name, lower(p.name) as name_key, p.city, p.country, p.url, \
              c.id as credential_id, c.issued_at, c.valid_until \
-             from people p join credentials c on c.person_id = p.id \
+             from people p {join} credentials c on c.person_id = p.id \
              and c.achievement = 'partnership-certified' and c.revoked_at is null \
              and c.replaced_at is null and (c.valid_until is null or c.valid_until > $1) \
              where p.listed_in_registry = 1",
@@ -671,7 +678,10 @@ impl Store for SqliteStore {
         match q.order {
             RegistryOrder::Name => {
                 if q.after.is_some() {
-                    sql.push_str(" and (lower(p.name), p.id) > ($4, $5)");
+                    // The first term seeks the index; the second skips the cursor's own row.
+                    sql.push_str(
+                        " and lower(p.name) >= $4 and (lower(p.name) > $4 or p.id > $5)",
+                    );
                 }
                 sql.push_str(" order by lower(p.name), p.id limit $6");
             }

@@ -2,6 +2,8 @@
 //! without I/O: the badge page, the closing record page, the achievement page and the error
 //! page. The handlers in `crate::routes::pages` load the records and call in here.
 
+use std::borrow::Cow;
+
 use askama::Template;
 use chrono::{DateTime, Datelike as _, Utc};
 
@@ -14,40 +16,43 @@ use crate::program::achievements::Achievement;
 /// A run of text as the templates show it: a paragraph, then a bulleted list (either may be
 /// empty). Narratives are Markdown-ish plain text; only paragraphs and `- ` lists are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    /// Paragraph text.
-    pub para: String,
+pub struct Block<'a> {
+    /// Paragraph text (borrowed unless lines were joined).
+    pub para: Cow<'a, str>,
     /// List items.
-    pub items: Vec<String>,
+    pub items: Vec<&'a str>,
 }
 
 /// Splits plain text into [`Block`]s: blank lines separate blocks, `- ` starts a list item,
 /// other lines join into the paragraph.
-pub fn blocks(text: &str) -> Vec<Block> {
-    let mut out: Vec<Block> = Vec::new();
+pub fn blocks(text: &str) -> Vec<Block<'_>> {
+    let mut out: Vec<Block<'_>> = Vec::new();
     for chunk in text.split("\n\n") {
         let mut block = Block {
-            para: String::new(),
+            para: Cow::Borrowed(""),
             items: Vec::new(),
         };
         for line in chunk.lines().map(str::trim_end) {
             if let Some(item) = line.strip_prefix("- ") {
-                block.items.push(item.trim().to_owned());
+                block.items.push(item.trim());
             } else if !line.trim().is_empty() {
                 if !block.items.is_empty() {
                     // Text after a list starts a new block.
                     out.push(std::mem::replace(
                         &mut block,
                         Block {
-                            para: String::new(),
+                            para: Cow::Borrowed(""),
                             items: Vec::new(),
                         },
                     ));
                 }
-                if !block.para.is_empty() {
-                    block.para.push(' ');
+                if block.para.is_empty() {
+                    block.para = Cow::Borrowed(line.trim());
+                } else {
+                    let para = block.para.to_mut();
+                    para.push(' ');
+                    para.push_str(line.trim());
                 }
-                block.para.push_str(line.trim());
             }
         }
         if !block.para.is_empty() || !block.items.is_empty() {
@@ -59,7 +64,7 @@ pub fn blocks(text: &str) -> Vec<Block> {
 
 /// The status box of a badge page.
 #[derive(Debug, Clone)]
-pub struct StatusView {
+pub struct StatusView<'a> {
     /// `valid`, `revoked` or `expired` (also the CSS modifier).
     pub kind: &'static str,
     /// `Valid`, `Revoked` or `Expired`.
@@ -67,83 +72,83 @@ pub struct StatusView {
     /// One sentence saying what the status means.
     pub detail: String,
     /// The revocation reason.
-    pub reason: Option<String>,
+    pub reason: Option<&'a str>,
     /// When the status was worked out.
     pub checked: When,
 }
 
 /// One evidence entry, as signed in the credential.
 #[derive(Debug, Clone)]
-pub struct EvidenceView {
+pub struct EvidenceView<'a> {
     /// Title (`Closing record: …`, `Mentor CC'd: …`).
-    pub name: String,
+    pub name: &'a str,
     /// Kind (`Closing record`, `Mentor attestation`).
-    pub genre: Option<String>,
+    pub genre: Option<&'a str>,
     /// Short description.
-    pub description: Option<String>,
+    pub description: Option<&'a str>,
     /// The narrative, as blocks.
-    pub narrative: Vec<Block>,
+    pub narrative: Vec<Block<'a>>,
     /// The hosted evidence page (the closing record).
-    pub url: Option<String>,
+    pub url: Option<&'a str>,
 }
 
 /// What a verifier needs to check the badge by hand.
 #[derive(Debug, Clone, Default)]
-pub struct TechnicalView {
+pub struct TechnicalView<'a> {
     /// The proof's `verificationMethod` (a Multikey URL).
-    pub verification_method: String,
+    pub verification_method: &'a str,
     /// The key id within it.
-    pub kid: String,
+    pub kid: &'a str,
     /// `DataIntegrityProof`.
-    pub proof_type: String,
+    pub proof_type: &'a str,
     /// `eddsa-rdfc-2022`.
-    pub cryptosuite: String,
+    pub cryptosuite: &'a str,
     /// When the proof was made.
-    pub proof_created: String,
+    pub proof_created: &'a str,
     /// `BitstringStatusListEntry`.
-    pub status_type: String,
+    pub status_type: &'a str,
     /// `revocation`.
-    pub status_purpose: String,
+    pub status_purpose: &'a str,
     /// The status list credential URL.
-    pub status_list_url: String,
+    pub status_list_url: &'a str,
     /// The bit index in it.
-    pub status_list_index: String,
+    pub status_list_index: &'a str,
     /// The issuer id (its Profile URL).
-    pub issuer_id: String,
+    pub issuer_id: &'a str,
 }
 
 /// The badge page: `GET /credentials/{id}` for browsers.
 #[derive(Template)]
 #[template(path = "badge.html")]
-pub struct BadgePage {
+pub struct BadgePage<'a> {
     /// `<title>` and `og:title`.
     pub title: String,
     /// Meta description and `og:description`.
     pub summary: String,
     /// The badge (achievement) name.
-    pub badge_name: String,
+    pub badge_name: &'a str,
     /// `Badge` or `Certification`.
-    pub achievement_type: String,
+    pub achievement_type: &'a str,
     /// The achievement's page.
-    pub achievement_url: String,
+    pub achievement_url: &'a str,
     /// What the badge certifies.
-    pub description: String,
+    pub description: &'a str,
     /// Its criteria.
-    pub criteria: Vec<Block>,
+    pub criteria: Vec<Block<'a>>,
     /// The holder's name, only where the holder agreed to be public.
-    pub holder: Option<String>,
+    pub holder: Option<&'a str>,
     /// Issuer name.
-    pub issuer_name: String,
+    pub issuer_name: &'a str,
     /// Issuer web site.
-    pub issuer_url: Option<String>,
+    pub issuer_url: Option<&'a str>,
     /// Issue date.
     pub issued: When,
     /// Expiry.
     pub expires: Option<When>,
     /// Live status.
-    pub status: StatusView,
+    pub status: StatusView<'a>,
     /// Evidence entries.
-    pub evidence: Vec<EvidenceView>,
+    pub evidence: Vec<EvidenceView<'a>>,
     /// The credential URL (this page; the JSON by content negotiation).
     pub credential_url: String,
     /// Download of the signed credential.
@@ -159,7 +164,7 @@ pub struct BadgePage {
     /// "Add to LinkedIn profile", offered while the badge is valid.
     pub linkedin_url: Option<String>,
     /// Verification details.
-    pub technical: TechnicalView,
+    pub technical: TechnicalView<'a>,
 }
 
 /// Everything a badge page is built from.
@@ -178,9 +183,9 @@ pub struct BadgeInput<'a> {
     pub now: DateTime<Utc>,
 }
 
-impl BadgePage {
+impl<'a> BadgePage<'a> {
     /// Builds the page.
-    pub fn new(input: BadgeInput<'_>) -> BadgePage {
+    pub fn new(input: BadgeInput<'a>) -> BadgePage<'a> {
         let BadgeInput {
             issuer,
             record,
@@ -192,7 +197,7 @@ impl BadgePage {
         let credential_url = issuer.credential_url(record.id);
         let a = &vc.credential_subject.achievement;
         let status = status_view(record, now);
-        let holder_name = holder.listed_in_registry.then(|| holder.name.clone());
+        let holder_name = holder.listed_in_registry.then_some(holder.name.as_str());
         let issued = When::day_of(record.issued_at);
         let summary = match &holder_name {
             Some(n) => format!(
@@ -219,66 +224,33 @@ impl BadgePage {
                 &record.id.to_string(),
             )
         });
+        let proof = vc.proof.as_ref();
+        let entry = vc.credential_status.as_ref();
         let technical = TechnicalView {
-            verification_method: vc
-                .proof
-                .as_ref()
-                .map(|p| p.verification_method.clone())
-                .unwrap_or_default(),
-            kid: vc
-                .proof
-                .as_ref()
+            verification_method: proof.map_or("", |p| p.verification_method.as_str()),
+            kid: proof
                 .and_then(|p| issuer.kid_of(&p.verification_method))
-                .unwrap_or("")
-                .to_owned(),
-            proof_type: vc
-                .proof
-                .as_ref()
-                .map(|p| p.kind.clone())
-                .unwrap_or_default(),
-            cryptosuite: vc
-                .proof
-                .as_ref()
-                .map(|p| p.cryptosuite.clone())
-                .unwrap_or_default(),
-            proof_created: vc
-                .proof
-                .as_ref()
-                .map(|p| p.created.clone())
-                .unwrap_or_default(),
-            status_type: vc
-                .credential_status
-                .as_ref()
-                .map(|s| s.kind.clone())
-                .unwrap_or_default(),
-            status_purpose: vc
-                .credential_status
-                .as_ref()
-                .map(|s| s.status_purpose.clone())
-                .unwrap_or_default(),
-            status_list_url: vc
-                .credential_status
-                .as_ref()
-                .map(|s| s.status_list_credential.clone())
-                .unwrap_or_default(),
-            status_list_index: vc
-                .credential_status
-                .as_ref()
-                .map(|s| s.status_list_index.clone())
-                .unwrap_or_default(),
-            issuer_id: vc.issuer.id.clone(),
+                .unwrap_or(""),
+            proof_type: proof.map_or("", |p| p.kind.as_str()),
+            cryptosuite: proof.map_or("", |p| p.cryptosuite.as_str()),
+            proof_created: proof.map_or("", |p| p.created.as_str()),
+            status_type: entry.map_or("", |s| s.kind.as_str()),
+            status_purpose: entry.map_or("", |s| s.status_purpose.as_str()),
+            status_list_url: entry.map_or("", |s| s.status_list_credential.as_str()),
+            status_list_index: entry.map_or("", |s| s.status_list_index.as_str()),
+            issuer_id: &vc.issuer.id,
         };
         BadgePage {
             title,
             summary,
-            badge_name: a.name.clone(),
-            achievement_type: a.achievement_type.clone(),
-            achievement_url: a.id.clone(),
-            description: a.description.clone(),
+            badge_name: &a.name,
+            achievement_type: &a.achievement_type,
+            achievement_url: &a.id,
+            description: &a.description,
             criteria: blocks(&a.criteria.narrative),
             holder: holder_name,
-            issuer_name: vc.issuer.name.clone(),
-            issuer_url: vc.issuer.url.clone().filter(|u| is_http(u)),
+            issuer_name: &vc.issuer.name,
+            issuer_url: vc.issuer.url.as_deref().filter(|u| is_http(u)),
             issued,
             expires: record.valid_until.map(When::day_of),
             status,
@@ -286,11 +258,11 @@ impl BadgePage {
                 .evidence
                 .iter()
                 .map(|e| EvidenceView {
-                    name: e.name.clone().unwrap_or_else(|| "Evidence".into()),
-                    genre: e.genre.clone(),
-                    description: e.description.clone(),
+                    name: e.name.as_deref().unwrap_or("Evidence"),
+                    genre: e.genre.as_deref(),
+                    description: e.description.as_deref(),
                     narrative: e.narrative.as_deref().map(blocks).unwrap_or_default(),
-                    url: e.id.clone().filter(|u| is_http(u)),
+                    url: e.id.as_deref().filter(|u| is_http(u)),
                 })
                 .collect(),
             json_url: format!("{credential_url}/credential.json"),
@@ -306,7 +278,7 @@ impl BadgePage {
 }
 
 /// The live status of a record at `now`.
-pub fn status_view(record: &CredentialRecord, now: DateTime<Utc>) -> StatusView {
+pub fn status_view(record: &CredentialRecord, now: DateTime<Utc>) -> StatusView<'_> {
     let checked = When::time(now);
     match record.status_at(now) {
         "revoked" => {
@@ -321,7 +293,7 @@ pub fn status_view(record: &CredentialRecord, now: DateTime<Utc>) -> StatusView 
                     ),
                     None => "The issuer revoked this badge. It is no longer valid.".into(),
                 },
-                reason: record.revocation_reason.clone(),
+                reason: record.revocation_reason.as_deref(),
                 checked,
             }
         }
@@ -394,7 +366,7 @@ pub struct StageView {
 /// emails, no internal ids, no message reference.
 #[derive(Template)]
 #[template(path = "closing.html")]
-pub struct ClosingPage {
+pub struct ClosingPage<'a> {
     /// The page's URL.
     pub url: String,
     /// Partner organisation.
@@ -408,16 +380,16 @@ pub struct ClosingPage {
     /// Closed on.
     pub closed_on: When,
     /// Outcome.
-    pub summary: Vec<Block>,
+    pub summary: Vec<Block<'a>>,
     /// The mentor CC'd.
     pub mentor_name: Option<String>,
     /// When the mentor was CC'd.
     pub mentor_cc_at: When,
 }
 
-impl ClosingPage {
+impl<'a> ClosingPage<'a> {
     /// Builds the page.
-    pub fn new(issuer: &Issuer, c: &Closing, mentor: Option<&Mentor>) -> ClosingPage {
+    pub fn new(issuer: &Issuer, c: &'a Closing, mentor: Option<&Mentor>) -> ClosingPage<'a> {
         let s = &c.stages;
         let place: Vec<&str> = [c.partner_city.as_deref(), c.partner_country.as_deref()]
             .into_iter()
@@ -460,7 +432,7 @@ pub struct AchievementPage {
     /// Description.
     pub description: &'static str,
     /// Criteria.
-    pub criteria: Vec<Block>,
+    pub criteria: Vec<Block<'static>>,
     /// Its URL.
     pub url: String,
     /// Artwork (SVG) URL.
@@ -515,6 +487,7 @@ mod tests {
         assert_eq!(b[0].para, "Partnership with X closed.");
         assert_eq!(b[1].para, "Stages:");
         assert_eq!(b[1].items, ["Lead: 1", "Work: 2"]);
+        assert_eq!(blocks("a\nb")[0].para, "a b");
         assert_eq!(b[2].para, "Outcome: ok");
         assert!(blocks("").is_empty());
     }

@@ -37,13 +37,12 @@ pub fn router() -> Router<AppState> {
 
 /// The badge page of credential `raw_id`; errors as HTML pages.
 pub async fn credential_page(state: &AppState, raw_id: &str) -> Response {
-    match badge_page(state, raw_id).await {
-        Ok(p) => page(StatusCode::OK, &p),
-        Err(e) => html::error_page(e),
-    }
+    badge_page(state, raw_id)
+        .await
+        .unwrap_or_else(html::error_page)
 }
 
-async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<BadgePage> {
+async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
     let id = path_id("credential", raw_id)?;
     // One round trip: the record (live status) and the holder's public fields.
     let (record, holder) = state
@@ -57,14 +56,15 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<BadgePage> {
             "stored credential {id} does not parse: {e}"
         ))
     })?;
-    Ok(BadgePage::new(BadgeInput {
+    let view = BadgePage::new(BadgeInput {
         issuer: &state.issuer,
         record: &record,
         holder: &holder,
         credential: &vc,
         achievement: achievements::by_slug(&record.achievement),
         now: program::now(),
-    }))
+    });
+    Ok(page(StatusCode::OK, &view))
 }
 
 /// The closing record page of `raw_id`; errors as HTML pages.
@@ -77,12 +77,10 @@ pub async fn closing_page(state: &AppState, raw_id: &str) -> Response {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no closing with id {id}")))?;
         let mentor = state.store.mentor(c.mentor_id).await?;
-        Ok::<_, AppError>(ClosingPage::new(&state.issuer, &c, mentor.as_ref()))
+        let view = ClosingPage::new(&state.issuer, &c, mentor.as_ref());
+        Ok::<_, AppError>(page(StatusCode::OK, &view))
     };
-    match build.await {
-        Ok(p) => page(StatusCode::OK, &p),
-        Err(e) => html::error_page(e),
-    }
+    build.await.unwrap_or_else(html::error_page)
 }
 
 /// The achievement page of `slug`; errors as HTML pages.
