@@ -1,4 +1,5 @@
-//! HTTP routes: the admin API, the public documents verifiers dereference, and health.
+//! HTTP routes: the admin API, the public documents verifiers dereference, the pages people
+//! see (HTML on the same URLs, by content negotiation), and health.
 
 pub mod admin;
 pub mod extract;
