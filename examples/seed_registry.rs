@@ -143,6 +143,8 @@ async fn main() -> anyhow::Result<()> {
     } else {
         let s = PgStore::connect(&url).await?;
         seed!(s.pool(), |u: Uuid| u, count);
+        // Fresh statistics now, as autovacuum would soon: plans for a bulk-loaded table.
+        sqlx::query("analyze").execute(s.pool()).await?;
         Box::new(s)
     };
     println!(

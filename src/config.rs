@@ -143,7 +143,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-
 /// Reads the TOML settings file named by `--config FILE` (or `CONFIG_FILE`) and exports each
 /// entry as the environment variable of its setting, unless that variable is already set,
 /// so clap then sees flags first, environment second and the file third. Must run before

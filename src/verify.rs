@@ -316,7 +316,11 @@ pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
             Report::unchecked("internal error: the verification did not complete")
         }
     };
-    let result = if report.verified { "verified" } else { "failed" };
+    let result = if report.verified {
+        "verified"
+    } else {
+        "failed"
+    };
     state
         .metrics
         .verifications

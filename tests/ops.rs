@@ -32,7 +32,10 @@ async fn metrics_after_walkthrough(app: &TestApp) {
     )
     .await;
     app.get("/api/v1/credentials/not-a-uuid").await;
-    let doc = app.get(&format!("/credentials/{}", r.body["id"].as_str().unwrap())).await.body;
+    let doc = app
+        .get(&format!("/credentials/{}", r.body["id"].as_str().unwrap()))
+        .await
+        .body;
     let report = partnership_badges::verify::verify_with_state(&app.state, &doc).await;
     assert!(report.verified, "{report:?}");
 
@@ -82,7 +85,11 @@ async fn metrics_after_walkthrough(app: &TestApp) {
     );
     assert!(metric(m, &format!("{p}signing_duration_seconds_count"), "fast") >= 2.0);
     assert_eq!(
-        metric(m, &format!("{p}verifications_total"), r#"result="verified""#),
+        metric(
+            m,
+            &format!("{p}verifications_total"),
+            r#"result="verified""#
+        ),
         1.0
     );
     assert!(m.contains(&format!("{p}http_request_duration_seconds_bucket")));

@@ -679,9 +679,7 @@ impl Store for SqliteStore {
             RegistryOrder::Name => {
                 if q.after.is_some() {
                     // The first term seeks the index; the second skips the cursor's own row.
-                    sql.push_str(
-                        " and lower(p.name) >= $4 and (lower(p.name) > $4 or p.id > $5)",
-                    );
+                    sql.push_str(" and lower(p.name) >= $4 and (lower(p.name) > $4 or p.id > $5)");
                 }
                 sql.push_str(" order by lower(p.name), p.id limit $6");
             }
