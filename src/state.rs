@@ -39,6 +39,9 @@ pub struct AppState {
     pub registry: Arc<RegistryCache>,
     /// Prometheus metrics of this instance.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Signed credential documents by id. They never change once stored, so any instance
+    /// may serve them from memory; status lives apart, in the status list.
+    pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             status_cache: Arc::default(),
             registry,
             metrics: Arc::default(),
+            documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
         }
     }
 
@@ -77,6 +81,9 @@ impl AppState {
             .map_err(AppError::Internal)
     }
 }
+
+/// Signed documents kept in memory (a few KB each: about 30 MB at most).
+const DOCUMENT_CACHE_ENTRIES: usize = 10_000;
 
 /// Status-list positions come from the database in blocks, so most issuances need no
 /// extra round trip, and several instances never hand out the same bit.

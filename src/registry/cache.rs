@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
@@ -35,6 +36,8 @@ pub struct Cached {
     pub body: Bytes,
     /// Strong ETag, quoted: a hash of the body, so instances agree on it.
     pub etag: String,
+    /// The same, ready to send.
+    pub etag_header: HeaderValue,
 }
 
 impl Cached {
@@ -42,8 +45,10 @@ impl Cached {
     pub fn new(body: impl Into<Bytes>) -> Self {
         let body = body.into();
         let digest = Sha256::digest(&body);
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
         Cached {
-            etag: format!("\"{}\"", hex::encode(&digest[..16])),
+            etag_header: HeaderValue::from_str(&etag).expect("hex in quotes is a header value"),
+            etag,
             body,
         }
     }

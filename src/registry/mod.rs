@@ -84,7 +84,7 @@ pub fn certified_since(
         .iter()
         .filter(|(issued, _)| *issued < active_issued_at)
         .collect();
-    earlier.sort_by(|a, b| b.0.cmp(&a.0));
+    earlier.sort_by_key(|e| std::cmp::Reverse(e.0));
     let grace = Duration::days(RENEWAL_GRACE_DAYS);
     let mut since = active_issued_at;
     for (issued, until) in earlier {

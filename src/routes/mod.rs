@@ -30,7 +30,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
-        .merge(admin::router())
+        // Admin writes mark the registry cache dirty (only there: public reads skip it).
+        .merge(admin::router().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            registry::note_writes,
+        )))
         .merge(public::router())
         .merge(registry::router(&state.settings))
         .merge(pages::router())
@@ -41,10 +45,6 @@ pub fn router(state: AppState) -> Router {
             crate::html::error(&headers, AppError::NotFound("no such resource".into()))
         })
         .method_not_allowed_fallback(|| async { MethodNotAllowed })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            registry::note_writes,
-        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -153,14 +153,22 @@ async fn credential(
 
 async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> AppResult<Response> {
     let id = path_id("credential", id)?;
-    let r = state
-        .store
-        .credential(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
+    let doc = match state.documents.get(&id) {
+        Some(doc) => doc,
+        None => {
+            let r = state
+                .store
+                .credential(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
+            let doc: std::sync::Arc<str> = r.document.into();
+            state.documents.insert(id, doc.clone());
+            doc
+        }
+    };
     // The signed bytes exactly as issued; status is published in the status list.
     Ok(json_response(
-        r.document,
+        doc.to_string(),
         credential_media_type(headers),
         60,
     ))

@@ -83,12 +83,12 @@ async fn options() -> Response {
     res
 }
 
-/// Marks the registry cache dirty after any admin write through this instance, so the next
+/// Marks the registry cache dirty after any admin write through this instance (layered on
+/// the admin routes only), so the next
 /// registry request re-reads the version at once (other instances notice within
 /// `REGISTRY_RECHECK_MS`). Cheaper and safer than touching every write handler.
 pub async fn note_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && req.uri().path().starts_with("/api/");
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let res = next.run(req).await;
     if write {
         state.registry.mark_dirty();
@@ -272,9 +272,7 @@ where
         res
     };
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&doc.etag) {
-        h.insert(header::ETAG, v);
-    }
+    h.insert(header::ETAG, doc.etag_header.clone());
     if let Ok(v) = HeaderValue::from_str(&http_date(generation.last_modified)) {
         h.insert(header::LAST_MODIFIED, v);
     }

@@ -57,7 +57,8 @@ page.on('console', (m) => {
 const failedRequests = [];
 page.on('response', (r) => {
   if (r.url().includes('/registry.json') || r.url().includes('/registry/embed')) {
-    requests.push(`${r.status()} ${new URL(r.url()).pathname}${r.fromServiceWorker() ? ' sw' : ''}`);
+    const inm = r.request().headers()['if-none-match'] || '-';
+    requests.push(`${r.status()} ${new URL(r.url()).pathname} sent ${inm} got ${r.headers()['etag'] || '-'}`);
   }
   // A browser asks every origin for /favicon.ico; neither server has one.
   if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) failedRequests.push(`${r.status()} ${r.url()}`);

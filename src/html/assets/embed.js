@@ -112,7 +112,8 @@
     url.searchParams.set('limit', String(limit));
     if (country) { url.searchParams.set('country', country); }
 
-    fetch(url.href, { mode: 'cors', credentials: 'omit' })
+    // Always revalidate (a 304 when unchanged): a revoked person must not linger in a cache.
+    fetch(url.href, { mode: 'cors', credentials: 'omit', cache: 'no-cache' })
       .then(function (res) {
         if (!res.ok) { throw new Error('HTTP ' + res.status); }
         return res.json();
