@@ -6,6 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+
 use common::{multipart, TestApp, BASE};
 use ed25519_dalek::SigningKey;
 use partnership_badges::credential::model::OpenBadgeCredential;
@@ -471,3 +474,52 @@ async fn verify_command_reads_baked_images() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------- the human form
+
+async fn human_form(app: &TestApp) {
+    let req = Request::get("/verify")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text.contains("<form method=\"post\" action=\"/verify\""),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("name=\"credential\"") && r.text.contains("name=\"file\""));
+    assert!(r.headers.contains_key("content-security-policy"));
+
+    let (_, _, id) = app.closed_person("form@example.org").await;
+    let doc = app.get(&format!("/credentials/{id}")).await.text;
+    let submit = |credential: String| {
+        let (ctype, body) = common::multipart(&[("credential", None, credential.as_bytes())]);
+        let req = Request::post("/verify")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::CONTENT_TYPE, ctype)
+            .body(Body::from(body))
+            .unwrap();
+        app.send(req)
+    };
+    let ok = submit(doc.clone()).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert!(
+        ok.text.contains("<h2 id=\"result\">Verified</h2>"),
+        "{}",
+        ok.text
+    );
+    let tampered = doc.replace("Partnership Closed", "Partnership Grandmaster");
+    let bad = submit(tampered).await;
+    assert!(bad.text.contains("Not verified"), "{}", bad.text);
+    assert!(bad.text.contains("failed"));
+    // Hostile text in a rejected paste is shown escaped, never as markup.
+    let hostile = submit("<script>alert(1)</script>".into()).await;
+    assert!(
+        !hostile.text.contains("<script>alert(1)"),
+        "{}",
+        hostile.text
+    );
+}
+both_backends!(human_verify_form_reports_in_html, crate::human_form);

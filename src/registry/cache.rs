@@ -14,7 +14,7 @@
 //! shows at once here; another instance's write shows within the recheck interval.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,9 @@ struct Snapshot {
     last_modified: DateTime<Utc>,
     next_expiry: Option<DateTime<Utc>>,
     checked_at: Option<Instant>,
+    /// The write counter when the last probe started: the snapshot is fresh only while it
+    /// is unchanged (a write since then forces a probe).
+    seen_writes: u64,
     entries: HashMap<String, Arc<Cached>>,
     bytes: usize,
 }
@@ -82,7 +85,8 @@ pub struct RegistryCache {
     snapshot: RwLock<Snapshot>,
     /// One probe at a time; the others wait and reuse its answer.
     refresh: tokio::sync::Mutex<()>,
-    dirty: AtomicBool,
+    /// Writes seen through this instance.
+    writes: AtomicU64,
     recheck_ms: AtomicU64,
 }
 
@@ -96,11 +100,12 @@ impl RegistryCache {
                 last_modified: DateTime::<Utc>::UNIX_EPOCH,
                 next_expiry: None,
                 checked_at: None,
+                seen_writes: 0,
                 entries: HashMap::new(),
                 bytes: 0,
             }),
             refresh: tokio::sync::Mutex::new(()),
-            dirty: AtomicBool::new(false),
+            writes: AtomicU64::new(0),
             recheck_ms: AtomicU64::new(recheck.as_millis() as u64),
         }
     }
@@ -113,13 +118,13 @@ impl RegistryCache {
 
     /// Notes a write through this instance: the next request probes the database.
     pub fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::Release);
+        self.writes.fetch_add(1, Ordering::AcqRel);
     }
 
     fn fresh(&self, s: &Snapshot, now: DateTime<Utc>) -> Option<Generation> {
         let recheck = Duration::from_millis(self.recheck_ms.load(Ordering::Relaxed));
         let checked = s.checked_at?;
-        if self.dirty.load(Ordering::Acquire)
+        if self.writes.load(Ordering::Acquire) != s.seen_writes
             || checked.elapsed() >= recheck
             || s.next_expiry.is_some_and(|t| t <= now)
         {
@@ -140,8 +145,10 @@ impl RegistryCache {
         if let Some(g) = self.fresh(&self.read(), Utc::now()) {
             return Ok(g);
         }
-        // Cleared before the probe: a write landing during it marks dirty again.
-        self.dirty.store(false, Ordering::Release);
+        // Read before the probe: a write landing during it leaves the snapshot stale. The
+        // old snapshot stays unfresh until the probe's answer is in, so no request serves
+        // it meanwhile.
+        let writes = self.writes.load(Ordering::Acquire);
         let now = crate::program::now();
         let probe = store.registry_probe(now).await?;
         let mut s = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
@@ -156,6 +163,7 @@ impl RegistryCache {
         s.last_modified = probe.last_expired.map_or(changed, |t| t.max(changed));
         s.next_expiry = probe.next_expiry;
         s.checked_at = Some(Instant::now());
+        s.seen_writes = writes;
         Ok(Generation {
             epoch: s.epoch,
             last_modified: s.last_modified,

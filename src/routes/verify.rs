@@ -22,6 +22,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 use crate::error::{AppError, AppResult};
+use crate::html;
 use crate::state::AppState;
 use crate::verify::{self, Input, Report};
 
@@ -33,11 +34,71 @@ pub const VERIFY_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The verify route.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/verify", post(verify_handler))
+        .route("/verify", post(verify_handler).get(verify_form))
         .layer(DefaultBodyLimit::max(VERIFY_MAX_BODY_BYTES))
 }
 
+/// The human form: paste a credential or upload a baked image.
+#[derive(askama::Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    report: Option<ReportView>,
+}
+
+/// A report as the form shows it.
+struct ReportView {
+    verified: bool,
+    checks: Vec<(&'static str, &'static str)>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl From<Report> for ReportView {
+    fn from(r: Report) -> Self {
+        let word = |c: verify::Check| match c {
+            verify::Check::Passed => "passed",
+            verify::Check::Failed => "failed",
+            verify::Check::Skipped => "not checked",
+        };
+        ReportView {
+            verified: r.verified,
+            checks: vec![
+                ("Structure", word(r.checks.structure)),
+                ("Signature (proof)", word(r.checks.proof)),
+                ("Issuer key", word(r.checks.issuer)),
+                ("Validity dates", word(r.checks.validity)),
+                ("Revocation status", word(r.checks.status)),
+            ],
+            errors: r.errors,
+            warnings: r.warnings,
+        }
+    }
+}
+
+async fn verify_form() -> Response {
+    let mut res = html::page(StatusCode::OK, &VerifyPage { report: None });
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 async fn verify_handler(State(state): State<AppState>, req: Request) -> Response {
+    // A browser submitting the form gets the report as a page; everyone else gets JSON.
+    if html::wants_html(req.headers()) {
+        let headers = req.headers().clone();
+        let mut res = match report_for_request(&state, req).await {
+            Ok(report) => html::page(
+                StatusCode::OK,
+                &VerifyPage {
+                    report: Some(report.into()),
+                },
+            ),
+            Err(e) => html::error(&headers, e),
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return res;
+    }
     match report_for_request(&state, req).await {
         Ok(report) => {
             let mut res = (StatusCode::OK, Json(report)).into_response();
