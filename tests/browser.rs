@@ -9,52 +9,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::TestApp;
 use serde_json::{json, Value};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Node, Chromium and the npm packages are there; `false` (printed) when one is missing
-/// outside CI.
-fn browser_ready() -> bool {
-    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| CHROMIUM.to_owned());
-    if !Path::new(&chromium).exists() {
-        assert!(!common::in_ci(), "CI: {chromium} is not installed");
-        eprintln!(
-            "SKIPPED: {chromium} not found; install Debian's chromium (apt-get install chromium)"
-        );
-        return false;
-    }
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(!common::in_ci(), "CI: node is not installed");
-        eprintln!("SKIPPED: node is not installed; the browser test needs Node.js 20+");
-        return false;
-    }
-    let dir = browser_dir();
-    if !dir.join("node_modules/playwright-core").exists() {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .status()
-            .expect("run npm ci");
-        assert!(status.success(), "npm ci in tests/browser failed");
-    }
-    true
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_see_status_holder_and_evidence_in_chromium() {
-    if !browser_ready() {
+    if !common::browser_ready() {
         return;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -106,7 +68,7 @@ async fn people_see_status_holder_and_evidence_in_chromium() {
         ("not-found", "/credentials/not-a-badge".to_owned()),
     ];
     let output = tokio::process::Command::new("node")
-        .arg(browser_dir().join("check.mjs"))
+        .arg(common::tests_dir("browser").join("check.mjs"))
         .arg("--base")
         .arg(&base)
         .arg("--out")

@@ -5,43 +5,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::TestApp;
 use serde_json::{json, Value};
 
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
-}
-
-/// Makes sure the npm packages are installed; `false` (printed) when Node is missing
-/// outside CI.
-fn node_ready() -> bool {
-    let dir = interop_dir();
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(!common::in_ci(), "CI: node is not installed");
-        eprintln!("SKIPPED: node is not installed; the interop test needs Node.js 20+");
-        return false;
-    }
-    if !dir.join("node_modules/@digitalbazaar/vc").exists() {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .status()
-            .expect("run npm ci");
-        assert!(status.success(), "npm ci in tests/interop failed");
-    }
-    true
-}
-
 /// Runs the verifier on `files`; returns its exit code and one report per file.
 async fn run_verifier(base: &str, files: &[PathBuf]) -> (i32, Vec<Value>) {
     let out = tokio::process::Command::new("node")
-        .arg(interop_dir().join("verify.mjs"))
+        .arg(common::tests_dir("interop").join("verify.mjs"))
         .arg("--base")
         .arg(base)
         .args(files)
@@ -59,7 +31,7 @@ async fn run_verifier(base: &str, files: &[PathBuf]) -> (i32, Vec<Value>) {
 }
 
 async fn interop_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
-    if !node_ready() {
+    if !common::node_packages_ready("interop", "@digitalbazaar/vc") {
         return;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

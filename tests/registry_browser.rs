@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use axum::response::Html;
@@ -19,44 +19,7 @@ use common::TestApp;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const XSS: &str = "<img src=x onerror=alert(1)>";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Node, Chromium and playwright-core are there; `false` (printed) when one is missing
-/// outside CI.
-fn browser_ready() -> bool {
-    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| CHROMIUM.to_owned());
-    if !Path::new(&chromium).exists() {
-        assert!(!common::in_ci(), "CI: {chromium} is not installed");
-        eprintln!(
-            "SKIPPED: {chromium} not found; install Debian's chromium (apt-get install chromium)"
-        );
-        return false;
-    }
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(!common::in_ci(), "CI: node is not installed");
-        eprintln!("SKIPPED: node is not installed; the browser test needs Node.js 20+");
-        return false;
-    }
-    let dir = browser_dir();
-    if !dir.join("node_modules/playwright-core").exists() {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .status()
-            .expect("run npm ci");
-        assert!(status.success(), "npm ci in tests/browser failed");
-    }
-    true
-}
 
 /// The third-party page: its own aggressive styles, the script embed and the iframe embed.
 fn host_page(service: &str) -> String {
@@ -85,7 +48,7 @@ li {{ color: rgb(255, 0, 0) !important; font-size: 40px !important; }}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embed_shows_listed_people_from_another_origin() {
-    if !browser_ready() {
+    if !common::browser_ready() {
         return;
     }
     // The service.
@@ -116,7 +79,7 @@ async fn embed_shows_listed_people_from_another_origin() {
 
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
     let mut child = tokio::process::Command::new("node")
-        .arg(browser_dir().join("registry.mjs"))
+        .arg(common::tests_dir("browser").join("registry.mjs"))
         .arg("--url")
         .arg(&host_url)
         .arg("--out")

@@ -522,3 +522,56 @@ impl TestApp {
         t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
     }
 }
+
+// ---- external tools for the interop and browser tests ----
+
+/// Debian's Chromium, or `CHROMIUM_PATH`.
+pub fn chromium_path() -> String {
+    std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+/// `tests/<folder>` of this repository.
+pub fn tests_dir(folder: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(folder)
+}
+
+/// Node is installed and `tests/<folder>`'s npm packages are too (`npm ci` on first use,
+/// checked by the presence of `probe` under node_modules); `false` (printed) when Node is
+/// missing outside CI, a failure under CI.
+pub fn node_packages_ready(folder: &str, probe: &str) -> bool {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(!in_ci(), "CI: node is not installed");
+        eprintln!("SKIPPED: node is not installed; tests/{folder} needs Node.js 20+");
+        return false;
+    }
+    let dir = tests_dir(folder);
+    if !dir.join("node_modules").join(probe).exists() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .expect("run npm ci");
+        assert!(status.success(), "npm ci in tests/{folder} failed");
+    }
+    true
+}
+
+/// Chromium, Node and playwright-core are there for a browser test; `false` (printed) when
+/// one is missing outside CI, a failure under CI.
+pub fn browser_ready() -> bool {
+    let chromium = chromium_path();
+    if !std::path::Path::new(&chromium).exists() {
+        assert!(!in_ci(), "CI: {chromium} is not installed");
+        eprintln!(
+            "SKIPPED: {chromium} not found; install Debian's chromium (apt-get install chromium)"
+        );
+        return false;
+    }
+    node_packages_ready("browser", "playwright-core")
+}
