@@ -19,17 +19,11 @@ async fn people_see_status_holder_and_evidence_in_chromium() {
     if !common::browser_ready() {
         return;
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = TestApp::sqlite_with_base(&base).await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(partnership_badges::serve(
-        listener,
-        app.state.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (app, served) =
+        common::serve_on_port(async |b: &str| Some(TestApp::sqlite_with_base(b).await))
+            .await
+            .expect("SQLite always starts");
+    let base = served.base.clone();
 
     let outcome = "Ran six maker nights with the library; it now hosts them monthly.";
     let (_p, closing, valid) = app
@@ -217,7 +211,6 @@ async fn people_see_status_holder_and_evidence_in_chromium() {
     }
     eprintln!("screenshots in {}", out.display());
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.shutdown().await;
     app.cleanup().await;
 }

@@ -34,17 +34,10 @@ async fn interop_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     if !common::node_packages_ready("interop", "@digitalbazaar/vc") {
         return;
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let Some(app) = make(&base).await else { return };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(partnership_badges::serve(
-        listener,
-        app.state.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let Some((app, served)) = common::serve_on_port(make).await else {
+        return;
+    };
+    let base = served.base.clone();
 
     let (person, _closing, closed_id) = app.closed_person("ada@example.org").await;
     let r = app.issue("partnership-certified", &person, None).await;
@@ -97,8 +90,7 @@ async fn interop_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     assert_eq!(reports[1]["revoked"], false, "{:#}", reports[1]);
     assert_eq!(reports[1]["verified"], true, "{:#}", reports[1]);
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.shutdown().await;
     app.cleanup().await;
 }
 

@@ -52,17 +52,11 @@ async fn embed_shows_listed_people_from_another_origin() {
         return;
     }
     // The service.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = TestApp::sqlite_with_base(&base).await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(partnership_badges::serve(
-        listener,
-        app.state.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (app, served) =
+        common::serve_on_port(async |b: &str| Some(TestApp::sqlite_with_base(b).await))
+            .await
+            .expect("SQLite always starts");
+    let base = served.base.clone();
     // The third-party site, on a second port: another origin.
     let host_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host_url = format!("http://{}/", host_listener.local_addr().unwrap());
@@ -189,7 +183,6 @@ async fn embed_shows_listed_people_from_another_origin() {
     drop(stdin);
     assert!(child.wait().await.unwrap().success());
     host.abort();
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.shutdown().await;
     app.cleanup().await;
 }

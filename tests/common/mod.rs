@@ -575,3 +575,40 @@ pub fn browser_ready() -> bool {
     }
     node_packages_ready("browser", "playwright-core")
 }
+
+// ---- the service on a real port (for external verifiers and browsers) ----
+
+/// A running server for tests that need real HTTP: stop it with [`Served::shutdown`].
+pub struct Served {
+    /// `http://127.0.0.1:PORT`, also the app's public base URL.
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
+/// Binds a loopback port, builds the app with that base URL via `make` (which may skip by
+/// returning `None`), and serves it.
+pub async fn serve_on_port(
+    make: impl AsyncFnOnce(&str) -> Option<TestApp>,
+) -> Option<(TestApp, Served)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = make(&base).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(partnership_badges::serve(
+        listener,
+        app.state.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Some((app, Served { base, stop, server }))
+}
