@@ -33,6 +33,8 @@ pub struct AppState {
     pub jsonld: Arc<JsonLdProcessor>,
     /// Hands out status-list positions.
     pub status: Arc<StatusAllocator>,
+    /// Stores issued credentials, many per commit.
+    pub writer: crate::db::group_commit::GroupCommit,
     /// Signed status list credentials, by list, with the revocations they encode.
     pub status_cache: Arc<Mutex<StatusCache>>,
     /// Rendered registry pages and feeds, valid while the registry version is unchanged.
@@ -51,6 +53,7 @@ impl AppState {
             settings.registry_recheck_ms,
         )));
         AppState {
+            writer: crate::db::group_commit::GroupCommit::new(store.clone()),
             store,
             issuer: Arc::new(issuer),
             settings: Arc::new(settings),

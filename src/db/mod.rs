@@ -5,6 +5,7 @@
 //! migrations (same version and name, per-backend SQL) and enforce the program's uniqueness
 //! rules with constraints, so concurrent requests cannot break them.
 
+pub mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 
@@ -373,7 +374,18 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a signed credential. For a Partnership Certified it first retires the
     /// person's expired, unrevoked Certified, so the one-active rule frees its slot.
     /// Unique violations come back as [`DbError::Conflict`].
-    async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()>;
+    async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()> {
+        let mut results = self
+            .insert_credentials(std::slice::from_ref(record))
+            .await?;
+        results.pop().unwrap_or(Err(DbError::NotFound))
+    }
+    /// Inserts several signed credentials in one transaction (one commit, one disk flush),
+    /// each as [`Store::insert_credential`] would, behind its own savepoint: a record that
+    /// breaks a rule gets its own `Err` in the returned list (same order) and the others
+    /// are still stored. The outer `Err` means nothing was stored.
+    async fn insert_credentials(&self, records: &[CredentialRecord])
+        -> DbResult<Vec<DbResult<()>>>;
     /// Reads a credential.
     async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
     /// Reads a credential with what its public page may say about the holder, in one

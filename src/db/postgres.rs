@@ -395,42 +395,66 @@ impl Store for PgStore {
     }
 
     #[instrument(skip_all)]
-    async fn insert_credential(&self, c: &CredentialRecord) -> DbResult<()> {
+    async fn insert_credentials(
+        &self,
+        records: &[CredentialRecord],
+    ) -> DbResult<Vec<DbResult<()>>> {
         let mut tx = self.pool.begin().await.map_err(other)?;
-        if c.achievement == crate::program::CERTIFIED {
-            sqlx::query(
-                "update credentials set replaced_at = $1 where person_id = $2 \
-                 and achievement = $3 and revoked_at is null and replaced_at is null \
-                 and valid_until is not null and valid_until <= $1",
-            )
-            .bind(c.issued_at)
-            .bind(c.person_id)
-            .bind(crate::program::CERTIFIED)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
+        let mut results = Vec::with_capacity(records.len());
+        for c in records {
+            // A savepoint per record: a rule one record breaks rolls back only that record.
+            let mut sp = sqlx::Connection::begin(&mut *tx).await.map_err(other)?;
+            let inserted = async {
+                if c.achievement == crate::program::CERTIFIED {
+                    sqlx::query(
+                        "update credentials set replaced_at = $1 where person_id = $2 \
+                         and achievement = $3 and revoked_at is null and replaced_at is null \
+                         and valid_until is not null and valid_until <= $1",
+                    )
+                    .bind(c.issued_at)
+                    .bind(c.person_id)
+                    .bind(crate::program::CERTIFIED)
+                    .execute(&mut *sp)
+                    .await?;
+                }
+                sqlx::query(
+                    "insert into credentials (id, achievement, person_id, closing_id, \
+                     status_list, status_index, issued_at, valid_until, document, \
+                     idempotency_key, request_hash) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(c.id)
+                .bind(&c.achievement)
+                .bind(c.person_id)
+                .bind(c.closing_id)
+                .bind(c.status_list)
+                .bind(c.status_index)
+                .bind(c.issued_at)
+                .bind(c.valid_until)
+                .bind(&c.document)
+                .bind(&c.idempotency_key)
+                .bind(&c.request_hash)
+                .execute(&mut *sp)
+                .await
+            }
+            .await;
+            match inserted {
+                Ok(_) => {
+                    sp.commit().await.map_err(other)?;
+                    results.push(Ok(()));
+                }
+                Err(e) => {
+                    sp.rollback().await.map_err(other)?;
+                    match other(e) {
+                        conflict @ DbError::Conflict(_) => results.push(Err(conflict)),
+                        // Anything but a broken rule fails the whole batch.
+                        fatal => return Err(fatal),
+                    }
+                }
+            }
         }
-        sqlx::query(
-            "insert into credentials (id, achievement, person_id, closing_id, status_list, \
-             status_index, issued_at, valid_until, document, idempotency_key, request_hash) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(c.id)
-        .bind(&c.achievement)
-        .bind(c.person_id)
-        .bind(c.closing_id)
-        .bind(c.status_list)
-        .bind(c.status_index)
-        .bind(c.issued_at)
-        .bind(c.valid_until)
-        .bind(&c.document)
-        .bind(&c.idempotency_key)
-        .bind(&c.request_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(other)?;
         tx.commit().await.map_err(other)?;
-        Ok(())
+        Ok(results)
     }
 
     #[instrument(skip_all)]

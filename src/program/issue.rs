@@ -127,6 +127,8 @@ async fn issue_new(
         .ok_or_else(|| AppError::invalid("person_id", "person_id names no person"))?;
     let held = store.credentials_of_person(person.id).await?;
 
+    // The Closed path has already read its closing; keep it for the evidence.
+    let mut known_closing: Option<Closing> = None;
     let closings: Vec<Uuid> = if achievement.slug == CLOSED {
         let closing_id = req.closing_id.ok_or_else(|| {
             AppError::invalid("closing_id", "Partnership Closed needs a closing_id")
@@ -149,6 +151,7 @@ async fn issue_new(
                 "rule: this closing already has an active Partnership Closed badge".into(),
             ));
         }
+        known_closing = Some(closing);
         vec![closing_id]
     } else {
         if held
@@ -185,10 +188,13 @@ async fn issue_new(
 
     let mut evidence = Vec::with_capacity(closings.len() * 2);
     for id in closings.iter().copied() {
-        let closing = store
-            .closing(id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("closing {id} vanished")))?;
+        let closing = match known_closing.take() {
+            Some(closing) => closing,
+            None => store
+                .closing(id)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("closing {id} vanished")))?,
+        };
         let mentor = store
             .mentor(closing.mentor_id)
             .await?
@@ -231,20 +237,17 @@ async fn issue_new(
         revoked_at: None,
         revocation_reason: None,
     };
-    match store.insert_credential(&record).await {
-        Ok(()) => {
-            state
-                .metrics
-                .issued
-                .with_label_values(&[achievement.slug])
-                .inc();
-            Ok(Issued {
-                record,
-                created: true,
-            })
-        }
-        Err(e) => Err(e.into()),
-    }
+    // Answered only once the record's transaction has committed (see `group_commit`).
+    let record = state.writer.insert(record).await?;
+    state
+        .metrics
+        .issued
+        .with_label_values(&[achievement.slug])
+        .inc();
+    Ok(Issued {
+        record,
+        created: true,
+    })
 }
 
 /// Everything a credential is built from.

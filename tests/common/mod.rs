@@ -5,6 +5,8 @@
 //! under `CI=true`, where an unreachable server fails the test loudly.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::str::FromStr;
 use std::sync::Arc;
 
