@@ -42,6 +42,8 @@ pub struct AppState {
     /// Signed credential documents by id. They never change once stored, so any instance
     /// may serve them from memory; status lives apart, in the status list.
     pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
+    /// The admin API's audit log (the one way entries are written).
+    pub audit: crate::audit::Audit,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             settings.registry_recheck_ms,
         )));
         AppState {
+            audit: crate::audit::Audit::new(store.clone()),
             store,
             issuer: Arc::new(issuer),
             settings: Arc::new(settings),
