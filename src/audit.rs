@@ -41,7 +41,7 @@ pub fn target_of(template: &str, path: &str) -> Option<String> {
         .map(|(_, p)| clip(p, MAX_TARGET))
 }
 
-/// A request id as kept: at most [`MAX_REQUEST_ID`] characters.
+/// A request id as kept: at most 200 characters.
 pub fn request_id(raw: &str) -> String {
     clip(raw, MAX_REQUEST_ID)
 }
@@ -57,10 +57,16 @@ mod tests {
     #[test]
     fn target_is_the_path_parameter() {
         assert_eq!(
-            target_of("/api/v1/credentials/{id}/revoke", "/api/v1/credentials/abc/revoke"),
+            target_of(
+                "/api/v1/credentials/{id}/revoke",
+                "/api/v1/credentials/abc/revoke"
+            ),
             Some("abc".to_owned())
         );
-        assert_eq!(target_of("/api/v1/credentials", "/api/v1/credentials"), None);
+        assert_eq!(
+            target_of("/api/v1/credentials", "/api/v1/credentials"),
+            None
+        );
         let long = format!("/api/v1/people/{}", "x".repeat(500));
         assert_eq!(target_of("/api/v1/people/{id}", &long).unwrap().len(), 100);
     }

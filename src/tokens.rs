@@ -316,7 +316,10 @@ mod tests {
         assert!(Scope::ALL.iter().all(|sc| admin.allows(*sc)));
         assert!(Scopes::parse_list("").is_err());
         assert!(Scopes::parse_list("write").unwrap_err().contains("write"));
-        assert_eq!(Scopes::from_stored("read,future"), Scopes::only(Scope::Read));
+        assert_eq!(
+            Scopes::from_stored("read,future"),
+            Scopes::only(Scope::Read)
+        );
     }
 
     #[test]

@@ -109,8 +109,10 @@ fn routes() -> Vec<Route> {
             needs: Scope::Issue,
             path: |_| "/api/v1/people".into(),
             body: |_| {
-                Some(json!({"name": "Pat Matrix", "email": "pat.matrix@example.org",
-                            "listed_in_registry": false}))
+                Some(
+                    json!({"name": "Pat Matrix", "email": "pat.matrix@example.org",
+                            "listed_in_registry": false}),
+                )
             },
             ok: 201,
         },
@@ -156,8 +158,10 @@ fn routes() -> Vec<Route> {
             needs: Scope::Issue,
             path: |_| "/api/v1/credentials".into(),
             body: |f| {
-                Some(json!({"achievement": "partnership-closed", "person_id": f.person,
-                            "closing_id": f.closing_single}))
+                Some(
+                    json!({"achievement": "partnership-closed", "person_id": f.person,
+                            "closing_id": f.closing_single}),
+                )
             },
             ok: 201,
         },
@@ -262,6 +266,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
+/// One call of the matrix: its name, the `Authorization` header, the expected status, what
+/// the problem detail mentions, and the token the audit log should name.
+type Case = (&'static str, Option<String>, u16, String, Option<Uuid>);
+
 /// Every scope but `missing` (and but `admin`, which implies all).
 fn all_but(missing: Scope) -> String {
     Scope::ALL
@@ -314,8 +322,7 @@ async fn matrix(app: &TestApp) {
         secrets.extend([good.secret.clone(), bad_scope.secret.clone()]);
 
         let bearer = |t: &str| format!("Bearer {t}");
-        // (case, Authorization header, expected status, detail mentions, audited token)
-        let cases: Vec<(&str, Option<String>, u16, String, Option<Uuid>)> = vec![
+        let cases: Vec<Case> = vec![
             ("none", None, 401, "missing".into(), None),
             (
                 "malformed-header",
@@ -331,7 +338,13 @@ async fn matrix(app: &TestApp) {
                 "format is wrong".into(),
                 None,
             ),
-            ("unknown", Some(bearer(&unknown)), 401, "unknown token".into(), None),
+            (
+                "unknown",
+                Some(bearer(&unknown)),
+                401,
+                "unknown token".into(),
+                None,
+            ),
             (
                 "wrong-secret",
                 Some(bearer(&wrong_secret)),
@@ -389,7 +402,11 @@ async fn matrix(app: &TestApp) {
 
             // The audit log has this call: who, what, target, result, request id.
             let entry = last_audit(app).await.entry;
-            assert_eq!(entry.request_id.as_deref(), Some(request_id.as_str()), "{what}");
+            assert_eq!(
+                entry.request_id.as_deref(),
+                Some(request_id.as_str()),
+                "{what}"
+            );
             assert_eq!(
                 entry.action,
                 format!("{} {}", route.method, route.template),
@@ -413,7 +430,10 @@ async fn matrix(app: &TestApp) {
 
     // The right-scope calls really acted.
     let r = app
-        .get(&format!("/api/v1/credentials/{}", fixture.credential_to_revoke))
+        .get(&format!(
+            "/api/v1/credentials/{}",
+            fixture.credential_to_revoke
+        ))
         .await;
     assert_eq!(r.body["status"], "revoked", "{}", r.text);
     let victim = store
@@ -518,7 +538,15 @@ async fn token_management(app: &TestApp) {
 
     // The new token works within its scopes.
     let auth = format!("Bearer {secret}");
-    let r = send(app, &Method::GET, "/api/v1/credentials", None, Some(&auth), None).await;
+    let r = send(
+        app,
+        &Method::GET,
+        "/api/v1/credentials",
+        None,
+        Some(&auth),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     send(app, &Method::GET, "/api/v1/tokens", None, Some(&auth), None)
         .await
@@ -561,9 +589,12 @@ async fn token_management(app: &TestApp) {
     assert!(!r.text.contains(&secret[20..]));
 
     // Bad input: a taken name, an unknown scope, no scope, a past expiry, both expiries.
-    app.post("/api/v1/tokens", json!({"name": "importer", "scopes": ["read"]}))
-        .await
-        .assert_problem(409, "already exists");
+    app.post(
+        "/api/v1/tokens",
+        json!({"name": "importer", "scopes": ["read"]}),
+    )
+    .await
+    .assert_problem(409, "already exists");
     let r = app
         .post("/api/v1/tokens", json!({"name": "x", "scopes": ["write"]}))
         .await;
@@ -598,19 +629,33 @@ async fn token_management(app: &TestApp) {
         .assert_problem(422, "1 to 100");
 
     // Revoke: the token stops working at once; again is harmless; unknown ids are 404.
-    let r = app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["status"], "revoked");
     let first = r.body["revoked_at"].clone();
-    send(app, &Method::GET, "/api/v1/credentials", None, Some(&auth), None)
-        .await
-        .assert_problem(401, "revoked");
-    let r = app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({})).await;
+    send(
+        app,
+        &Method::GET,
+        "/api/v1/credentials",
+        None,
+        Some(&auth),
+        None,
+    )
+    .await
+    .assert_problem(401, "revoked");
+    let r = app
+        .post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["revoked_at"], first);
-    app.post(&format!("/api/v1/tokens/{}/revoke", Uuid::new_v4()), json!({}))
-        .await
-        .assert_problem(404, "no token");
+    app.post(
+        &format!("/api/v1/tokens/{}/revoke", Uuid::new_v4()),
+        json!({}),
+    )
+    .await
+    .assert_problem(404, "no token");
     app.post("/api/v1/tokens/not-an-id/revoke", json!({}))
         .await
         .assert_problem(404, "no token");
@@ -635,10 +680,25 @@ async fn audit_listing(app: &TestApp) {
         .await;
         assert_eq!(r.status, StatusCode::OK);
     }
-    send(app, &Method::POST, "/api/v1/people", None, None, Some("anon"))
-        .await
-        .assert_problem(401, "missing");
-    let r = send(app, &Method::GET, "/api/v1/tokens", None, Some(&reader_auth), None).await;
+    send(
+        app,
+        &Method::POST,
+        "/api/v1/people",
+        None,
+        None,
+        Some("anon"),
+    )
+    .await
+    .assert_problem(401, "missing");
+    let r = send(
+        app,
+        &Method::GET,
+        "/api/v1/tokens",
+        None,
+        Some(&reader_auth),
+        None,
+    )
+    .await;
     r.assert_problem(403, "admin");
     let generated = r.headers["x-request-id"].to_str().unwrap().to_owned();
 
@@ -694,10 +754,7 @@ async fn audit_listing(app: &TestApp) {
         .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
     let since = |t: chrono::DateTime<chrono::Utc>| {
-        format!(
-            "/api/v1/audit?since={}",
-            t.format("%Y-%m-%dT%H:%M:%SZ")
-        )
+        format!("/api/v1/audit?since={}", t.format("%Y-%m-%dT%H:%M:%SZ"))
     };
     let r = app.get(&since(start)).await;
     assert!(r.body["items"].as_array().unwrap().len() >= 7, "{}", r.text);

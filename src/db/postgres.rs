@@ -17,9 +17,9 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::{
-    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, Constraint, CredentialFilter, CredentialRecord, DbError,
-    DbResult, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
-    RevokeOutcome, StatusBlock, Store,
+    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, Constraint,
+    CredentialFilter, CredentialRecord, DbError, DbResult, Mentor, Person, RegistryOrder,
+    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock, Store,
 };
 
 /// The PostgreSQL migrations, embedded.

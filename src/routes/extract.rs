@@ -137,7 +137,10 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Au
         }
         // Made before public ids: the hash of the whole token is the lookup key.
         Some(Presented::Legacy(whole)) => {
-            let token = state.store.token_by_hash(&tokens::sha256_hex(whole)).await?;
+            let token = state
+                .store
+                .token_by_hash(&tokens::sha256_hex(whole))
+                .await?;
             let matched = token.is_some();
             (token, matched)
         }

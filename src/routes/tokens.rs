@@ -43,7 +43,13 @@ async fn list_tokens(
     State(state): State<AppState>,
     _auth: Auth<scope::Admin>,
 ) -> AppResult<Json<Value>> {
-    let items: Vec<Value> = state.store.list_tokens().await?.iter().map(token_json).collect();
+    let items: Vec<Value> = state
+        .store
+        .list_tokens()
+        .await?
+        .iter()
+        .map(token_json)
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 

@@ -101,7 +101,9 @@ impl TestApp {
         let settings = settings(base);
         let issuer = Issuer::new(&settings, test_keys());
         let state = AppState::new(store.clone(), issuer, settings);
-        let token = make_token(&*store, "test-admin", "admin", None).await.secret;
+        let token = make_token(&*store, "test-admin", "admin", None)
+            .await
+            .secret;
         let router = partnership_badges::app(state.clone());
         TestApp {
             state,
