@@ -825,3 +825,108 @@ async fn legacy_token(app: &TestApp) {
         .assert_problem(401, "revoked");
 }
 both_backends!(legacy_tokens_keep_working, crate::legacy_token);
+
+/// The migrations before access control, copied to a temp dir: a database as an older
+/// version of the service left it.
+async fn older_migrator(backend: &str) -> (sqlx::migrate::Migrator, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "20261128000700" {
+            std::fs::copy(&path, dir.path().join(name)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    (migrator, dir)
+}
+
+/// A token row as the older schema stored it: the hash of the whole `pb_<secret>` token.
+const OLD_TOKEN_INSERT: &str = "insert into api_tokens (id, name, token_hash, created_at) \
+    values ('6f1c1d4e-8d0e-4a36-9c0e-1f2a3b4c5d6e', 'old', $1, '2026-11-01T00:00:00Z')";
+
+/// After the upgrade, an older token still authenticates, with the `admin` scope.
+async fn older_token_after_upgrade(app: &TestApp, token: &str) {
+    let r = app
+        .call(Method::GET, "/api/v1/tokens", None, Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let old = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "old")
+        .unwrap()
+        .clone();
+    assert_eq!(old["scopes"], json!(["admin"]));
+    assert_eq!(old["status"], "active");
+    let entry = last_audit(app).await.entry;
+    assert_eq!(entry.token_name.as_deref(), Some("old"));
+}
+
+#[tokio::test]
+async fn upgrade_keeps_older_tokens_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/badges.db", dir.path().display());
+    let token = format!("pb_{}", "O".repeat(43));
+    {
+        let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = sqlx::SqlitePool::connect_with(opts.create_if_missing(true))
+            .await
+            .unwrap();
+        let (migrator, _files) = older_migrator("sqlite").await;
+        migrator.run(&pool).await.unwrap();
+        sqlx::query(OLD_TOKEN_INSERT)
+            .bind(sha256_hex(&token))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let store = partnership_badges::db::sqlite::SqliteStore::connect(&url, "normal")
+        .await
+        .unwrap();
+    let db = common::Db::Sqlite(store.clone(), dir);
+    let app = TestApp::from_store(std::sync::Arc::new(store), db, common::BASE).await;
+    older_token_after_upgrade(&app, &token).await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn upgrade_keeps_older_tokens_postgres() {
+    // A fresh schema migrated by the older migrations only.
+    let Some((fresh, schema)) = common::pg_store().await else {
+        return;
+    };
+    for sql in [
+        format!("drop schema {schema} cascade"),
+        format!("create schema {schema}"),
+    ] {
+        sqlx::query(&sql).execute(fresh.pool()).await.unwrap();
+    }
+    fresh.pool().close().await;
+    let opts: sqlx::postgres::PgConnectOptions = common::pg_url().parse().unwrap();
+    let opts = opts.options([("search_path", schema.as_str())]);
+    let token = format!("pb_{}", "O".repeat(43));
+    {
+        let pool = sqlx::PgPool::connect_with(opts.clone()).await.unwrap();
+        let (migrator, _files) = older_migrator("postgres").await;
+        migrator.run(&pool).await.unwrap();
+        sqlx::query(OLD_TOKEN_INSERT)
+            .bind(sha256_hex(&token))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let store = partnership_badges::db::postgres::PgStore::connect_with(opts)
+        .await
+        .unwrap();
+    let db = common::Db::Postgres(store.clone(), schema);
+    let app = TestApp::from_store(std::sync::Arc::new(store), db, common::BASE).await;
+    older_token_after_upgrade(&app, &token).await;
+    app.cleanup().await;
+}

@@ -93,7 +93,8 @@ pub fn test_keys() -> KeyRing {
 }
 
 impl TestApp {
-    async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
+    /// The app over a store that is already open (and migrated).
+    pub async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
         // Quiet unless asked: TEST_LOG=1 shows the service's logs.
         if std::env::var_os("TEST_LOG").is_some() {
             partnership_badges::telemetry::init("text");
