@@ -21,6 +21,9 @@ pub enum AppError {
     /// 401: no bearer token, or one that is unknown, expired or revoked.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: the token is valid but lacks the scope the route needs.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the named resource does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -68,6 +71,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -4,6 +4,7 @@
 //! shutdown future resolves. `main.rs` only parses the command line and calls in here.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backup;
 pub mod cli;
 pub mod config;

@@ -44,6 +44,8 @@ pub struct AppState {
     /// Signed credential documents by id. They never change once stored, so any instance
     /// may serve them from memory; status lives apart, in the status list.
     pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
+    /// The admin API's audit log (the one way entries are written).
+    pub audit: crate::audit::Audit,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
         )));
         AppState {
             writer: crate::db::group_commit::GroupCommit::new(store.clone()),
+            audit: crate::audit::Audit::new(store.clone()),
             store,
             issuer: Arc::new(issuer),
             settings: Arc::new(settings),

@@ -1,5 +1,7 @@
 //! The admin API under `/api/v1`: mentors, people, closings, issuing (single, batch,
-//! idempotent), revoking and listing credentials. Every route needs a bearer token.
+//! idempotent), revoking and listing credentials. Every route needs a bearer token with the
+//! scope named in its handler's `Auth<scope::…>`: `read` for `GET`, `issue` for records and
+//! issuing, `revoke` for revoking (`admin` allows all).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{Admin, AppJson};
+use super::extract::{scope, AppJson, Auth};
 use crate::db::{Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome};
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
@@ -118,7 +120,7 @@ pub(crate) fn credential_view<'a>(
 
 async fn create_mentor(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(input): AppJson<NewMentor>,
 ) -> AppResult<Response> {
     let m = records::create_mentor(&*state.store, input).await?;
@@ -127,7 +129,7 @@ async fn create_mentor(
 
 async fn get_mentor(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("mentor", &id)?;
@@ -141,7 +143,7 @@ async fn get_mentor(
 
 async fn create_person(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(input): AppJson<NewPerson>,
 ) -> AppResult<Response> {
     let p = records::create_person(&*state.store, input).await?;
@@ -150,7 +152,7 @@ async fn create_person(
 
 async fn get_person(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("person", &id)?;
@@ -164,7 +166,7 @@ async fn get_person(
 
 async fn patch_person(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     Path(id): Path<String>,
     AppJson(patch): AppJson<PersonPatch>,
 ) -> AppResult<Json<Value>> {
@@ -175,7 +177,7 @@ async fn patch_person(
 
 async fn create_closing(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(input): AppJson<NewClosing>,
 ) -> AppResult<Response> {
     let c = records::create_closing(&*state.store, input).await?;
@@ -184,7 +186,7 @@ async fn create_closing(
 
 async fn get_closing(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("closing", &id)?;
@@ -209,7 +211,7 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
 
 async fn create_credential(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     headers: HeaderMap,
     AppJson(req): AppJson<IssueRequest>,
 ) -> AppResult<Response> {
@@ -242,7 +244,7 @@ struct BatchRequest {
 
 async fn batch_issue(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(batch): AppJson<BatchRequest>,
 ) -> AppResult<Json<Value>> {
     if batch.items.is_empty() {
@@ -301,7 +303,7 @@ async fn batch_issue(
 
 async fn get_credential(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = path_id("credential", &id)?;
@@ -321,7 +323,7 @@ struct RevokeRequest {
 
 async fn revoke_credential(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Revoke>,
     Path(id): Path<String>,
     AppJson(req): AppJson<RevokeRequest>,
 ) -> AppResult<Response> {
@@ -384,7 +386,7 @@ fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
 
 async fn list_credentials(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
     let Query(q) =

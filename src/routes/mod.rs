@@ -2,12 +2,14 @@
 //! see (HTML on the same URLs, by content negotiation), and health.
 
 pub mod admin;
+pub mod audit;
 pub mod extract;
 pub mod health;
 pub mod ob2;
 pub mod pages;
 pub mod public;
 pub mod registry;
+pub mod tokens;
 pub mod verify;
 
 use std::time::Duration;
@@ -31,10 +33,21 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
         // Admin writes mark the registry cache dirty (only there: public reads skip it).
-        .merge(admin::router().layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            registry::note_writes,
-        )))
+        // The audit layer, outermost on every admin route, checks the token and records
+        // each request with its final status.
+        .merge(
+            admin::router()
+                .merge(tokens::router())
+                .merge(audit::router())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    registry::note_writes,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    audit::record_admin,
+                )),
+        )
         .merge(public::router())
         .merge(registry::router(&state.settings))
         .merge(pages::router())

@@ -95,7 +95,8 @@ pub fn test_keys() -> KeyRing {
 }
 
 impl TestApp {
-    async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
+    /// The app over a store that is already open (and migrated).
+    pub async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
         // Quiet unless asked: TEST_LOG=1 shows the service's logs.
         if std::env::var_os("TEST_LOG").is_some() {
             partnership_badges::telemetry::init("text");
@@ -103,9 +104,9 @@ impl TestApp {
         let settings = settings(base);
         let issuer = Issuer::new(&settings, test_keys());
         let state = AppState::new(store.clone(), issuer, settings);
-        let token = partnership_badges::tokens::create(&*store, "test-admin")
+        let token = make_token(&*store, "test-admin", "admin", None)
             .await
-            .expect("token");
+            .secret;
         let router = partnership_badges::app(state.clone());
         TestApp {
             state,
@@ -282,6 +283,25 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         (person, closing, r.body["id"].as_str().unwrap().to_owned())
     }
+}
+
+/// Creates a token with these scopes (`issue,read`) and expiry, as `token create` does.
+pub async fn make_token(
+    store: &dyn Store,
+    name: &str,
+    scopes: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> partnership_badges::tokens::Created {
+    partnership_badges::tokens::create(
+        store,
+        partnership_badges::tokens::NewToken {
+            name: name.to_owned(),
+            scopes: partnership_badges::tokens::Scopes::parse_list(scopes).expect("scopes"),
+            expires_at,
+        },
+    )
+    .await
+    .expect("token")
 }
 
 /// The PostgreSQL server for tests, from `TEST_DATABASE_URL`.
