@@ -34,7 +34,7 @@ pub struct AppState {
     /// Hands out status-list positions.
     pub status: Arc<StatusAllocator>,
     /// Stores issued credentials, many per commit.
-    pub writer: crate::db::group_commit::GroupCommit,
+    pub writer: crate::db::group_commit::GroupCommit<crate::db::CredentialRecord>,
     /// Signed status list credentials, by list, with the revocations they encode.
     pub status_cache: Arc<Mutex<StatusCache>>,
     /// Rendered registry pages and feeds, valid while the registry version is unchanged.
@@ -55,7 +55,7 @@ impl AppState {
             settings.registry_recheck_ms,
         )));
         AppState {
-            writer: crate::db::group_commit::GroupCommit::new(store.clone()),
+            writer: crate::db::group_commit::credentials(store.clone()),
             audit: crate::audit::Audit::new(store.clone()),
             store,
             issuer: Arc::new(issuer),

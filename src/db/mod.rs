@@ -406,8 +406,8 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes the token with this id unless it already is; returns it, `None` if absent.
     async fn revoke_token_by_id(&self, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<ApiToken>>;
 
-    /// Appends to the audit log.
-    async fn insert_audit(&self, entry: &AuditEntry) -> DbResult<()>;
+    /// Appends entries to the audit log, in order, in one transaction.
+    async fn insert_audit(&self, entries: &[AuditEntry]) -> DbResult<()>;
     /// Audit entries matching a filter, newest first, at most `filter.limit`.
     async fn list_audit(&self, filter: &AuditFilter) -> DbResult<Vec<AuditRecord>>;
 

@@ -303,21 +303,25 @@ impl Store for PgStore {
     }
 
     #[instrument(skip_all)]
-    async fn insert_audit(&self, e: &AuditEntry) -> DbResult<()> {
-        sqlx::query(
-            "insert into audit_log (at, token_id, token_name, action, target, status, \
-             request_id) values ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(e.at)
-        .bind(e.token_id)
-        .bind(&e.token_name)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(i32::from(e.status))
-        .bind(&e.request_id)
-        .execute(&self.pool)
-        .await
-        .map_err(other)?;
+    async fn insert_audit(&self, entries: &[AuditEntry]) -> DbResult<()> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        for e in entries {
+            sqlx::query(
+                "insert into audit_log (at, token_id, token_name, action, target, status, \
+                 request_id) values ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(e.at)
+            .bind(e.token_id)
+            .bind(&e.token_name)
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(i32::from(e.status))
+            .bind(&e.request_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        }
+        tx.commit().await.map_err(other)?;
         Ok(())
     }
 

@@ -65,9 +65,9 @@ pub async fn record_admin(State(state): State<AppState>, mut req: Request, next:
     };
     // The action has happened (or was refused); failing the response now would tell the
     // client otherwise, so a lost entry is logged loudly instead.
-    if let Err(e) = state.audit.record(&entry).await {
-        tracing::error!(error = %e, action = %entry.action, status = entry.status,
-            "could not write the audit log");
+    let (action, status) = (entry.action.clone(), entry.status);
+    if let Err(e) = state.audit.record(entry).await {
+        tracing::error!(error = %e, action = %action, status, "could not write the audit log");
     }
     res
 }
