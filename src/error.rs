@@ -114,14 +114,20 @@ impl From<DbError> for AppError {
     }
 }
 
-/// The problem+json body (RFC 9457).
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The problem+json body (RFC 9457) of every error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
     kind: &'a str,
+    /// The status's reason phrase.
     title: &'a str,
+    /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// What is wrong, naming the field or rule at fault.
     detail: String,
+    /// The field at fault (on some 422s).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

@@ -16,6 +16,7 @@ pub mod import;
 pub mod issuer;
 pub mod keys;
 pub mod metrics;
+pub mod openapi;
 pub mod program;
 pub mod registry;
 pub mod routes;

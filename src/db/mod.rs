@@ -160,7 +160,7 @@ pub struct Person {
 }
 
 /// Dates on which a partnership reached each of its five stages.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stages {
     /// Lead identified.

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// `POST /api/v1/credentials`, and one item of a batch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     /// `partnership-closed` or `partnership-certified`.

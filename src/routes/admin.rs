@@ -69,13 +69,14 @@ fn closing_json(state: &AppState, c: &Closing) -> Value {
 }
 
 /// A credential as the admin API shows it: record fields plus the signed document verbatim.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct CredentialView<'a> {
     id: Uuid,
     url: String,
     achievement: &'a str,
     person_id: Uuid,
     closing_id: Option<Uuid>,
+    #[schema(value_type = crate::openapi::CredentialStatus)]
     status: &'static str,
     issued_at: DateTime<Utc>,
     valid_until: Option<DateTime<Utc>>,
@@ -84,6 +85,7 @@ pub(crate) struct CredentialView<'a> {
     status_list: String,
     status_list_index: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::credential::model::OpenBadgeCredential>)]
     credential: Option<&'a RawValue>,
 }
 
@@ -118,6 +120,18 @@ pub(crate) fn credential_view<'a>(
     })
 }
 
+/// Records a mentor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mentors",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewMentor,
+    responses(
+        (status = 201, description = "Recorded.", body = crate::openapi::MentorView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_mentor(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
@@ -127,6 +141,18 @@ async fn create_mentor(
     Ok((StatusCode::CREATED, Json(mentor_json(&m))).into_response())
 }
 
+/// A mentor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mentors/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The mentor's id.")),
+    responses(
+        (status = 200, description = "The mentor.", body = crate::openapi::MentorView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_mentor(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
@@ -141,6 +167,18 @@ async fn get_mentor(
     Ok(Json(mentor_json(&m)))
 }
 
+/// Records a person (a badge recipient).
+#[utoipa::path(
+    post,
+    path = "/api/v1/people",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewPerson,
+    responses(
+        (status = 201, description = "Recorded.", body = crate::openapi::PersonView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_person(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
@@ -150,6 +188,18 @@ async fn create_person(
     Ok((StatusCode::CREATED, Json(person_json(&p))).into_response())
 }
 
+/// A person.
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The person's id.")),
+    responses(
+        (status = 200, description = "The person.", body = crate::openapi::PersonView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_person(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
@@ -164,6 +214,21 @@ async fn get_person(
     Ok(Json(person_json(&p)))
 }
 
+/// Changes the fields of a person that the body names.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/people/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The person's id.")),
+    request_body = PersonPatch,
+    responses(
+        (status = 200, description = "The person as now stored.",
+            body = crate::openapi::PersonView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
+        crate::openapi::Conflict,
+    ),
+)]
 async fn patch_person(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
@@ -175,6 +240,18 @@ async fn patch_person(
     Ok(Json(person_json(&p)))
 }
 
+/// Records the closing of a partnership (the evidence of Partnership Closed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/closings",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewClosing,
+    responses(
+        (status = 201, description = "Recorded.", body = crate::openapi::ClosingView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors,
+    ),
+)]
 async fn create_closing(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
@@ -184,6 +261,18 @@ async fn create_closing(
     Ok((StatusCode::CREATED, Json(closing_json(&state, &c))).into_response())
 }
 
+/// A closing record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/closings/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The closing's id.")),
+    responses(
+        (status = 200, description = "The closing record.", body = crate::openapi::ClosingView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_closing(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
@@ -209,6 +298,27 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
         .transpose()
 }
 
+/// Issues a badge. With an `Idempotency-Key`, a retry of the same request answers the first
+/// credential (200) and the key with another body is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials",
+    tag = "admin",
+    security(("bearer" = [])),
+    params((
+        "Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+        pattern = "^[\\x21-\\x7E]+$",
+        description = "Makes retries safe: 1 to 255 visible ASCII characters."
+    )),
+    request_body = IssueRequest,
+    responses(
+        (status = 201, description = "Issued; `credential` is the signed document.",
+            body = CredentialView),
+        (status = 200, description = "A retry under the same Idempotency-Key: the credential \
+            issued the first time.", body = CredentialView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_credential(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
@@ -236,12 +346,26 @@ struct BatchItem {
     idempotency_key: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchRequest {
+    #[schema(value_type = Vec<crate::openapi::BatchItemSchema>, min_items = 1)]
     items: Vec<Value>,
 }
 
+/// Issues many badges; each row succeeds or fails on its own.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials/batch",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per row, in order.",
+            body = crate::openapi::BatchResponse),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors,
+    ),
+)]
 async fn batch_issue(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
@@ -301,6 +425,18 @@ async fn batch_issue(
     ))
 }
 
+/// A credential with its status and signed document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/credentials/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The credential.", body = CredentialView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_credential(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
@@ -315,12 +451,28 @@ async fn get_credential(
     Ok(Json(credential_view(&state, &r, true)?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RevokeRequest {
     reason: String,
 }
 
+/// Revokes a credential: its bit is set in its status list. Repeating the same revocation
+/// answers success; another reason is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials/{id}/revoke",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The credential's id.")),
+    request_body = RevokeRequest,
+    responses(
+        (status = 200, description = "Revoked (now or before, for the same reason).",
+            body = CredentialView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
+        crate::openapi::Conflict,
+    ),
+)]
 async fn revoke_credential(
     State(state): State<AppState>,
     _auth: Auth<scope::Revoke>,
@@ -357,13 +509,23 @@ async fn revoke_credential(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this person's credentials.
+    #[param(value_type = Option<Uuid>)]
     person: Option<String>,
+    /// Only this achievement: `partnership-closed` or `partnership-certified`.
+    #[param(pattern = "^partnership-(closed|certified)$")]
     achievement: Option<String>,
+    /// Only credentials with this status now.
+    #[param(value_type = Option<crate::openapi::CredentialStatus>)]
     status: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 
@@ -384,6 +546,19 @@ fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     ))
 }
 
+/// Lists credentials, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/credentials",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.",
+            body = crate::openapi::CredentialList),
+        crate::openapi::BadQuery, crate::openapi::Unauthorized,
+    ),
+)]
 async fn list_credentials(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::router())
         .merge(ob2::router())
         .merge(health::router())
+        .merge(crate::openapi::router())
         .fallback(|headers: axum::http::HeaderMap| async move {
             crate::html::error(&headers, AppError::NotFound("no such resource".into()))
         })
