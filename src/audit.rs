@@ -5,10 +5,8 @@
 //! answered only once its entry is stored. The middleware that
 //! records every admin request is `routes::audit::record_admin`.
 
-use std::sync::Arc;
-
-use crate::db::group_commit::{self, GroupCommit};
-use crate::db::{AuditEntry, DbResult, Store};
+use crate::db::group_commit::GroupCommit;
+use crate::db::{AuditEntry, DbResult};
 
 /// Longest `target` kept (path ids are UUIDs; anything longer is not one).
 const MAX_TARGET: usize = 100;
@@ -18,20 +16,18 @@ const MAX_REQUEST_ID: usize = 200;
 /// Writes audit entries; cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
-    writer: GroupCommit<AuditEntry>,
+    writer: GroupCommit,
 }
 
 impl Audit {
-    /// A handle writing to `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Audit {
-            writer: group_commit::audit(store),
-        }
+    /// A handle writing through `writer`.
+    pub fn new(writer: GroupCommit) -> Self {
+        Audit { writer }
     }
 
     /// Appends one entry.
     pub async fn record(&self, entry: AuditEntry) -> DbResult<()> {
-        self.writer.insert(entry).await.map(drop)
+        self.writer.append_audit(entry).await
     }
 }
 

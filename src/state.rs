@@ -34,7 +34,7 @@ pub struct AppState {
     /// Hands out status-list positions.
     pub status: Arc<StatusAllocator>,
     /// Stores issued credentials, many per commit.
-    pub writer: crate::db::group_commit::GroupCommit<crate::db::CredentialRecord>,
+    pub writer: crate::db::group_commit::GroupCommit,
     /// Signed status list credentials, by list, with the revocations they encode.
     pub status_cache: Arc<Mutex<StatusCache>>,
     /// Rendered registry pages and feeds, valid while the registry version is unchanged.
@@ -54,9 +54,11 @@ impl AppState {
         let registry = Arc::new(RegistryCache::new(std::time::Duration::from_millis(
             settings.registry_recheck_ms,
         )));
+        // One writer for everything requests store durably: one lock holder, one flush.
+        let writer = crate::db::group_commit::GroupCommit::new(store.clone());
         AppState {
-            writer: crate::db::group_commit::credentials(store.clone()),
-            audit: crate::audit::Audit::new(store.clone()),
+            writer: writer.clone(),
+            audit: crate::audit::Audit::new(writer),
             store,
             issuer: Arc::new(issuer),
             settings: Arc::new(settings),

@@ -7,8 +7,8 @@
 # command (the API's own validation), then issues a Partnership Closed for each over HTTP
 # (POST /api/v1/credentials with an Idempotency-Key each), as fast as wrk can. Reports
 # issuances/s, p50/p99 and counts 201s, retries and failures; then checks durability: the
-# database must hold exactly one credential per 201 (plus the seed badge), read back by a
-# separate client after the run. With SQLITE_SYNCHRONOUS=full (the default) each 201 is
+# database, read back by a separate client after the run, must hold a credential for every
+# 201 (and at most the requests still in flight when wrk stopped besides). With SQLITE_SYNCHRONOUS=full (the default) each 201 is
 # acknowledged only after its commit reached the disk.
 ALL_SCENARIOS+=(issue)
 
@@ -50,9 +50,11 @@ for (row,) in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print(row)' \
   counts=$(grep '^created ' <<<"$out")
   created=$(awk '{print $2}' <<<"$counts")
   printf '%-28s %12s req/s   p50 %-9s p99 %-9s %s\n' "POST /api/v1/credentials" "$rps" "$p50" "$p99" "$counts"
+  # wrk stops with up to CONNECTIONS requests in flight: those may be stored without their
+  # 201 having been read. Anything beyond that, or fewer rows than 201s, is a lost badge.
   local stored=$(( $(count_credentials) - before ))
-  if [ "$stored" -eq "$created" ]; then
-    echo "  durable: $stored new credentials stored = $created answered 201"
+  if [ "$stored" -ge "$created" ] && [ "$stored" -le $(( created + CONNECTIONS )) ]; then
+    echo "  durable: $stored new credentials stored for $created answered 201 (+ <= $CONNECTIONS in flight at the stop)"
   else
     echo "  MISMATCH: $stored new credentials stored, $created answered 201" >&2
     return 1

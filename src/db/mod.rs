@@ -97,6 +97,16 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
 }
 
+/// One write of the group committer ([`group_commit`]): what requests store durably before
+/// they are answered.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// An issued credential.
+    Credential(CredentialRecord),
+    /// An audit log entry.
+    Audit(AuditEntry),
+}
+
 /// A stored audit entry with its position in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -406,8 +416,6 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes the token with this id unless it already is; returns it, `None` if absent.
     async fn revoke_token_by_id(&self, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<ApiToken>>;
 
-    /// Appends entries to the audit log, in order, in one transaction.
-    async fn insert_audit(&self, entries: &[AuditEntry]) -> DbResult<()>;
     /// Audit entries matching a filter, newest first, at most `filter.limit`.
     async fn list_audit(&self, filter: &AuditFilter) -> DbResult<Vec<AuditRecord>>;
 
@@ -443,16 +451,15 @@ pub trait Store: Send + Sync + 'static {
     /// Unique violations come back as [`DbError::Conflict`].
     async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()> {
         let mut results = self
-            .insert_credentials(std::slice::from_ref(record))
+            .write_batch(&[Write::Credential(record.clone())])
             .await?;
         results.pop().unwrap_or(Err(DbError::NotFound))
     }
-    /// Inserts several signed credentials in one transaction (one commit, one disk flush),
-    /// each as [`Store::insert_credential`] would, behind its own savepoint: a record that
-    /// breaks a rule gets its own `Err` in the returned list (same order) and the others
+    /// Stores several writes in one transaction (one commit, one disk flush), in order. A
+    /// credential is stored as [`Store::insert_credential`] would, behind its own savepoint:
+    /// a rule it breaks gets its own `Err` in the returned list (same order) and the others
     /// are still stored. The outer `Err` means nothing was stored.
-    async fn insert_credentials(&self, records: &[CredentialRecord])
-        -> DbResult<Vec<DbResult<()>>>;
+    async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>>;
     /// Reads a credential.
     async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
     /// Reads a credential with what its public page may say about the holder, in one

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{
     ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, Constraint,
     CredentialFilter, CredentialRecord, DbError, DbResult, Mentor, Person, RegistryOrder,
-    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock, Store,
+    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock, Store, Write,
 };
 
 /// The PostgreSQL migrations, embedded.
@@ -303,29 +303,6 @@ impl Store for PgStore {
     }
 
     #[instrument(skip_all)]
-    async fn insert_audit(&self, entries: &[AuditEntry]) -> DbResult<()> {
-        let mut tx = self.pool.begin().await.map_err(other)?;
-        for e in entries {
-            sqlx::query(
-                "insert into audit_log (at, token_id, token_name, action, target, status, \
-                 request_id) values ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(e.at)
-            .bind(e.token_id)
-            .bind(&e.token_name)
-            .bind(&e.action)
-            .bind(&e.target)
-            .bind(i32::from(e.status))
-            .bind(&e.request_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
-        }
-        tx.commit().await.map_err(other)?;
-        Ok(())
-    }
-
-    #[instrument(skip_all)]
     async fn list_audit(&self, f: &AuditFilter) -> DbResult<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "select id, at, token_id, token_name, action, target, status, request_id \
@@ -520,13 +497,31 @@ impl Store for PgStore {
     }
 
     #[instrument(skip_all)]
-    async fn insert_credentials(
-        &self,
-        records: &[CredentialRecord],
-    ) -> DbResult<Vec<DbResult<()>>> {
+    async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>> {
         let mut tx = self.pool.begin().await.map_err(other)?;
-        let mut results = Vec::with_capacity(records.len());
-        for c in records {
+        let mut results = Vec::with_capacity(writes.len());
+        for write in writes {
+            let c = match write {
+                Write::Credential(c) => c,
+                Write::Audit(e) => {
+                    sqlx::query(
+                        "insert into audit_log (at, token_id, token_name, action, target, \
+                         status, request_id) values ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(e.at)
+                    .bind(e.token_id)
+                    .bind(&e.token_name)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(i32::from(e.status))
+                    .bind(&e.request_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                    results.push(Ok(()));
+                    continue;
+                }
+            };
             // A savepoint per record: a rule one record breaks rolls back only that record.
             let mut sp = sqlx::Connection::begin(&mut *tx).await.map_err(other)?;
             let inserted = async {

@@ -83,16 +83,14 @@ pub async fn issue(
         return issue_new(state, req, None, hash).await;
     };
     check_idempotency_key(&key)?;
-    if let Some(existing) = state.store.credential_by_idempotency_key(&key).await? {
-        return replay(existing, &hash);
-    }
+    // No lookup first: retries are rare, and the key's unique index (not a read) is what
+    // makes a key issue once. A retry of a stored request, or a concurrent twin that won
+    // the race, trips a rule or that index; it is then answered with the stored credential.
     match issue_new(state, req, Some(key.clone()), hash.clone()).await {
-        // A concurrent request with the same key may have won the race, so the rule it
-        // now trips (one Closed per closing…) is its own badge: answer as a retry.
-        Err(AppError::Conflict(detail)) => {
+        Err(e) if !matches!(e, AppError::Internal(_)) => {
             match state.store.credential_by_idempotency_key(&key).await? {
                 Some(existing) => replay(existing, &hash),
-                None => Err(AppError::Conflict(detail)),
+                None => Err(e),
             }
         }
         other => other,
@@ -238,7 +236,7 @@ async fn issue_new(
         revocation_reason: None,
     };
     // Answered only once the record's transaction has committed (see `group_commit`).
-    let record = state.writer.insert(record).await?;
+    let record = state.writer.insert_credential(record).await?;
     state
         .metrics
         .issued
