@@ -109,7 +109,7 @@ impl From<DbError> for AppError {
                 }
                 .to_owned(),
             ),
-            DbError::Other(e) => AppError::Internal(e),
+            DbError::Other(e) | DbError::Contention(e) => AppError::Internal(e),
         }
     }
 }
