@@ -77,10 +77,14 @@ pub async fn record_admin(State(state): State<AppState>, mut req: Request, next:
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Only requests made with this token: its id, or its name.
-    #[param(min_length = 1, max_length = 100)]
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
+    )]
     token: Option<String>,
     /// Only this action: the method and route template, like `POST /api/v1/credentials`.
-    #[param(max_length = 300)]
+    #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     action: Option<String>,
     /// Only entries at or after this time (RFC 3339).
     #[param(value_type = Option<DateTime<Utc>>)]
@@ -150,6 +154,17 @@ async fn list_audit(
             }
         },
     };
+    // PostgreSQL compares no text holding a NUL, and no token name or action holds any.
+    for (field, value) in [("token", &q.token), ("action", &q.action)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(AppError::BadRequest(format!(
+                "{field} must not contain control characters"
+            )));
+        }
+    }
     let (token_id, token_name) = match q.token.as_deref().map(str::trim) {
         None => (None, None),
         Some("") => return Err(AppError::BadRequest("token must not be empty".into())),

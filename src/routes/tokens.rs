@@ -67,8 +67,13 @@ async fn list_tokens(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateTokenRequest {
-    /// Who or what will use it: 1 to 100 characters once trimmed, unique (even once revoked).
-    #[schema(min_length = 1, max_length = 100)]
+    /// Who or what will use it: 1 to 100 characters once trimmed, no control characters,
+    /// unique (even once revoked).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
+    )]
     name: String,
     /// What it may do; `admin` allows everything.
     #[schema(value_type = Vec<crate::openapi::TokenScope>, min_items = 1)]
