@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::Duration;
 use common::TestApp;
 use partnership_badges::db::{
-    Closing, Constraint, CredentialRecord, DbError, Mentor, Person, RevokeOutcome, Stages, Store,
+    AuditEntry, AuditFilter, Closing, Constraint, CredentialRecord, DbError, Mentor, Person,
+    RevokeOutcome, Stages, Store, Write,
 };
 use partnership_badges::program::{now, CERTIFIED, CLOSED};
 use uuid::Uuid;
@@ -178,3 +179,68 @@ async fn status_blocks(app: &TestApp) {
     assert!(lists.len() >= 2, "a full list must roll over to a new one");
 }
 both_backends!(status_positions_are_unique, crate::status_blocks);
+
+/// One group-commit batch: a broken rule fails only its own credential; the rest of the
+/// batch, audit entries included, is stored, in one transaction.
+async fn batch_keeps_the_good_writes(app: &TestApp) {
+    let store = &*app.state.store;
+    store.reserve_status_block(10, 1 << 17).await.unwrap();
+    let (person, closing) = seed(store).await;
+    let first = record(CLOSED, &person, Some(&closing), 1);
+    let twin = record(CLOSED, &person, Some(&closing), 2); // same closing: refused
+    let certified = record(CERTIFIED, &person, None, 3);
+    let second_certified = record(CERTIFIED, &person, None, 4); // one active: refused
+    let entry = AuditEntry {
+        at: now(),
+        token_id: None,
+        token_name: None,
+        action: "POST /api/v1/credentials".into(),
+        target: None,
+        status: 201,
+        request_id: Some("r-1".into()),
+    };
+    let writes = vec![
+        Write::Credential(first.clone()),
+        Write::Audit(entry.clone()),
+        Write::Credential(twin.clone()),
+        Write::Credential(certified.clone()),
+        Write::Credential(second_certified.clone()),
+        Write::Audit(AuditEntry {
+            request_id: Some("r-2".into()),
+            ..entry
+        }),
+    ];
+    let results = store.write_batch(&writes).await.unwrap();
+    assert_eq!(results.len(), writes.len());
+    assert!(results[0].is_ok() && results[1].is_ok() && results[3].is_ok() && results[5].is_ok());
+    assert!(matches!(
+        results[2],
+        Err(DbError::Conflict(Constraint::ClosedPerClosing))
+    ));
+    assert!(matches!(
+        results[4],
+        Err(DbError::Conflict(Constraint::CertifiedPerPerson))
+    ));
+    for (stored, id) in [
+        (true, first.id),
+        (false, twin.id),
+        (true, certified.id),
+        (false, second_certified.id),
+    ] {
+        assert_eq!(store.credential(id).await.unwrap().is_some(), stored);
+    }
+    let log = store
+        .list_audit(&AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<_> = log
+        .iter()
+        .map(|r| r.entry.request_id.clone().unwrap())
+        .collect();
+    assert_eq!(ids, ["r-2", "r-1"], "both entries, newest first");
+}
+
+both_backends!(batch_keeps_the_good_writes, crate::batch_keeps_the_good_writes);

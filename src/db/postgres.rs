@@ -513,78 +513,53 @@ impl Store for PgStore {
                 .map_err(other)?;
         }
         let mut results = Vec::with_capacity(writes.len());
+        let mut audit = Vec::new();
         for write in writes {
             let c = match write {
                 Write::Credential(c) => c,
                 Write::Audit(e) => {
-                    sqlx::query(
-                        "insert into audit_log (at, token_id, token_name, action, target, \
-                         status, request_id) values ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(e.at)
-                    .bind(e.token_id)
-                    .bind(&e.token_name)
-                    .bind(&e.action)
-                    .bind(&e.target)
-                    .bind(i32::from(e.status))
-                    .bind(&e.request_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(other)?;
+                    audit.push(e);
                     results.push(Ok(()));
                     continue;
                 }
             };
-            // A savepoint per record: a rule one record breaks rolls back only that record.
+            // A savepoint per record: PostgreSQL aborts the whole transaction on an error, so
+            // a rule one record breaks must roll back only that record.
             let mut sp = sqlx::Connection::begin(&mut *tx).await.map_err(other)?;
-            let inserted = async {
-                if c.achievement == crate::program::CERTIFIED {
-                    sqlx::query(
-                        "update credentials set replaced_at = $1 where person_id = $2 \
-                         and achievement = $3 and revoked_at is null and replaced_at is null \
-                         and valid_until is not null and valid_until <= $1",
-                    )
-                    .bind(c.issued_at)
-                    .bind(c.person_id)
-                    .bind(crate::program::CERTIFIED)
-                    .execute(&mut *sp)
-                    .await?;
-                }
-                sqlx::query(
-                    "insert into credentials (id, achievement, person_id, closing_id, \
-                     status_list, status_index, issued_at, valid_until, document, \
-                     idempotency_key, request_hash) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(c.id)
-                .bind(&c.achievement)
-                .bind(c.person_id)
-                .bind(c.closing_id)
-                .bind(c.status_list)
-                .bind(c.status_index)
-                .bind(c.issued_at)
-                .bind(c.valid_until)
-                .bind(&c.document)
-                .bind(&c.idempotency_key)
-                .bind(&c.request_hash)
-                .execute(&mut *sp)
-                .await
+            let inserted = insert_credential_row(&mut sp, c).await;
+            if inserted.is_ok() {
+                sp.commit().await.map_err(other)?;
+            } else {
+                sp.rollback().await.map_err(other)?;
             }
-            .await;
             match inserted {
-                Ok(_) => {
-                    sp.commit().await.map_err(other)?;
-                    results.push(Ok(()));
-                }
-                Err(e) => {
-                    sp.rollback().await.map_err(other)?;
-                    match other(e) {
-                        conflict @ DbError::Conflict(_) => results.push(Err(conflict)),
-                        // Anything but a broken rule fails the whole batch.
-                        fatal => return Err(fatal),
-                    }
-                }
+                Ok(()) => results.push(Ok(())),
+                Err(e) => match other(e) {
+                    conflict @ DbError::Conflict(_) => results.push(Err(conflict)),
+                    // Anything but a broken rule fails the whole batch.
+                    fatal => return Err(fatal),
+                },
             }
+        }
+        if !audit.is_empty() {
+            // One statement for all the batch's audit entries, in order.
+            sqlx::QueryBuilder::new(
+                "insert into audit_log (at, token_id, token_name, action, target, status, \
+                 request_id) ",
+            )
+            .push_values(audit, |mut row, e| {
+                row.push_bind(e.at)
+                    .push_bind(e.token_id)
+                    .push_bind(&e.token_name)
+                    .push_bind(&e.action)
+                    .push_bind(&e.target)
+                    .push_bind(i32::from(e.status))
+                    .push_bind(&e.request_id);
+            })
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
         }
         tx.commit().await.map_err(other)?;
         Ok(results)
@@ -887,4 +862,44 @@ impl Store for PgStore {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(other)
     }
+}
+
+/// Stores one credential on `conn`; for a Partnership Certified it first retires the
+/// person's expired, unrevoked Certified (see [`Store::insert_credential`]).
+async fn insert_credential_row(
+    conn: &mut sqlx::PgConnection,
+    c: &CredentialRecord,
+) -> Result<(), sqlx::Error> {
+    if c.achievement == crate::program::CERTIFIED {
+        sqlx::query(
+            "update credentials set replaced_at = $1 where person_id = $2 \
+                 and achievement = $3 and revoked_at is null and replaced_at is null \
+                 and valid_until is not null and valid_until <= $1",
+        )
+        .bind(c.issued_at)
+        .bind(c.person_id)
+        .bind(crate::program::CERTIFIED)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "insert into credentials (id, achievement, person_id, closing_id, \
+             status_list, status_index, issued_at, valid_until, document, \
+             idempotency_key, request_hash) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(c.id)
+    .bind(&c.achievement)
+    .bind(c.person_id)
+    .bind(c.closing_id)
+    .bind(c.status_list)
+    .bind(c.status_index)
+    .bind(c.issued_at)
+    .bind(c.valid_until)
+    .bind(&c.document)
+    .bind(&c.idempotency_key)
+    .bind(&c.request_hash)
+    .execute(&mut *conn)
+    .await
+    .map(drop)
 }
