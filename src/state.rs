@@ -42,11 +42,14 @@ pub struct AppState {
     /// Signed credential documents by id. They never change once stored, so any instance
     /// may serve them from memory; status lives apart, in the status list.
     pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
+    /// Per-client rate limits of this instance.
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: Arc<dyn Store>, issuer: Issuer, settings: Settings) -> Self {
+        let limits = Arc::new(crate::limits::Limits::new(&settings));
         let registry = Arc::new(RegistryCache::new(std::time::Duration::from_millis(
             settings.registry_recheck_ms,
         )));
@@ -60,6 +63,7 @@ impl AppState {
             registry,
             metrics: Arc::default(),
             documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
+            limits,
         }
     }
 
