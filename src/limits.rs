@@ -240,7 +240,8 @@ pub async fn verify_rate(State(state): State<AppState>, req: Request, next: Next
     if let (Some(limiter), &Method::POST) = (&limits.verify, req.method()) {
         let key = ClientKey::of(&req, limits.trust_forwarded_for);
         if let Err(wait) = limiter.check(key) {
-            tracing::info!(limit = "verify_rate", "client over the limit");
+            // Debug only: a flood would otherwise flood the log too (429s are in the metrics).
+            tracing::debug!(limit = "verify_rate", "client over the limit");
             return AppError::TooManyRequests {
                 detail: format!(
                     "rate limit: at most {} POST /verify requests per minute per client \
@@ -270,10 +271,7 @@ pub async fn admin_auth_failures(
     };
     let key = ClientKey::of(&req, limits.trust_forwarded_for);
     if let Err(wait) = limiter.peek(key) {
-        tracing::warn!(
-            limit = "auth_failures",
-            "client blocked after repeated failed authentication"
-        );
+        tracing::debug!(limit = "auth_failures", "client refused");
         return AppError::TooManyRequests {
             detail: format!(
                 "too many failed authentications: at most {} per {} s per client; admin \
@@ -289,6 +287,13 @@ pub async fn admin_auth_failures(
     let res = next.run(req).await;
     if res.status() == StatusCode::UNAUTHORIZED {
         limiter.record(key);
+        // Once per lockout, not per refused request.
+        if limiter.peek(key).is_err() {
+            tracing::warn!(
+                limit = "auth_failures",
+                "a client is locked out of the admin API after repeated failed authentication"
+            );
+        }
     }
     res
 }

@@ -29,12 +29,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    // Only the admin API and POST /verify read bodies; each is bounded (413 problem+json,
-    // with or without Content-Length) before anything else reads it. There the bound replaces
-    // `DefaultBodyLimit` (disabled inside it): one limit on a body, not two nested ones, whose
-    // error axum would no longer recognise as "too large". Elsewhere `DefaultBodyLimit` stays.
+    // Only the admin API and POST /verify (see `verify::router`) read bodies; each is bounded
+    // (413 problem+json, with or without Content-Length) before anything else reads it. There
+    // the bound replaces `DefaultBodyLimit` (disabled inside it): one limit on a body, not two
+    // nested ones, whose error axum would no longer recognise as "too large". Elsewhere
+    // `DefaultBodyLimit` stays.
     let admin_body = move |req, next| limits::body_limit(body_limit, req, next);
-    let verify_body = |req, next| limits::body_limit(verify::VERIFY_MAX_BODY_BYTES, req, next);
     Router::new()
         // Admin writes mark the registry cache dirty (only there: public reads skip it).
         // Outermost, a client with too many failed authentications is refused first.
@@ -52,11 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public::router().layer(from_fn(headers::public_cors)))
         .merge(registry::router(&state.settings))
         .merge(pages::router().layer(from_fn(headers::public_cors)))
-        .merge(
-            verify::router()
-                .layer(from_fn(verify_body))
-                .layer(from_fn_with_state(state.clone(), limits::verify_rate)),
-        )
+        .merge(verify::router().layer(from_fn_with_state(state.clone(), limits::verify_rate)))
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(health::router())
         .fallback(|headers: axum::http::HeaderMap| async move {
