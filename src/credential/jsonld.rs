@@ -223,10 +223,11 @@ impl JsonLdProcessor {
         if depth <= INLINE_DEPTH {
             return self.convert(doc);
         }
-        // Expansion recurses for every level with large frames (tens of KiB per level of
-        // nested arrays in debug builds), which would overflow the 2 MiB stack of an async
-        // or blocking worker long before MAX_DEPTH and abort the process. Deep documents
-        // get a thread whose stack fits MAX_DEPTH; most documents never pay for it.
+        // Expansion recurses for every level with large frames: in a debug build, about 30
+        // levels of nested arrays overflow the 2 MiB stack of an async or blocking worker and
+        // abort the process (release frames are smaller, by a margin not known for every
+        // shape of input). Deep documents get a thread whose stack fits MAX_DEPTH; most
+        // documents never pay for it.
         std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .name("jsonld-deep".into())
