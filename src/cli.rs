@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `keygen`, `token create|revoke`,
+//! The command line: `serve` (the default), `migrate`, `keygen`, `token create|list|revoke`,
 //! `verify FILE`, `import KIND FILE`, `issue --from FILE`, `backup DEST` and `restore SRC`.
 //! Every option is also an environment variable.
 
@@ -101,16 +101,100 @@ pub enum ConfigAction {
 pub enum TokenAction {
     /// Create a token; prints it alone on the last line (it is shown only once).
     Create {
-        /// Who or what will use it.
+        /// Who or what will use it (unique).
         #[arg(long)]
         name: String,
+        /// What it may do, comma-separated: issue (records and issuing), revoke, read
+        /// (GET routes), admin (everything, plus tokens and the audit log). Without it, the
+        /// first token gets admin (so a fresh install can start); once an active admin
+        /// token exists, --scope is required.
+        #[arg(long, value_name = "SCOPES")]
+        scope: Option<String>,
+        /// Lifetime, such as 90d, 12h or 2w (default: no expiry).
+        #[arg(long, value_name = "LIFETIME", conflicts_with = "expires_at")]
+        expires_in: Option<String>,
+        /// Expiry as an RFC 3339 time, such as 2027-06-30T00:00:00Z.
+        #[arg(long, value_name = "TIME")]
+        expires_at: Option<String>,
     },
+    /// List tokens: id, name, scopes, status, expiry (never a secret).
+    List,
     /// Revoke the token with this name.
     Revoke {
         /// The token's name.
         #[arg(long)]
         name: String,
     },
+}
+
+/// `token create`: the scopes asked for, or admin for the first token.
+async fn create_token(
+    store: &dyn crate::db::Store,
+    name: String,
+    scope: Option<String>,
+    expires_in: Option<String>,
+    expires_at: Option<String>,
+) -> anyhow::Result<()> {
+    use crate::tokens::{Scope, Scopes};
+    let now = crate::program::now();
+    let scopes = match scope {
+        Some(list) => Scopes::parse_list(&list).map_err(|e| anyhow::anyhow!("--scope: {e}"))?,
+        None => {
+            let tokens = store.list_tokens().await?;
+            let admin_exists = tokens.iter().any(|t| {
+                t.scopes.contains(Scope::Admin) && crate::tokens::usable_at(t, now).is_ok()
+            });
+            anyhow::ensure!(
+                !admin_exists,
+                "pass --scope with what this token may do: issue, revoke, read, admin \
+                 (comma-separated); only the first token defaults to admin"
+            );
+            Scopes::only(Scope::Admin)
+        }
+    };
+    let expires_at = crate::tokens::expiry(expires_in.as_deref(), expires_at.as_deref(), now)
+        .map_err(|e| anyhow::anyhow!("expiry: {e}"))?;
+    let created = crate::tokens::create(
+        store,
+        crate::tokens::NewToken {
+            name,
+            scopes,
+            expires_at,
+        },
+    )
+    .await?;
+    let t = &created.token;
+    let until = t
+        .expires_at
+        .map(|e| format!(", expires {}", crate::program::format_time(e)))
+        .unwrap_or_default();
+    println!(
+        "created token {:?} (id {}, scopes {}{until}); it is shown once, keep it safe:",
+        t.name, t.id, t.scopes
+    );
+    println!("{}", created.secret);
+    Ok(())
+}
+
+/// `token list`: one line per token.
+async fn list_tokens(store: &dyn crate::db::Store) -> anyhow::Result<()> {
+    let now = crate::program::now();
+    for t in store.list_tokens().await? {
+        let status = match crate::tokens::usable_at(&t, now) {
+            Ok(()) => "active",
+            Err(_) if t.revoked_at.is_some() => "revoked",
+            Err(_) => "expired",
+        };
+        let expires = t
+            .expires_at
+            .map(crate::program::format_time)
+            .unwrap_or_else(|| "never".to_owned());
+        println!(
+            "{}  {:<24} {:<22} {status:<8} expires {expires}",
+            t.id, t.name, t.scopes
+        );
+    }
+    Ok(())
 }
 
 /// Runs the parsed command line.
@@ -156,20 +240,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { action } => {
             let store =
                 crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
-            match action {
-                TokenAction::Create { name } => {
-                    let secret = crate::tokens::create(&*store, &name).await?;
-                    println!("created token {name:?}; it is shown once, keep it safe:");
-                    println!("{secret}");
-                }
+            let done = match action {
+                TokenAction::Create {
+                    name,
+                    scope,
+                    expires_in,
+                    expires_at,
+                } => create_token(&*store, name, scope, expires_in, expires_at).await,
+                TokenAction::List => list_tokens(&*store).await,
                 TokenAction::Revoke { name } => {
-                    let done = store.revoke_token(&name, crate::program::now()).await?;
-                    anyhow::ensure!(done, "no active token named {name:?}");
-                    println!("revoked token {name:?}");
+                    match store.revoke_token(&name, crate::program::now()).await {
+                        Ok(true) => {
+                            println!("revoked token {name:?}");
+                            Ok(())
+                        }
+                        Ok(false) => Err(anyhow::anyhow!("no active token named {name:?}")),
+                        Err(e) => Err(e.into()),
+                    }
                 }
-            }
+            };
             store.close().await;
-            Ok(())
+            done
         }
         Command::Verify { file } => verify_file(settings, &file).await,
         Command::Import { kind, file, json } => {

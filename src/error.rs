@@ -21,6 +21,9 @@ pub enum AppError {
     /// 401: no bearer token, or one that is unknown, expired or revoked.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: the token is valid but lacks the scope the route needs.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the named resource does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -82,6 +85,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -130,14 +134,20 @@ impl From<DbError> for AppError {
 /// `Retry-After` of a 503: long enough for a passing overload to clear.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
-/// The problem+json body (RFC 9457).
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The problem+json body (RFC 9457) of every error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
     kind: &'a str,
+    /// The status's reason phrase.
     title: &'a str,
+    /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// What is wrong, naming the field or rule at fault.
     detail: String,
+    /// The field at fault (on some 422s).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

@@ -4,6 +4,7 @@
 //! shutdown future resolves. `main.rs` only parses the command line and calls in here.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backup;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod issuer;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod program;
 pub mod registry;
 pub mod routes;

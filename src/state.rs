@@ -33,6 +33,8 @@ pub struct AppState {
     pub jsonld: Arc<JsonLdProcessor>,
     /// Hands out status-list positions.
     pub status: Arc<StatusAllocator>,
+    /// Stores issued credentials, many per commit.
+    pub writer: crate::db::group_commit::GroupCommit,
     /// Signed status list credentials, by list, with the revocations they encode.
     pub status_cache: Arc<Mutex<StatusCache>>,
     /// Rendered registry pages and feeds, valid while the registry version is unchanged.
@@ -42,6 +44,8 @@ pub struct AppState {
     /// Signed credential documents by id. They never change once stored, so any instance
     /// may serve them from memory; status lives apart, in the status list.
     pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
+    /// The admin API's audit log (the one way entries are written).
+    pub audit: crate::audit::Audit,
     /// Per-client rate limits of this instance.
     pub limits: Arc<crate::limits::Limits>,
 }
@@ -53,7 +57,11 @@ impl AppState {
         let registry = Arc::new(RegistryCache::new(std::time::Duration::from_millis(
             settings.registry_recheck_ms,
         )));
+        // One writer for everything requests store durably: one lock holder, one flush.
+        let writer = crate::db::group_commit::GroupCommit::new(store.clone());
         AppState {
+            writer: writer.clone(),
+            audit: crate::audit::Audit::new(writer),
             store,
             issuer: Arc::new(issuer),
             settings: Arc::new(settings),

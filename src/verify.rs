@@ -20,7 +20,7 @@ use crate::issuer::Issuer;
 use crate::state::AppState;
 
 /// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Check {
     /// Checked and fine.
@@ -32,7 +32,7 @@ pub enum Check {
 }
 
 /// Each check of a verification.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Checks {
     /// The document is an OB 3.0 credential with the required fields.
     pub structure: Check,
@@ -51,7 +51,7 @@ pub struct Checks {
 /// `verified` is true only when structure, proof, issuer and validity all passed and the
 /// status check did not fail (it is skipped when there is no status entry, or its list is
 /// not this service's).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// True when every check passed (or, for status, could not apply).
     pub verified: bool,

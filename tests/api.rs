@@ -468,6 +468,14 @@ async fn bad_input(app: &TestApp) {
         Some("pb_wrong"),
     )
     .await
+    .assert_problem(401, "format is wrong");
+    app.call(
+        Method::POST,
+        "/api/v1/people",
+        Some(person_body.clone()),
+        Some(&format!("pb_0123456789abcdef_{}", "A".repeat(43))),
+    )
+    .await
     .assert_problem(401, "unknown token");
     let req = Request::post("/api/v1/people")
         .header(header::AUTHORIZATION, "Basic abc")

@@ -140,11 +140,15 @@ both_backends!(
 
 // ---------------------------------------------------------------- failed authentication
 
+/// Well-formed tokens that no one was given.
+const GUESS: &str = "pb_00000000000000aa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+const GUESS_2: &str = "pb_00000000000000bb_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
 async fn failed_auth_locks_the_client_out(app: &TestApp) {
     let list = "/api/v1/credentials?limit=1";
     let a = peer("192.0.2.20:1");
     for _ in 0..3 {
-        app.send_from(a, get(list, Some("pb_guessed")))
+        app.send_from(a, get(list, Some(GUESS)))
             .await
             .assert_problem(401, "unknown token");
     }
@@ -191,7 +195,7 @@ async fn failed_auth_locks_the_client_out(app: &TestApp) {
         app.send_from(a, get(list, Some(&app.token))).await.status,
         200
     );
-    app.send_from(a, get(list, Some("pb_guessed_again")))
+    app.send_from(a, get(list, Some(GUESS_2)))
         .await
         .assert_problem(401, "unknown token");
     app.send_from(a, get(list, Some(&app.token)))
@@ -213,7 +217,7 @@ both_backends!(
 async fn failed_auth_without_a_connection(app: &TestApp) {
     let list = "/api/v1/credentials?limit=1";
     for _ in 0..3 {
-        app.send(get(list, Some("pb_guessed")))
+        app.send(get(list, Some(GUESS)))
             .await
             .assert_problem(401, "unknown token");
     }
@@ -288,7 +292,7 @@ async fn over_a_socket(postgres: bool) {
     for _ in 0..3 {
         let r = client
             .get(&list)
-            .bearer_auth("pb_guessed")
+            .bearer_auth(GUESS)
             .send()
             .await
             .unwrap();

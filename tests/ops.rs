@@ -220,6 +220,92 @@ fn settings_file_precedence_and_config_check() {
     assert!(!ok && err.contains("--bind"), "{err}");
 }
 
+/// `token create`: the first token defaults to admin, later ones must name their scopes;
+/// scopes and expiry are kept; `token list` shows them and never a secret.
+#[test]
+fn token_command_scopes_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/badges.db", dir.path().display());
+    let env = [("DATABASE_URL", db.as_str())];
+    let (ok, out, err) = run(dir.path(), &["token", "create", "--name", "first"], &env);
+    assert!(ok, "{err}");
+    assert!(out.contains("scopes admin"), "{out}");
+    let first = out.lines().last().unwrap().to_owned();
+    assert!(first.starts_with("pb_") && first.len() == 63, "{first}");
+
+    let (ok, _, err) = run(dir.path(), &["token", "create", "--name", "second"], &env);
+    assert!(!ok && err.contains("--scope"), "{err}");
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--name",
+            "second",
+            "--scope",
+            "issue,read",
+            "--expires-in",
+            "90d",
+        ],
+        &env,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("scopes issue,read, expires "), "{out}");
+    let second = out.lines().last().unwrap().to_owned();
+    for bad in [
+        vec!["--scope", "write"],
+        vec!["--scope", "read", "--expires-in", "90"],
+        vec!["--scope", "read", "--expires-at", "2001-01-01T00:00:00Z"],
+        vec![
+            "--scope",
+            "read",
+            "--expires-in",
+            "1d",
+            "--expires-at",
+            "2100-01-01T00:00:00Z",
+        ],
+    ] {
+        let mut args = vec!["token", "create", "--name", "third"];
+        args.extend(bad.iter().copied());
+        let (ok, _, err) = run(dir.path(), &args, &env);
+        assert!(!ok, "{bad:?} should fail: {err}");
+    }
+    let (ok, _, err) = run(
+        dir.path(),
+        &["token", "create", "--name", "second", "--scope", "read"],
+        &env,
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+
+    let (ok, _, err) = run(dir.path(), &["token", "revoke", "--name", "first"], &env);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(dir.path(), &["token", "list"], &env);
+    assert!(ok, "{err}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("{name} in {out}"))
+            .to_owned()
+    };
+    assert!(
+        line("first").contains("admin") && line("first").contains("revoked"),
+        "{out}"
+    );
+    let second_line = line("second");
+    assert!(
+        second_line.contains("issue,read") && second_line.contains("active"),
+        "{out}"
+    );
+    assert!(!second_line.contains("never"), "{out}");
+    assert!(
+        !out.contains(&first[20..]) && !out.contains(&second[20..]),
+        "{out}"
+    );
+    // With the only admin token revoked, the next token may default to admin again.
+    let (ok, out, err) = run(dir.path(), &["token", "create", "--name", "again"], &env);
+    assert!(ok && out.contains("scopes admin"), "{out}{err}");
+}
+
 /// SIGTERM during a burst of batch issuances: every request the server accepted is
 /// answered in full, and the database holds exactly the badges those answers report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -505,7 +591,7 @@ async fn logs_at_trace_hold_no_secrets_or_emails() {
     ] {
         admin(reqwest::Method::GET, &path).send().await.unwrap();
     }
-    let guessed = "pb_guessedGuessedGuessedGuessedGuessed1234";
+    let guessed = "pb_00000000000000cc_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC";
     let r = client
         .get(format!("{base}/api/v1/people/{person_id}"))
         .bearer_auth(guessed)
@@ -578,14 +664,16 @@ async fn logs_at_trace_hold_no_secrets_or_emails() {
     }
 
     // Everything secret, in every encoding a leak could take.
+    let Some(partnership_badges::tokens::Presented::Current { secret, .. }) =
+        partnership_badges::tokens::parse(&token)
+    else {
+        panic!("a new token has a public id and a secret: {token}");
+    };
     let mut secrets = vec![
         ("token", token.clone()),
-        (
-            "token without prefix",
-            token.trim_start_matches("pb_").to_owned(),
-        ),
+        ("token secret", secret.to_owned()),
         ("guessed token", guessed.to_owned()),
-        ("token hash", partnership_badges::tokens::token_hash(&token)),
+        ("token hash", partnership_badges::tokens::sha256_hex(secret)),
     ];
     let key_files: Vec<_> = std::fs::read_dir(dir.path().join("keys"))
         .unwrap()

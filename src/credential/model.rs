@@ -13,7 +13,7 @@ pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 pub const OB_V3_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 
 /// An `OpenBadgeCredential`, with or without its proof.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBadgeCredential {
     /// Always `[VC_V2_CONTEXT, OB_V3_CONTEXT]`.
@@ -59,7 +59,7 @@ pub struct OpenBadgeCredential {
 }
 
 /// An issuer `Profile`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// `{base}/issuer`.
@@ -78,7 +78,7 @@ pub struct Profile {
 }
 
 /// The credential subject: a hashed email identifier and the achievement.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AchievementSubject {
     /// `["AchievementSubject"]`.
@@ -91,7 +91,7 @@ pub struct AchievementSubject {
 }
 
 /// A hashed recipient identifier.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityObject {
     /// `"IdentityObject"`.
@@ -110,7 +110,7 @@ pub struct IdentityObject {
 }
 
 /// An `Achievement` (the badge class).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Achievement {
     /// `{base}/achievements/{slug}`.
@@ -130,7 +130,7 @@ pub struct Achievement {
 }
 
 /// Criteria of an achievement.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Criteria {
     /// A page that describes the criteria.
@@ -141,7 +141,7 @@ pub struct Criteria {
 }
 
 /// One evidence entry; only the standard OB 3.0 Evidence fields.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// The hosted page of the evidence (the closing record), if it has one.
@@ -168,7 +168,7 @@ pub struct Evidence {
 }
 
 /// A `BitstringStatusListEntry`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusEntry {
     /// `{list url}#{index}`.
@@ -189,7 +189,7 @@ pub struct StatusEntry {
 
 /// A `DataIntegrityProof` (`eddsa-rdfc-2022`). Without `proof_value` it is the proof
 /// configuration that gets canonicalised and hashed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataIntegrityProof {
     /// `"DataIntegrityProof"`.

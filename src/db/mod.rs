@@ -5,6 +5,7 @@
 //! migrations (same version and name, per-backend SQL) and enforce the program's uniqueness
 //! rules with constraints, so concurrent requests cannot break them.
 
+pub mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 
@@ -14,6 +15,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::tokens::Scopes;
 
 /// Which uniqueness rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,16 +59,78 @@ pub type DbResult<T> = Result<T, DbError>;
 /// An admin API token; only the SHA-256 of the secret is stored.
 #[derive(Debug, Clone)]
 pub struct ApiToken {
-    /// Token id.
+    /// Token id (the API's handle: `/api/v1/tokens/{id}`).
     pub id: Uuid,
     /// Human name (who or what uses it).
     pub name: String,
-    /// Hex SHA-256 of the secret.
+    /// The lookup key inside `pb_<public id>_<secret>`; `None` for tokens made before
+    /// public ids, which are looked up by `token_hash`.
+    pub public_id: Option<String>,
+    /// Hex SHA-256 of the secret part (of the whole token for the older kind).
     pub token_hash: String,
+    /// What it may do.
+    pub scopes: Scopes,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One request to an admin route, as the audit log keeps it: never a secret or a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When the request was answered.
+    pub at: DateTime<Utc>,
+    /// The token whose secret matched (even if expired or revoked); `None` when none did.
+    pub token_id: Option<Uuid>,
+    /// That token's name.
+    pub token_name: Option<String>,
+    /// Method and route template: `POST /api/v1/credentials/{id}/revoke`.
+    pub action: String,
+    /// The `{id}` of the path, when the route has one.
+    pub target: Option<String>,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The request's `x-request-id`.
+    pub request_id: Option<String>,
+}
+
+/// One write of the group committer ([`group_commit`]): what requests store durably before
+/// they are answered.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// An issued credential.
+    Credential(CredentialRecord),
+    /// An audit log entry.
+    Audit(AuditEntry),
+}
+
+/// A stored audit entry with its position in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Increasing with every entry: the log's order.
+    pub id: i64,
+    /// The entry.
+    pub entry: AuditEntry,
+}
+
+/// Filters and cursor for reading the audit log (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only entries of this token id.
+    pub token_id: Option<Uuid>,
+    /// Only entries of the token with this name.
+    pub token_name: Option<String>,
+    /// Only this action (`METHOD /route/template`).
+    pub action: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only entries older than this position.
+    pub before: Option<i64>,
+    /// Page size.
+    pub limit: i64,
 }
 
 /// A mentor who can be CC'd on closings.
@@ -105,7 +170,7 @@ pub struct Person {
 }
 
 /// Dates on which a partnership reached each of its five stages.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stages {
     /// Lead identified.
@@ -338,10 +403,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new token.
     async fn insert_token(&self, token: &ApiToken) -> DbResult<()>;
-    /// Finds a token by the hash of its secret.
+    /// Finds a token by the hash of its secret (tokens made before public ids only).
     async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiToken>>;
+    /// Finds a token by its public id.
+    async fn token_by_public_id(&self, public_id: &str) -> DbResult<Option<ApiToken>>;
+    /// Reads a token.
+    async fn token(&self, id: Uuid) -> DbResult<Option<ApiToken>>;
+    /// Every token, oldest first.
+    async fn list_tokens(&self) -> DbResult<Vec<ApiToken>>;
     /// Revokes the unrevoked token with this name; false if there was none.
     async fn revoke_token(&self, name: &str, at: DateTime<Utc>) -> DbResult<bool>;
+    /// Revokes the token with this id unless it already is; returns it, `None` if absent.
+    async fn revoke_token_by_id(&self, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<ApiToken>>;
+
+    /// Audit entries matching a filter, newest first, at most `filter.limit`.
+    async fn list_audit(&self, filter: &AuditFilter) -> DbResult<Vec<AuditRecord>>;
 
     /// Stores a mentor.
     async fn insert_mentor(&self, mentor: &Mentor) -> DbResult<()>;
@@ -373,7 +449,17 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a signed credential. For a Partnership Certified it first retires the
     /// person's expired, unrevoked Certified, so the one-active rule frees its slot.
     /// Unique violations come back as [`DbError::Conflict`].
-    async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()>;
+    async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()> {
+        let mut results = self
+            .write_batch(&[Write::Credential(record.clone())])
+            .await?;
+        results.pop().unwrap_or(Err(DbError::NotFound))
+    }
+    /// Stores several writes in one transaction (one commit, one disk flush), in order. A
+    /// credential is stored as [`Store::insert_credential`] would, behind its own savepoint:
+    /// a rule it breaks gets its own `Err` in the returned list (same order) and the others
+    /// are still stored. The outer `Err` means nothing was stored.
+    async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>>;
     /// Reads a credential.
     async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
     /// Reads a credential with what its public page may say about the holder, in one

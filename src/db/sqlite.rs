@@ -19,9 +19,9 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::{
-    ApiToken, BadgeDates, Closing, Constraint, CredentialFilter, CredentialRecord, DbError,
-    DbResult, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
-    RevokeOutcome, StatusBlock, Store,
+    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, Constraint,
+    CredentialFilter, CredentialRecord, DbError, DbResult, Mentor, Person, RegistryOrder,
+    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock, Store, Write,
 };
 
 /// The SQLite migrations, embedded.
@@ -110,12 +110,35 @@ fn opt_uuid(row: &SqliteRow, col: &str) -> Result<Option<Uuid>, sqlx::Error> {
 }
 
 fn token_row(row: &SqliteRow) -> Result<ApiToken, sqlx::Error> {
+    let scopes: String = row.try_get("scopes")?;
     Ok(ApiToken {
         id: uuid(row, "id")?,
         name: row.try_get("name")?,
+        public_id: row.try_get("public_id")?,
         token_hash: row.try_get("token_hash")?,
+        scopes: crate::tokens::Scopes::from_stored(&scopes),
         created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, name, public_id, token_hash, scopes, created_at, expires_at, revoked_at";
+
+fn audit_row(row: &SqliteRow) -> Result<AuditRecord, sqlx::Error> {
+    let status: i32 = row.try_get("status")?;
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        entry: AuditEntry {
+            at: row.try_get("at")?,
+            token_id: opt_uuid(row, "token_id")?,
+            token_name: row.try_get("token_name")?,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            status: u16::try_from(status).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            request_id: row.try_get("request_id")?,
+        },
     })
 }
 
@@ -211,13 +234,16 @@ impl Store for SqliteStore {
     #[instrument(skip_all)]
     async fn insert_token(&self, t: &ApiToken) -> DbResult<()> {
         sqlx::query(
-            "insert into api_tokens (id, name, token_hash, created_at, revoked_at) \
-             values ($1, $2, $3, $4, $5)",
+            "insert into api_tokens (id, name, public_id, token_hash, scopes, created_at, \
+             expires_at, revoked_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(t.id.to_string())
         .bind(&t.name)
+        .bind(&t.public_id)
         .bind(&t.token_hash)
+        .bind(t.scopes.to_string())
         .bind(t.created_at)
+        .bind(t.expires_at)
         .bind(t.revoked_at)
         .execute(&self.pool)
         .await
@@ -227,12 +253,52 @@ impl Store for SqliteStore {
 
     #[instrument(skip_all)]
     async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiToken>> {
-        let row = sqlx::query("select * from api_tokens where token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)?;
+        let row = sqlx::query(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens where token_hash = $1 and public_id is null"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
         row.map(|r| token_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn token_by_public_id(&self, public_id: &str) -> DbResult<Option<ApiToken>> {
+        let row = sqlx::query(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens where public_id = $1"
+        ))
+        .bind(public_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|r| token_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn token(&self, id: Uuid) -> DbResult<Option<ApiToken>> {
+        let row = sqlx::query(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens where id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|r| token_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_tokens(&self) -> DbResult<Vec<ApiToken>> {
+        let rows = sqlx::query(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens order by created_at, name"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(token_row)
+            .collect::<Result<_, _>>()
+            .map_err(other)
     }
 
     #[instrument(skip_all)]
@@ -246,6 +312,42 @@ impl Store for SqliteStore {
         .await
         .map_err(other)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_token_by_id(&self, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<ApiToken>> {
+        sqlx::query("update api_tokens set revoked_at = $1 where id = $2 and revoked_at is null")
+            .bind(at)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        self.token(id).await
+    }
+
+    #[instrument(skip_all)]
+    async fn list_audit(&self, f: &AuditFilter) -> DbResult<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "select id, at, token_id, token_name, action, target, status, request_id \
+             from audit_log where \
+             ($1 is null or token_id = $1) and ($2 is null or token_name = $2) and \
+             ($3 is null or action = $3) and ($4 is null or at >= $4) and \
+             ($5 is null or id < $5) \
+             order by id desc limit $6",
+        )
+        .bind(f.token_id.map(|id| id.to_string()))
+        .bind(&f.token_name)
+        .bind(&f.action)
+        .bind(f.since)
+        .bind(f.before)
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(audit_row)
+            .collect::<Result<_, _>>()
+            .map_err(other)
     }
 
     #[instrument(skip_all)]
@@ -418,42 +520,84 @@ impl Store for SqliteStore {
     }
 
     #[instrument(skip_all)]
-    async fn insert_credential(&self, c: &CredentialRecord) -> DbResult<()> {
+    async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>> {
         let mut tx = self.pool.begin().await.map_err(other)?;
-        if c.achievement == crate::program::CERTIFIED {
-            sqlx::query(
-                "update credentials set replaced_at = $1 where person_id = $2 \
-                 and achievement = $3 and revoked_at is null and replaced_at is null \
-                 and valid_until is not null and valid_until <= $1",
-            )
-            .bind(c.issued_at)
-            .bind(c.person_id.to_string())
-            .bind(crate::program::CERTIFIED)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
+        let mut results = Vec::with_capacity(writes.len());
+        for write in writes {
+            let c = match write {
+                Write::Credential(c) => c,
+                Write::Audit(e) => {
+                    sqlx::query(
+                        "insert into audit_log (at, token_id, token_name, action, target, \
+                         status, request_id) values ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(e.at)
+                    .bind(e.token_id.map(|id| id.to_string()))
+                    .bind(&e.token_name)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(i32::from(e.status))
+                    .bind(&e.request_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                    results.push(Ok(()));
+                    continue;
+                }
+            };
+            // A savepoint per record: a rule one record breaks rolls back only that record.
+            let mut sp = sqlx::Connection::begin(&mut *tx).await.map_err(other)?;
+            let inserted = async {
+                if c.achievement == crate::program::CERTIFIED {
+                    sqlx::query(
+                        "update credentials set replaced_at = $1 where person_id = $2 \
+                         and achievement = $3 and revoked_at is null and replaced_at is null \
+                         and valid_until is not null and valid_until <= $1",
+                    )
+                    .bind(c.issued_at)
+                    .bind(c.person_id.to_string())
+                    .bind(crate::program::CERTIFIED)
+                    .execute(&mut *sp)
+                    .await?;
+                }
+                sqlx::query(
+                    "insert into credentials (id, achievement, person_id, closing_id, \
+                     status_list, status_index, issued_at, valid_until, document, \
+                     idempotency_key, request_hash) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(c.id.to_string())
+                .bind(&c.achievement)
+                .bind(c.person_id.to_string())
+                .bind(c.closing_id.map(|id| id.to_string()))
+                .bind(c.status_list)
+                .bind(c.status_index)
+                .bind(c.issued_at)
+                .bind(c.valid_until)
+                .bind(&c.document)
+                .bind(&c.idempotency_key)
+                .bind(&c.request_hash)
+                .execute(&mut *sp)
+                .await
+            }
+            .await;
+            match inserted {
+                Ok(_) => {
+                    sp.commit().await.map_err(other)?;
+                    results.push(Ok(()));
+                }
+                Err(e) => {
+                    sp.rollback().await.map_err(other)?;
+                    match other(e) {
+                        conflict @ DbError::Conflict(_) => results.push(Err(conflict)),
+                        // Anything but a broken rule fails the whole batch.
+                        fatal => return Err(fatal),
+                    }
+                }
+            }
         }
-        sqlx::query(
-            "insert into credentials (id, achievement, person_id, closing_id, status_list, \
-             status_index, issued_at, valid_until, document, idempotency_key, request_hash) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(c.id.to_string())
-        .bind(&c.achievement)
-        .bind(c.person_id.to_string())
-        .bind(c.closing_id.map(|id| id.to_string()))
-        .bind(c.status_list)
-        .bind(c.status_index)
-        .bind(c.issued_at)
-        .bind(c.valid_until)
-        .bind(&c.document)
-        .bind(&c.idempotency_key)
-        .bind(&c.request_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(other)?;
         tx.commit().await.map_err(other)?;
-        Ok(())
+        Ok(results)
     }
 
     #[instrument(skip_all)]

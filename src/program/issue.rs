@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// `POST /api/v1/credentials`, and one item of a batch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     /// `partnership-closed` or `partnership-certified`.
@@ -83,16 +83,14 @@ pub async fn issue(
         return issue_new(state, req, None, hash).await;
     };
     check_idempotency_key(&key)?;
-    if let Some(existing) = state.store.credential_by_idempotency_key(&key).await? {
-        return replay(existing, &hash);
-    }
+    // No lookup first: retries are rare, and the key's unique index (not a read) is what
+    // makes a key issue once. A retry of a stored request, or a concurrent twin that won
+    // the race, trips a rule or that index; it is then answered with the stored credential.
     match issue_new(state, req, Some(key.clone()), hash.clone()).await {
-        // A concurrent request with the same key may have won the race, so the rule it
-        // now trips (one Closed per closing…) is its own badge: answer as a retry.
-        Err(AppError::Conflict(detail)) => {
+        Err(e) if !matches!(e, AppError::Internal(_)) => {
             match state.store.credential_by_idempotency_key(&key).await? {
                 Some(existing) => replay(existing, &hash),
-                None => Err(AppError::Conflict(detail)),
+                None => Err(e),
             }
         }
         other => other,
@@ -127,6 +125,8 @@ async fn issue_new(
         .ok_or_else(|| AppError::invalid("person_id", "person_id names no person"))?;
     let held = store.credentials_of_person(person.id).await?;
 
+    // The Closed path has already read its closing; keep it for the evidence.
+    let mut known_closing: Option<Closing> = None;
     let closings: Vec<Uuid> = if achievement.slug == CLOSED {
         let closing_id = req.closing_id.ok_or_else(|| {
             AppError::invalid("closing_id", "Partnership Closed needs a closing_id")
@@ -149,6 +149,7 @@ async fn issue_new(
                 "rule: this closing already has an active Partnership Closed badge".into(),
             ));
         }
+        known_closing = Some(closing);
         vec![closing_id]
     } else {
         if held
@@ -185,10 +186,13 @@ async fn issue_new(
 
     let mut evidence = Vec::with_capacity(closings.len() * 2);
     for id in closings.iter().copied() {
-        let closing = store
-            .closing(id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("closing {id} vanished")))?;
+        let closing = match known_closing.take() {
+            Some(closing) => closing,
+            None => store
+                .closing(id)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("closing {id} vanished")))?,
+        };
         let mentor = store
             .mentor(closing.mentor_id)
             .await?
@@ -231,20 +235,17 @@ async fn issue_new(
         revoked_at: None,
         revocation_reason: None,
     };
-    match store.insert_credential(&record).await {
-        Ok(()) => {
-            state
-                .metrics
-                .issued
-                .with_label_values(&[achievement.slug])
-                .inc();
-            Ok(Issued {
-                record,
-                created: true,
-            })
-        }
-        Err(e) => Err(e.into()),
-    }
+    // Answered only once the record's transaction has committed (see `group_commit`).
+    let record = state.writer.insert_credential(record).await?;
+    state
+        .metrics
+        .issued
+        .with_label_values(&[achievement.slug])
+        .inc();
+    Ok(Issued {
+        record,
+        created: true,
+    })
 }
 
 /// Everything a credential is built from.

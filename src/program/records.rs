@@ -10,34 +10,42 @@ use crate::db::{Closing, Mentor, Person, Stages, Store};
 use crate::error::{AppError, AppResult};
 
 /// `POST /api/v1/mentors`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMentor {
     /// Full name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Email (kept private).
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Public profile URL.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub url: Option<String>,
 }
 
 /// `POST /api/v1/people`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     /// Full name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Email; credentials carry only its salted hash.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// City.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub city: Option<String>,
     /// Country.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub country: Option<String>,
     /// Public profile URL.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub url: Option<String>,
     /// Consent to be listed in the public registry of certified people.
     pub listed_in_registry: bool,
@@ -45,23 +53,28 @@ pub struct NewPerson {
 
 /// `PATCH /api/v1/people/{id}`: only the fields present change. `city`, `country` and `url`
 /// may be `null` to clear them; `name`, `email` and `listed_in_registry` may not.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
     /// Full name.
     #[serde(default, deserialize_with = "present")]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     /// Email.
     #[serde(default, deserialize_with = "present")]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
     /// City (`null` clears).
     #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 100)]
     pub city: Option<Option<String>>,
     /// Country (`null` clears).
     #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 100)]
     pub country: Option<Option<String>>,
     /// Public profile URL (`null` clears).
     #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 2000)]
     pub url: Option<Option<String>>,
     /// Consent to be listed in the public registry.
     #[serde(default, deserialize_with = "present")]
@@ -79,7 +92,7 @@ where
 }
 
 /// `POST /api/v1/closings`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClosing {
     /// The person who led and closed the partnership.
@@ -90,23 +103,29 @@ pub struct NewClosing {
     pub mentor_cc_at: DateTime<Utc>,
     /// Reference to the CC'd message, e.g. its Message-ID.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub mentor_cc_ref: Option<String>,
     /// Partner organisation.
+    #[schema(min_length = 1, max_length = 200)]
     pub partner_name: String,
     /// Partner web site.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub partner_url: Option<String>,
     /// Partner city.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub partner_city: Option<String>,
     /// Partner country.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub partner_country: Option<String>,
     /// Dates each stage was reached.
     pub stages: Stages,
     /// Day the partnership closed (`YYYY-MM-DD`).
     pub closed_on: NaiveDate,
     /// Outcome.
+    #[schema(min_length = 1, max_length = 5000)]
     pub summary: String,
 }
 

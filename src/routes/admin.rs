@@ -1,5 +1,7 @@
 //! The admin API under `/api/v1`: mentors, people, closings, issuing (single, batch,
-//! idempotent), revoking and listing credentials. Every route needs a bearer token.
+//! idempotent), revoking and listing credentials. Every route needs a bearer token with the
+//! scope named in its handler's `Auth<scope::…>`: `read` for `GET`, `issue` for records and
+//! issuing, `revoke` for revoking (`admin` allows all).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{Admin, AppJson};
+use super::extract::{scope, AppJson, Auth};
 use crate::db::{Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome};
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
@@ -67,13 +69,14 @@ fn closing_json(state: &AppState, c: &Closing) -> Value {
 }
 
 /// A credential as the admin API shows it: record fields plus the signed document verbatim.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct CredentialView<'a> {
     id: Uuid,
     url: String,
     achievement: &'a str,
     person_id: Uuid,
     closing_id: Option<Uuid>,
+    #[schema(value_type = crate::openapi::CredentialStatus)]
     status: &'static str,
     issued_at: DateTime<Utc>,
     valid_until: Option<DateTime<Utc>>,
@@ -82,6 +85,7 @@ pub(crate) struct CredentialView<'a> {
     status_list: String,
     status_list_index: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::credential::model::OpenBadgeCredential>)]
     credential: Option<&'a RawValue>,
 }
 
@@ -116,18 +120,42 @@ pub(crate) fn credential_view<'a>(
     })
 }
 
+/// Records a mentor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mentors",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewMentor,
+    responses(
+        (status = 201, description = "Recorded.", body = crate::openapi::MentorView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_mentor(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(input): AppJson<NewMentor>,
 ) -> AppResult<Response> {
     let m = records::create_mentor(&*state.store, input).await?;
     Ok((StatusCode::CREATED, Json(mentor_json(&m))).into_response())
 }
 
+/// A mentor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mentors/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The mentor's id.")),
+    responses(
+        (status = 200, description = "The mentor.", body = crate::openapi::MentorView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_mentor(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("mentor", &id)?;
@@ -139,18 +167,42 @@ async fn get_mentor(
     Ok(Json(mentor_json(&m)))
 }
 
+/// Records a person (a badge recipient).
+#[utoipa::path(
+    post,
+    path = "/api/v1/people",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewPerson,
+    responses(
+        (status = 201, description = "Recorded.", body = crate::openapi::PersonView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_person(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(input): AppJson<NewPerson>,
 ) -> AppResult<Response> {
     let p = records::create_person(&*state.store, input).await?;
     Ok((StatusCode::CREATED, Json(person_json(&p))).into_response())
 }
 
+/// A person.
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The person's id.")),
+    responses(
+        (status = 200, description = "The person.", body = crate::openapi::PersonView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_person(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("person", &id)?;
@@ -162,9 +214,24 @@ async fn get_person(
     Ok(Json(person_json(&p)))
 }
 
+/// Changes the fields of a person that the body names.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/people/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The person's id.")),
+    request_body = PersonPatch,
+    responses(
+        (status = 200, description = "The person as now stored.",
+            body = crate::openapi::PersonView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
+        crate::openapi::Conflict,
+    ),
+)]
 async fn patch_person(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     Path(id): Path<String>,
     AppJson(patch): AppJson<PersonPatch>,
 ) -> AppResult<Json<Value>> {
@@ -173,18 +240,42 @@ async fn patch_person(
     Ok(Json(person_json(&p)))
 }
 
+/// Records the closing of a partnership (the evidence of Partnership Closed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/closings",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = NewClosing,
+    responses(
+        (status = 201, description = "Recorded.", body = crate::openapi::ClosingView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors,
+    ),
+)]
 async fn create_closing(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(input): AppJson<NewClosing>,
 ) -> AppResult<Response> {
     let c = records::create_closing(&*state.store, input).await?;
     Ok((StatusCode::CREATED, Json(closing_json(&state, &c))).into_response())
 }
 
+/// A closing record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/closings/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The closing's id.")),
+    responses(
+        (status = 200, description = "The closing record.", body = crate::openapi::ClosingView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_closing(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("closing", &id)?;
@@ -207,9 +298,30 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
         .transpose()
 }
 
+/// Issues a badge. With an `Idempotency-Key`, a retry of the same request answers the first
+/// credential (200) and the key with another body is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials",
+    tag = "admin",
+    security(("bearer" = [])),
+    params((
+        "Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+        pattern = "^[\\x21-\\x7E]+$",
+        description = "Makes retries safe: 1 to 255 visible ASCII characters."
+    )),
+    request_body = IssueRequest,
+    responses(
+        (status = 201, description = "Issued; `credential` is the signed document.",
+            body = CredentialView),
+        (status = 200, description = "A retry under the same Idempotency-Key: the credential \
+            issued the first time.", body = CredentialView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_credential(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     headers: HeaderMap,
     AppJson(req): AppJson<IssueRequest>,
 ) -> AppResult<Response> {
@@ -234,15 +346,29 @@ struct BatchItem {
     idempotency_key: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchRequest {
+    #[schema(value_type = Vec<crate::openapi::BatchItemSchema>, min_items = 1)]
     items: Vec<Value>,
 }
 
+/// Issues many badges; each row succeeds or fails on its own.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials/batch",
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per row, in order.",
+            body = crate::openapi::BatchResponse),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors,
+    ),
+)]
 async fn batch_issue(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Issue>,
     AppJson(batch): AppJson<BatchRequest>,
 ) -> AppResult<Json<Value>> {
     if batch.items.is_empty() {
@@ -299,9 +425,21 @@ async fn batch_issue(
     ))
 }
 
+/// A credential with its status and signed document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/credentials/{id}",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The credential.", body = CredentialView),
+        crate::openapi::Unauthorized, crate::openapi::NotFound,
+    ),
+)]
 async fn get_credential(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = path_id("credential", &id)?;
@@ -313,15 +451,31 @@ async fn get_credential(
     Ok(Json(credential_view(&state, &r, true)?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RevokeRequest {
     reason: String,
 }
 
+/// Revokes a credential: its bit is set in its status list. Repeating the same revocation
+/// answers success; another reason is a 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/credentials/{id}/revoke",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The credential's id.")),
+    request_body = RevokeRequest,
+    responses(
+        (status = 200, description = "Revoked (now or before, for the same reason).",
+            body = CredentialView),
+        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
+        crate::openapi::Conflict,
+    ),
+)]
 async fn revoke_credential(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Revoke>,
     Path(id): Path<String>,
     AppJson(req): AppJson<RevokeRequest>,
 ) -> AppResult<Response> {
@@ -355,13 +509,23 @@ async fn revoke_credential(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this person's credentials.
+    #[param(value_type = Option<Uuid>)]
     person: Option<String>,
+    /// Only this achievement: `partnership-closed` or `partnership-certified`.
+    #[param(pattern = "^partnership-(closed|certified)$")]
     achievement: Option<String>,
+    /// Only credentials with this status now.
+    #[param(value_type = Option<crate::openapi::CredentialStatus>)]
     status: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 
@@ -382,9 +546,22 @@ fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     ))
 }
 
+/// Lists credentials, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/credentials",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.",
+            body = crate::openapi::CredentialList),
+        crate::openapi::BadQuery, crate::openapi::Unauthorized,
+    ),
+)]
 async fn list_credentials(
     State(state): State<AppState>,
-    _admin: Admin,
+    _auth: Auth<scope::Read>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
     let Query(q) =

@@ -1,16 +1,20 @@
 //! Request extractors that answer bad input in the service's own problem+json format:
-//! JSON bodies (415/413/400/422 naming the field) and the admin bearer token (401).
+//! JSON bodies (415/413/400/422 naming the field) and the admin bearer token with the
+//! scope a route needs (401, 403).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::db::ApiToken;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::tokens::token_hash;
+use crate::tokens::{self, Presented};
 
 /// A JSON body; rejections become [`AppError`]s that name what is wrong.
 pub struct AppJson<T>(pub T);
@@ -78,39 +82,150 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// An authenticated admin: the request carried a known, unrevoked bearer token.
+/// The result of checking a request's bearer token. The audit layer computes it once per
+/// request (it records who called) and leaves it in the request's extensions for [`Auth`].
 #[derive(Debug, Clone)]
-pub struct Admin {
-    /// The token used.
-    pub token: ApiToken,
+pub enum Authentication {
+    /// A known, unexpired, unrevoked token whose secret matched.
+    Valid(Arc<ApiToken>),
+    /// Not authenticated (401): why, and the token when its secret matched but it is
+    /// expired or revoked (the audit log names it).
+    Refused {
+        /// What is wrong, for the problem detail.
+        detail: &'static str,
+        /// The token whose secret matched, if one did.
+        token: Option<Arc<ApiToken>>,
+    },
 }
 
-impl FromRequestParts<AppState> for Admin {
+/// Compared against when no token has the presented id (never equal to a hex digest), so
+/// an unknown id and a wrong secret take the same path.
+const NO_HASH: &str = "----------------------------------------------------------------";
+
+/// Checks the `Authorization: Bearer` header: finds the token by its public id and
+/// compares SHA-256 of the secret with the stored hash in constant time. `Err` only when
+/// the store fails.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Authentication> {
+    let refused = |detail| Authentication::Refused {
+        detail,
+        token: None,
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(refused("missing Authorization: Bearer token"));
+    };
+    let Some(presented) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(refused("Authorization must be `Bearer <token>`"));
+    };
+    let (token, matched) = match tokens::parse(presented) {
+        None => {
+            return Ok(refused(
+                "the token's format is wrong: expected pb_<id>_<secret>, as `token create` \
+                 prints it",
+            ))
+        }
+        Some(Presented::Current { public_id, secret }) => {
+            let token = state.store.token_by_public_id(public_id).await?;
+            let hash = token.as_ref().map_or(NO_HASH, |t| t.token_hash.as_str());
+            let matched = tokens::secret_matches(secret, hash);
+            (token, matched)
+        }
+        // Made before public ids: the hash of the whole token is the lookup key.
+        Some(Presented::Legacy(whole)) => {
+            let token = state
+                .store
+                .token_by_hash(&tokens::sha256_hex(whole))
+                .await?;
+            let matched = token.is_some();
+            (token, matched)
+        }
+    };
+    let Some(token) = token.filter(|_| matched) else {
+        return Ok(refused("unknown token"));
+    };
+    let token = Arc::new(token);
+    Ok(match tokens::usable_at(&token, crate::program::now()) {
+        Ok(()) => Authentication::Valid(token),
+        Err(detail) => Authentication::Refused {
+            detail,
+            token: Some(token),
+        },
+    })
+}
+
+/// The scope a route needs, as a type: handlers take `Auth<scope::Issue>` and so on, so
+/// each route's requirement is in its signature.
+pub mod scope {
+    use crate::tokens::Scope;
+
+    /// A scope marker.
+    pub trait Required: Send + Sync + 'static {
+        /// The scope it stands for.
+        const SCOPE: Scope;
+    }
+
+    /// Needs the `read` scope (the admin API's `GET` routes).
+    pub struct Read;
+    /// Needs the `issue` scope (records and issuing).
+    pub struct Issue;
+    /// Needs the `revoke` scope (revoking credentials).
+    pub struct Revoke;
+    /// Needs the `admin` scope (tokens and the audit log).
+    pub struct Admin;
+
+    impl Required for Read {
+        const SCOPE: Scope = Scope::Read;
+    }
+    impl Required for Issue {
+        const SCOPE: Scope = Scope::Issue;
+    }
+    impl Required for Revoke {
+        const SCOPE: Scope = Scope::Revoke;
+    }
+    impl Required for Admin {
+        const SCOPE: Scope = Scope::Admin;
+    }
+}
+
+/// An authenticated caller whose token holds the scope `S` (or `admin`): 401 without a
+/// usable token, 403 naming the scope when the token lacks it.
+#[derive(Debug, Clone)]
+pub struct Auth<S> {
+    /// The token used.
+    pub token: Arc<ApiToken>,
+    _scope: PhantomData<fn() -> S>,
+}
+
+impl<S: scope::Required> FromRequestParts<AppState> for Auth<S> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| AppError::Unauthorized("missing Authorization: Bearer token".into()))?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                AppError::Unauthorized("Authorization must be `Bearer <token>`".into())
-            })?;
-        // Lookup is by hash: the secret itself is never stored or compared.
-        let token = state
-            .store
-            .token_by_hash(&token_hash(secret))
-            .await?
-            .ok_or_else(|| AppError::Unauthorized("unknown token".into()))?;
-        if token.revoked_at.is_some() {
-            return Err(AppError::Unauthorized("token has been revoked".into()));
+        // The audit layer has checked the token already; without it, check here.
+        let outcome = match parts.extensions.get::<Authentication>() {
+            Some(done) => done.clone(),
+            None => authenticate(state, &parts.headers).await?,
+        };
+        let token = match outcome {
+            Authentication::Valid(token) => token,
+            Authentication::Refused { detail, .. } => {
+                return Err(AppError::Unauthorized(detail.to_owned()))
+            }
+        };
+        if !token.scopes.allows(S::SCOPE) {
+            return Err(AppError::Forbidden(format!(
+                "this request needs a token with the `{}` scope; this token has: {}",
+                S::SCOPE,
+                token.scopes
+            )));
         }
-        Ok(Admin { token })
+        Ok(Auth {
+            token,
+            _scope: PhantomData,
+        })
     }
 }

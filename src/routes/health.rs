@@ -22,12 +22,28 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Alive: the process answers. Cheap, touches nothing.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive.", body = crate::openapi::Health)),
+)]
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Ready: the database answers and a signing key is loaded; 503 otherwise, so a load
 /// balancer stops sending traffic here.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready.", body = crate::openapi::Readiness),
+        (status = 503, description = "The database is unreachable.", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     let database = state.store.ping().await;
     let key = state.issuer.keys.active_kid().to_owned();
@@ -52,6 +68,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Prometheus metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "The Prometheus text format.", content(("text/plain")))),
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut res = state.metrics.render().into_response();
     res.headers_mut().insert(

@@ -2,6 +2,7 @@
 //! see (HTML on the same URLs, by content negotiation), and health.
 
 pub mod admin;
+pub mod audit;
 pub mod extract;
 pub mod headers;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod ob2;
 pub mod pages;
 pub mod public;
 pub mod registry;
+pub mod tokens;
 pub mod verify;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -37,12 +39,17 @@ pub fn router(state: AppState) -> Router {
     let admin_body = move |req, next| limits::body_limit(body_limit, req, next);
     Router::new()
         // Admin writes mark the registry cache dirty (only there: public reads skip it).
-        // Outermost, a client with too many failed authentications is refused first.
+        // The audit layer checks the token and records each request with its final status;
+        // outside it, a client with too many failed authentications is refused first, before
+        // its token is looked at.
         .merge(
             admin::router()
+                .merge(tokens::router())
+                .merge(audit::router())
                 .layer(DefaultBodyLimit::disable())
                 .layer(from_fn_with_state(state.clone(), registry::note_writes))
                 .layer(from_fn(admin_body))
+                .layer(from_fn_with_state(state.clone(), audit::record_admin))
                 .layer(from_fn_with_state(
                     state.clone(),
                     limits::admin_auth_failures,
@@ -55,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::router().layer(from_fn_with_state(state.clone(), limits::verify_rate)))
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(health::router())
+        .merge(crate::openapi::router())
         .fallback(|headers: axum::http::HeaderMap| async move {
             crate::html::error(&headers, AppError::NotFound("no such resource".into()))
         })

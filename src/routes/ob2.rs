@@ -91,6 +91,14 @@ pub fn issuer_email(state: &AppState) -> String {
     )
 }
 
+/// The OB 2.0 issuer Profile, linking the revocation list.
+#[utoipa::path(
+    get,
+    path = "/ob2/issuer",
+    tag = "ob2",
+    responses((status = 200, description = "The Issuer (JSON-LD).",
+        body = crate::openapi::Ob2Issuer, content_type = "application/ld+json")),
+)]
 async fn issuer(State(state): State<AppState>) -> Response {
     let profile = state.issuer.profile();
     let email = issuer_email(&state);
@@ -108,6 +116,14 @@ async fn issuer(State(state): State<AppState>) -> Response {
     respond(StatusCode::OK, doc.to_string(), LD_JSON, 300)
 }
 
+/// The OB 2.0 `RevocationList`: every revoked assertion and its reason.
+#[utoipa::path(
+    get,
+    path = "/ob2/revocations",
+    tag = "ob2",
+    responses((status = 200, description = "The RevocationList (JSON-LD).",
+        body = crate::openapi::Ob2RevocationList, content_type = "application/ld+json")),
+)]
 async fn revocations(State(state): State<AppState>) -> AppResult<Response> {
     // Every revoked credential, newest first, a page at a time.
     let mut revoked = Vec::new();
@@ -144,6 +160,19 @@ fn achievement(slug: &str) -> AppResult<&'static achievements::Achievement> {
     achievements::by_slug(slug).ok_or_else(|| AppError::NotFound(format!("no badge {slug:?}")))
 }
 
+/// The OB 2.0 `BadgeClass` of an achievement.
+#[utoipa::path(
+    get,
+    path = "/ob2/badges/{slug}",
+    tag = "ob2",
+    params(("slug" = String, Path, example = "partnership-closed",
+        description = "`partnership-closed` or `partnership-certified`.")),
+    responses(
+        (status = 200, description = "The BadgeClass (JSON-LD).",
+            body = crate::openapi::Ob2BadgeClass, content_type = "application/ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
 async fn badge_class(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -179,6 +208,18 @@ pub async fn badge_png(slug: &str) -> AppResult<&'static [u8]> {
     Ok(cell.get_or_init(|| png))
 }
 
+/// The artwork of an OB 2.0 BadgeClass, as PNG.
+#[utoipa::path(
+    get,
+    path = "/ob2/badges/{slug}/image.png",
+    tag = "ob2",
+    params(("slug" = String, Path, example = "partnership-closed",
+        description = "`partnership-closed` or `partnership-certified`.")),
+    responses(
+        (status = 200, description = "The artwork.", content(("image/png"))),
+        crate::openapi::NotFound,
+    ),
+)]
 async fn badge_image(Path(slug): Path<String>) -> AppResult<Response> {
     let png = badge_png(&slug).await?;
     Ok(respond(StatusCode::OK, png, "image/png", 86_400))
@@ -208,6 +249,20 @@ fn assertion_doc(state: &AppState, r: &CredentialRecord) -> AppResult<Result<Val
     Ok(Ok(ob2::assertion(&urls, &id, &r.achievement, &vc)))
 }
 
+/// The hosted OB 2.0 `Assertion` of a credential; 410 once it is revoked.
+#[utoipa::path(
+    get,
+    path = "/ob2/assertions/{id}",
+    tag = "ob2",
+    params(("id" = uuid::Uuid, Path, description = "The id of the OB 3.0 credential it mirrors.")),
+    responses(
+        (status = 200, description = "The Assertion (JSON-LD).",
+            body = crate::openapi::Ob2Assertion, content_type = "application/ld+json"),
+        (status = 410, description = "Revoked: the reason.",
+            body = crate::openapi::Ob2RevokedAssertion, content_type = "application/ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
 async fn assertion(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
     let r = record(&state, &id).await?;
     Ok(match assertion_doc(&state, &r)? {
@@ -216,6 +271,19 @@ async fn assertion(State(state): State<AppState>, Path(id): Path<String>) -> App
     })
 }
 
+/// The badge image with the OB 2.0 Assertion baked in (PNG `iTXt` chunk `openbadges`).
+#[utoipa::path(
+    get,
+    path = "/ob2/assertions/{id}/badge.png",
+    tag = "ob2",
+    params(("id" = uuid::Uuid, Path, description = "The id of the OB 3.0 credential it mirrors.")),
+    responses(
+        (status = 200, description = "The baked PNG.", content(("image/png"))),
+        (status = 410, description = "Revoked: the reason.",
+            body = crate::openapi::Ob2RevokedAssertion, content_type = "application/ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
 async fn baked_assertion(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -132,6 +132,19 @@ fn file_name(r: &CredentialRecord, ext: &str) -> String {
     format!("{}-{}.{ext}", r.achievement, r.id)
 }
 
+/// The signed credential as a file download.
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}/credential.json",
+    tag = "files",
+    params(("id" = uuid::Uuid, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The signed credential (`Content-Disposition: attachment`).",
+            body = crate::credential::model::OpenBadgeCredential,
+            content_type = "application/vc+ld+json"),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn credential_download(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -150,6 +163,17 @@ async fn credential_download(
     }
 }
 
+/// The badge image with the credential baked in (PNG `iTXt` chunk `openbadgecredential`).
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}/badge.png",
+    tag = "files",
+    params(("id" = uuid::Uuid, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The baked PNG.", content(("image/png"))),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn baked_png(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -171,6 +195,17 @@ async fn baked_png(
     bake.await.unwrap_or_else(|e| html::error(&headers, e))
 }
 
+/// The badge image with the credential baked in (SVG `openbadges:credential` element).
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}/badge.svg",
+    tag = "files",
+    params(("id" = uuid::Uuid, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The baked SVG.", content(("image/svg+xml"))),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn baked_svg(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -196,6 +231,18 @@ fn no_achievement(slug: &str) -> AppError {
     AppError::NotFound(format!("no achievement {slug:?}"))
 }
 
+/// The artwork of an achievement as PNG.
+#[utoipa::path(
+    get,
+    path = "/achievements/{slug}/image.png",
+    tag = "files",
+    params(("slug" = String, Path, example = "partnership-closed",
+        description = "`partnership-closed` or `partnership-certified`.")),
+    responses(
+        (status = 200, description = "The artwork.", content(("image/png"))),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn artwork_png(Path(slug): Path<String>, headers: HeaderMap) -> Response {
     match html::artwork_png(&slug) {
         Some(Ok(png)) => file(png, "image/png", format!("inline; filename=\"{slug}.png\"")),
@@ -204,6 +251,18 @@ async fn artwork_png(Path(slug): Path<String>, headers: HeaderMap) -> Response {
     }
 }
 
+/// The artwork of an achievement as SVG.
+#[utoipa::path(
+    get,
+    path = "/achievements/{slug}/image.svg",
+    tag = "files",
+    params(("slug" = String, Path, example = "partnership-closed",
+        description = "`partnership-closed` or `partnership-certified`.")),
+    responses(
+        (status = 200, description = "The artwork.", content(("image/svg+xml"))),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn artwork_svg(Path(slug): Path<String>, headers: HeaderMap) -> Response {
     match html::artwork_svg(&slug) {
         Some(svg) => file(
@@ -215,6 +274,19 @@ async fn artwork_svg(Path(slug): Path<String>, headers: HeaderMap) -> Response {
     }
 }
 
+/// A static asset of the pages (`style.css`, `badge.js`, the artwork SVGs).
+#[utoipa::path(
+    get,
+    path = "/assets/{name}",
+    tag = "files",
+    params(("name" = String, Path, example = "style.css", description = "The file name.")),
+    responses(
+        (status = 200, description = "The file.", content(
+            ("text/css"), ("text/javascript"), ("image/svg+xml"),
+        )),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
     match html::asset(&name) {
         Some((media_type, bytes)) => {

@@ -51,6 +51,14 @@ fn json_response(body: String, media_type: &'static str, max_age: u32) -> Respon
     res
 }
 
+/// The issuer `Profile`, listing every key that ever signed for it (retired keys too).
+#[utoipa::path(
+    get,
+    path = "/issuer",
+    tag = "public",
+    responses((status = 200, description = "The Profile (JSON-LD).",
+        body = crate::openapi::IssuerProfileDocument, content_type = "application/ld+json")),
+)]
 async fn issuer_profile(State(state): State<AppState>) -> Response {
     let issuer = &state.issuer;
     let profile = issuer.profile();
@@ -76,6 +84,18 @@ async fn issuer_profile(State(state): State<AppState>) -> Response {
     json_response(doc.to_string(), "application/ld+json", 300)
 }
 
+/// One of the issuer's public keys, as a `Multikey`.
+#[utoipa::path(
+    get,
+    path = "/issuer/keys/{kid}",
+    tag = "public",
+    params(("kid" = String, Path, description = "Key id, as in `assertionMethod`.")),
+    responses(
+        (status = 200, description = "The key (JSON-LD).",
+            body = crate::openapi::MultikeyDocument, content_type = "application/ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
 async fn issuer_key(State(state): State<AppState>, Path(kid): Path<String>) -> AppResult<Response> {
     let issuer = &state.issuer;
     let key = issuer
@@ -92,6 +112,21 @@ async fn issuer_key(State(state): State<AppState>, Path(kid): Path<String>) -> A
     Ok(json_response(doc.to_string(), "application/ld+json", 3600))
 }
 
+/// An achievement (badge class): JSON-LD, or its page for a browser.
+#[utoipa::path(
+    get,
+    path = "/achievements/{slug}",
+    tag = "public",
+    params(("slug" = String, Path, example = "partnership-closed",
+        description = "`partnership-closed` or `partnership-certified`.")),
+    responses(
+        (status = 200, description = "The Achievement; a browser gets its page.", content(
+            (crate::openapi::AchievementDocument = "application/ld+json"),
+            (String = "text/html"),
+        )),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn achievement(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -136,6 +171,24 @@ fn credential_media_type(headers: &HeaderMap) -> &'static str {
     }
 }
 
+/// An issued credential, the signed bytes exactly as issued (in the media type `Accept`
+/// asks for), or the badge page for a browser. Revocation shows in its status list.
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}",
+    tag = "public",
+    params(("id" = uuid::Uuid, Path, description = "The credential's id.")),
+    responses(
+        (status = 200, description = "The signed credential; a browser gets the badge page.",
+            content(
+                (crate::credential::model::OpenBadgeCredential = "application/json"),
+                (crate::credential::model::OpenBadgeCredential = "application/ld+json"),
+                (crate::credential::model::OpenBadgeCredential = "application/vc+ld+json"),
+                (String = "text/html"),
+            )),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn credential(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -174,6 +227,21 @@ async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> App
     ))
 }
 
+/// The public fields of a closing record (the evidence a badge links to), or its page.
+#[utoipa::path(
+    get,
+    path = "/closings/{id}",
+    tag = "public",
+    params(("id" = uuid::Uuid, Path, description = "The closing's id.")),
+    responses(
+        (status = 200, description = "The public closing record; a browser gets its page.",
+            content(
+                (crate::openapi::PublicClosing = "application/json"),
+                (String = "text/html"),
+            )),
+        crate::openapi::NotFoundPage,
+    ),
+)]
 async fn closing(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -212,6 +280,19 @@ async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
     Ok(json_response(doc.to_string(), "application/json", 300))
 }
 
+/// A signed `BitstringStatusListCredential`: the revocation bits of one list.
+#[utoipa::path(
+    get,
+    path = "/status/{list}",
+    tag = "public",
+    params(("list" = i64, Path,
+        description = "The list number, from a credential's `credentialStatus`.")),
+    responses(
+        (status = 200, description = "The status list credential.",
+            body = crate::openapi::StatusListCredential, content_type = "application/vc+ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
 async fn status(State(state): State<AppState>, Path(list): Path<String>) -> AppResult<Response> {
     let not_found = || AppError::NotFound(format!("no status list {list:?}"));
     let n: i64 = list.parse().map_err(|_| not_found())?;

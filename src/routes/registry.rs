@@ -74,6 +74,17 @@ fn cors(settings: &Settings) -> CorsLayer {
 
 /// `OPTIONS` routes exist so the CORS layer sees preflights (a route without the method
 /// answers 405 before any layer); the layer answers them, this only runs without it.
+#[utoipa::path(
+    options,
+    path = "/registry.json",
+    tag = "registry",
+    operation_id = "options_registry_json",
+    responses(
+        (status = 200, description = "A CORS preflight (with `Origin` and \
+            `Access-Control-Request-Method`), answered by the CORS layer."),
+        (status = 204, description = "A plain `OPTIONS`: the methods in `Allow`."),
+    ),
+)]
 async fn options() -> Response {
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
@@ -289,6 +300,31 @@ where
 
 // ---------------------------------------------------------------- documents
 
+/// A page of the registry: listed people with a valid Partnership Certified badge, by name.
+#[utoipa::path(
+    get,
+    path = "/registry.json",
+    tag = "registry",
+    params(
+        ("country" = Option<String>, Query, max_length = 100,
+            description = "Only people in this country (case-insensitive)."),
+        ("prefix" = Option<String>, Query, max_length = 100,
+            description = "Only names starting with this (case-insensitive)."),
+        ("cursor" = Option<String>, Query,
+            description = "The `next_cursor` of the previous page."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Page size (default 20)."),
+        ("If-None-Match" = Option<String>, Header,
+            description = "An ETag from an earlier answer."),
+        ("If-Modified-Since" = Option<String>, Header,
+            description = "The `Last-Modified` of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "The page; its JSON Schema is `/registry.schema.json`.",
+            body = ref("#/components/schemas/RegistryPage"), content_type = "application/json"),
+        crate::openapi::NotModified, crate::openapi::BadQuery,
+    ),
+)]
 async fn registry_json(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -313,6 +349,23 @@ async fn registry_json(
     .await
 }
 
+/// The JSON Schema of `/registry.json`.
+#[utoipa::path(
+    get,
+    path = "/registry.schema.json",
+    tag = "registry",
+    params(
+        ("If-None-Match" = Option<String>, Header,
+            description = "An ETag from an earlier answer."),
+        ("If-Modified-Since" = Option<String>, Header,
+            description = "The `Last-Modified` of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "A JSON Schema (draft 2020-12).", body = Object,
+            content_type = "application/schema+json"),
+        crate::openapi::NotModified,
+    ),
+)]
 async fn schema(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     cached(
         &state,
@@ -324,6 +377,27 @@ async fn schema(State(state): State<AppState>, headers: HeaderMap) -> AppResult<
     .await
 }
 
+/// The newest certifications as a JSON Feed.
+#[utoipa::path(
+    get,
+    path = "/registry/feed.json",
+    tag = "registry",
+    params(
+        ("country" = Option<String>, Query, max_length = 100,
+            description = "Only people in this country (case-insensitive)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Entries (default 50)."),
+        ("If-None-Match" = Option<String>, Header,
+            description = "An ETag from an earlier answer."),
+        ("If-Modified-Since" = Option<String>, Header,
+            description = "The `Last-Modified` of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "A JSON Feed 1.1.", body = crate::openapi::JsonFeed,
+            content_type = "application/feed+json"),
+        crate::openapi::NotModified, crate::openapi::BadQuery,
+    ),
+)]
 async fn json_feed(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -343,6 +417,26 @@ async fn json_feed(
     .await
 }
 
+/// The newest certifications as an Atom feed.
+#[utoipa::path(
+    get,
+    path = "/registry/atom.xml",
+    tag = "registry",
+    params(
+        ("country" = Option<String>, Query, max_length = 100,
+            description = "Only people in this country (case-insensitive)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Entries (default 50)."),
+        ("If-None-Match" = Option<String>, Header,
+            description = "An ETag from an earlier answer."),
+        ("If-Modified-Since" = Option<String>, Header,
+            description = "The `Last-Modified` of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "An Atom feed.", content(("application/atom+xml"))),
+        crate::openapi::NotModified, crate::openapi::BadQuery,
+    ),
+)]
 async fn atom(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -388,6 +482,30 @@ fn html_headers(res: &mut Response, frame_ancestors: Option<&str>) {
     }
 }
 
+/// The registry page, with search by name and country.
+#[utoipa::path(
+    get,
+    path = "/registry",
+    tag = "registry",
+    params(
+        ("country" = Option<String>, Query, max_length = 100,
+            description = "Only people in this country (case-insensitive)."),
+        ("prefix" = Option<String>, Query, max_length = 100,
+            description = "Only names starting with this (case-insensitive)."),
+        ("cursor" = Option<String>, Query,
+            description = "The `next_cursor` of the previous page."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Page size (default 20)."),
+        ("If-None-Match" = Option<String>, Header,
+            description = "An ETag from an earlier answer."),
+        ("If-Modified-Since" = Option<String>, Header,
+            description = "The `Last-Modified` of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "The page.", content(("text/html"))),
+        crate::openapi::NotModified, crate::openapi::BadQueryPage,
+    ),
+)]
 async fn html_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -438,6 +556,29 @@ async fn html_page(
     }
 }
 
+/// The registry as a page to embed in an `iframe` on another site.
+#[utoipa::path(
+    get,
+    path = "/registry/embed",
+    tag = "registry",
+    params(
+        ("country" = Option<String>, Query, max_length = 100,
+            description = "Only people in this country (case-insensitive)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Page size (default 20)."),
+        ("theme" = Option<String>, Query, pattern = "^(light|dark)?$",
+            description = "`light` (default) or `dark`."),
+        ("If-None-Match" = Option<String>, Header,
+            description = "An ETag from an earlier answer."),
+        ("If-Modified-Since" = Option<String>, Header,
+            description = "The `Last-Modified` of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "The embeddable page (CSP `frame-ancestors` from \
+            `REGISTRY_FRAME_ANCESTORS`).", content(("text/html"))),
+        crate::openapi::NotModified, crate::openapi::BadQueryPage,
+    ),
+)]
 async fn embed_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -492,6 +633,13 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
     res
 }
 
+/// The script that embeds the registry on another site.
+#[utoipa::path(
+    get,
+    path = "/embed.js",
+    tag = "registry",
+    responses((status = 200, description = "JavaScript.", content(("text/javascript")))),
+)]
 async fn embed_js() -> Response {
     let mut res = static_file("text/javascript; charset=utf-8", pages::EMBED_JS);
     // Loaded by <script src> from any site: no CORS needed, but allow it to be fetched as a
@@ -503,6 +651,13 @@ async fn embed_js() -> Response {
     res
 }
 
+/// The stylesheet of the embed page.
+#[utoipa::path(
+    get,
+    path = "/registry/embed.css",
+    tag = "registry",
+    responses((status = 200, description = "CSS.", content(("text/css")))),
+)]
 async fn embed_css() -> Response {
     static_file("text/css; charset=utf-8", pages::EMBED_CSS)
 }

@@ -80,6 +80,13 @@ impl From<Report> for ReportView {
     }
 }
 
+/// The verify form for people: paste a credential or upload a baked badge.
+#[utoipa::path(
+    get,
+    path = "/verify",
+    tag = "verify",
+    responses((status = 200, description = "The form.", content(("text/html")))),
+)]
 async fn verify_form() -> Response {
     let mut res = html::page(StatusCode::OK, &VerifyPage { report: None });
     res.headers_mut()
@@ -87,6 +94,42 @@ async fn verify_form() -> Response {
     res
 }
 
+/// Verifies a credential (proof, issuer key, validity dates, revocation status) and answers
+/// a report; a browser submitting the form gets the report as a page. A credential that
+/// fails a check is still 200 with `verified: false`; a body that is not a credential at all
+/// is a 4xx.
+#[utoipa::path(
+    post,
+    path = "/verify",
+    tag = "verify",
+    request_body(
+        description = "A credential, a baked badge image, a form upload, or raw bytes to sniff.",
+        content(
+            (crate::openapi::VerifyJson = "application/json"),
+            (crate::openapi::VerifyJson = "application/ld+json"),
+            (crate::openapi::VerifyJson = "application/vc+ld+json"),
+            (crate::openapi::VerifyForm = "multipart/form-data"),
+            ("image/png"),
+            ("image/svg+xml"),
+            ("application/octet-stream"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The report; a browser gets it as a page.", content(
+            (crate::verify::Report = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "A malformed body or form.", content(
+            (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 413, description = "Larger than 4 MiB.", content(
+            (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 415, description = "A media type that cannot hold a credential.", content(
+            (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
+        (status = 422, description = "Not a credential: empty, not JSON, no baked credential \
+            in the image, or a URL that is not one of this service's credentials.", content(
+            (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
+    ),
+)]
 async fn verify_handler(State(state): State<AppState>, req: Request) -> Response {
     // A browser submitting the form gets the report as a page; everyone else gets JSON.
     if html::wants_html(req.headers()) {

@@ -5,6 +5,8 @@
 //! under `CI=true`, where an unreachable server fails the test loudly.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -96,7 +98,18 @@ pub fn test_keys() -> KeyRing {
 }
 
 impl TestApp {
-    async fn from_store(store: Arc<dyn Store>, db: Db, base: &str, extra: &[&str]) -> TestApp {
+    /// The app over a store that is already open (and migrated).
+    pub async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
+        Self::from_store_with(store, db, base, &[]).await
+    }
+
+    /// [`Self::from_store`] with extra command-line settings.
+    pub async fn from_store_with(
+        store: Arc<dyn Store>,
+        db: Db,
+        base: &str,
+        extra: &[&str],
+    ) -> TestApp {
         // Quiet unless asked: TEST_LOG=1 shows the service's logs.
         if std::env::var_os("TEST_LOG").is_some() {
             partnership_badges::telemetry::init("text");
@@ -104,9 +117,9 @@ impl TestApp {
         let settings = settings(base, extra);
         let issuer = Issuer::new(&settings, test_keys());
         let state = AppState::new(store.clone(), issuer, settings);
-        let token = partnership_badges::tokens::create(&*store, "test-admin")
+        let token = make_token(&*store, "test-admin", "admin", None)
             .await
-            .expect("token");
+            .secret;
         let router = partnership_badges::app(state.clone());
         TestApp {
             state,
@@ -127,7 +140,7 @@ impl TestApp {
         let url = format!("sqlite://{}/badges.db", dir.path().display());
         let store = SqliteStore::connect(&url, "normal").await.expect("sqlite");
         let db = Db::Sqlite(store.clone(), dir);
-        Self::from_store(Arc::new(store), db, base, extra).await
+        Self::from_store_with(Arc::new(store), db, base, extra).await
     }
 
     /// The app on a fresh PostgreSQL schema, or `None` (printed) when no server answers
@@ -141,7 +154,7 @@ impl TestApp {
         let store = pg_store().await?;
         let schema = store.1.clone();
         let db = Db::Postgres(store.0.clone(), schema);
-        Some(Self::from_store(Arc::new(store.0), db, base, extra).await)
+        Some(Self::from_store_with(Arc::new(store.0), db, base, extra).await)
     }
 
     /// Sends a request; `body` is sent as JSON.
@@ -306,6 +319,25 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         (person, closing, r.body["id"].as_str().unwrap().to_owned())
     }
+}
+
+/// Creates a token with these scopes (`issue,read`) and expiry, as `token create` does.
+pub async fn make_token(
+    store: &dyn Store,
+    name: &str,
+    scopes: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> partnership_badges::tokens::Created {
+    partnership_badges::tokens::create(
+        store,
+        partnership_badges::tokens::NewToken {
+            name: name.to_owned(),
+            scopes: partnership_badges::tokens::Scopes::parse_list(scopes).expect("scopes"),
+            expires_at,
+        },
+    )
+    .await
+    .expect("token")
 }
 
 /// The PostgreSQL server for tests, from `TEST_DATABASE_URL`.

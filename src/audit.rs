@@ -1,0 +1,73 @@
+//! The audit log of the admin API: who did what, when, with what result.
+//!
+//! [`Audit::record`] is the one way entries are written: they are group-committed (many
+//! requests' entries per transaction, see [`crate::db::group_commit`]), and a request is
+//! answered only once its entry is stored. The middleware that
+//! records every admin request is `routes::audit::record_admin`.
+
+use crate::db::group_commit::GroupCommit;
+use crate::db::{AuditEntry, DbResult};
+
+/// Longest `target` kept (path ids are UUIDs; anything longer is not one).
+const MAX_TARGET: usize = 100;
+/// Longest request id kept (they are UUIDs unless a client brought its own).
+const MAX_REQUEST_ID: usize = 200;
+
+/// Writes audit entries; cheap to clone.
+#[derive(Clone)]
+pub struct Audit {
+    writer: GroupCommit,
+}
+
+impl Audit {
+    /// A handle writing through `writer`.
+    pub fn new(writer: GroupCommit) -> Self {
+        Audit { writer }
+    }
+
+    /// Appends one entry.
+    pub async fn record(&self, entry: AuditEntry) -> DbResult<()> {
+        self.writer.append_audit(entry).await
+    }
+}
+
+/// The path segment that stands where `template` has a `{param}` (the request's target
+/// id), cut to a sane length; `None` when the route has no parameter.
+pub fn target_of(template: &str, path: &str) -> Option<String> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .find(|(t, _)| t.starts_with('{'))
+        .map(|(_, p)| clip(p, MAX_TARGET))
+}
+
+/// A request id as kept: at most 200 characters.
+pub fn request_id(raw: &str) -> String {
+    clip(raw, MAX_REQUEST_ID)
+}
+
+fn clip(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_is_the_path_parameter() {
+        assert_eq!(
+            target_of(
+                "/api/v1/credentials/{id}/revoke",
+                "/api/v1/credentials/abc/revoke"
+            ),
+            Some("abc".to_owned())
+        );
+        assert_eq!(
+            target_of("/api/v1/credentials", "/api/v1/credentials"),
+            None
+        );
+        let long = format!("/api/v1/people/{}", "x".repeat(500));
+        assert_eq!(target_of("/api/v1/people/{id}", &long).unwrap().len(), 100);
+    }
+}

@@ -1,0 +1,172 @@
+//! The audit layer on every admin route, and `GET /api/v1/audit` (admin scope) to read
+//! the log: newest first, cursor-paged, filtered by token, action or time.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Query, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::extract::{authenticate, scope, Auth, Authentication};
+use crate::audit::{request_id, target_of};
+use crate::db::{AuditEntry, AuditFilter, AuditRecord};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The audit log route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/audit", get(list_audit))
+}
+
+/// Middleware on the whole admin router: checks the bearer token once (401 here, before
+/// any handler or body parsing), hands the result to the handler's `Auth` extractor, and
+/// records every request, refused ones included: who, method and route template, target
+/// id, status, request id. Never the secret or the body.
+pub async fn record_admin(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let action = format!("{} {template}", req.method());
+    let target = target_of(&template, req.uri().path());
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(request_id);
+    let (who, res): (Option<Arc<_>>, Response) = match authenticate(&state, req.headers()).await {
+        Ok(Authentication::Valid(token)) => {
+            req.extensions_mut()
+                .insert(Authentication::Valid(token.clone()));
+            (Some(token), next.run(req).await)
+        }
+        Ok(Authentication::Refused { detail, token }) => (
+            token,
+            AppError::Unauthorized(detail.to_owned()).into_response(),
+        ),
+        Err(e) => (None, e.into_response()),
+    };
+    let entry = AuditEntry {
+        at: crate::program::now(),
+        token_id: who.as_ref().map(|t| t.id),
+        token_name: who.as_ref().map(|t| t.name.clone()),
+        action,
+        target,
+        status: res.status().as_u16(),
+        request_id,
+    };
+    // The action has happened (or was refused); failing the response now would tell the
+    // client otherwise, so a lost entry is logged loudly instead.
+    let (action, status) = (entry.action.clone(), entry.status);
+    if let Err(e) = state.audit.record(entry).await {
+        tracing::error!(error = %e, action = %action, status, "could not write the audit log");
+    }
+    res
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    token: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn decode_cursor(s: &str) -> AppResult<i64> {
+    let bad = || AppError::BadRequest("cursor is not one this service returned".into());
+    let text = String::from_utf8(B64.decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
+    text.strip_prefix("audit:")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(bad)
+}
+
+fn entry_json(r: &AuditRecord) -> Value {
+    let e = &r.entry;
+    let token = match (e.token_id, &e.token_name) {
+        (Some(id), Some(name)) => json!({"id": id, "name": name}),
+        (Some(id), None) => json!({"id": id, "name": null}),
+        _ => Value::Null,
+    };
+    json!({
+        "id": r.id, "at": e.at, "token": token, "action": e.action, "target": e.target,
+        "status": e.status, "request_id": e.request_id,
+    })
+}
+
+async fn list_audit(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Admin>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let Query(q) =
+        query.map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))?;
+    let limit = match q.limit.as_deref() {
+        None => 50,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                return Err(AppError::BadRequest(
+                    "limit must be an integer from 1 to 500".into(),
+                ))
+            }
+        },
+    };
+    let (token_id, token_name) = match q.token.as_deref().map(str::trim) {
+        None => (None, None),
+        Some("") => return Err(AppError::BadRequest("token must not be empty".into())),
+        Some(t) => match Uuid::parse_str(t) {
+            Ok(id) => (Some(id), None),
+            Err(_) if t.chars().count() <= 100 => (None, Some(t.to_owned())),
+            Err(_) => {
+                return Err(AppError::BadRequest(
+                    "token must be a token id or name (at most 100 characters)".into(),
+                ))
+            }
+        },
+    };
+    if q.action.as_ref().is_some_and(|a| a.len() > 300) {
+        return Err(AppError::BadRequest(
+            "action is at most 300 characters, like `POST /api/v1/credentials`".into(),
+        ));
+    }
+    let since = q
+        .since
+        .as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| AppError::BadRequest("since must be an RFC 3339 time".into()))
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        token_id,
+        token_name,
+        action: q.action,
+        since,
+        before: q.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let mut rows = state.store.list_audit(&filter).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| B64.encode(format!("audit:{}", r.id)))
+    } else {
+        None
+    };
+    let items: Vec<Value> = rows.iter().map(entry_json).collect();
+    Ok(Json(json!({"items": items, "next_cursor": next})))
+}

@@ -1,0 +1,270 @@
+//! The service against its own contract: [schemathesis] fetches `GET /openapi.json` from the
+//! service on a real port (SQLite, seeded records, an admin token) and sends generated
+//! requests to every operation, valid and invalid, failing on any answer that is a 5xx or
+//! that breaks the document (status code, content type, body schema, headers, auth).
+//!
+//! `tests/schemathesis/hooks.py` adds the seeded ids to the document as examples, so real
+//! records are checked too, not only the 404s random ids get.
+//!
+//! Schemathesis lives in a Python 3.11 venv at `target/schemathesis-venv`, pinned by
+//! `tests/schemathesis/requirements.txt`; `.ci/run` creates it, and this test creates it on
+//! first use. Outside CI a missing Python skips with a printed reason; under `CI=true` it
+//! fails.
+//!
+//! [schemathesis]: https://schemathesis.readthedocs.io
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use common::TestApp;
+use serde_json::{json, Value};
+
+/// The pinned version (`tests/schemathesis/requirements.txt`).
+const VERSION: &str = "4.32.5";
+
+/// What every answer is checked for: no 5xx; status, media type, body and headers as
+/// documented; the admin operations refuse requests without the token; a method the document
+/// does not list on a path is a 405 with `Allow`. (`positive_data_acceptance` and
+/// `negative_data_rejection` are left out: program rules reject schema-valid bodies with 422,
+/// empty query values count as absent, and a batch answers a bad row inside a 200.)
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+                      response_schema_conformance,response_headers_conformance,ignored_auth,\
+                      unsupported_method,missing_required_header,allow_header_conformance";
+
+/// Test cases per operation and phase: enough to find shape bugs, small enough that the run
+/// takes well under two minutes on a debug build.
+const MAX_EXAMPLES: &str = "100";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn venv() -> PathBuf {
+    root().join("target/schemathesis-venv")
+}
+
+/// The venv's schemathesis answers with the pinned version.
+fn installed() -> bool {
+    Command::new(venv().join("bin/schemathesis"))
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(VERSION))
+}
+
+/// Makes sure the venv exists with the pinned schemathesis (creating it on first use);
+/// `false` (printed) when Python 3.11 is missing outside CI.
+fn schemathesis_ready() -> bool {
+    if installed() {
+        return true;
+    }
+    let python = std::env::var("SCHEMATHESIS_PYTHON").unwrap_or_else(|_| "python3.11".into());
+    if Command::new(&python).arg("--version").output().is_err() {
+        assert!(!common::in_ci(), "CI: {python} is not installed");
+        eprintln!("SKIPPED: {python} is not installed; the contract test needs Python 3.11");
+        return false;
+    }
+    let ok = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(venv())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "creating the venv at {} failed", venv().display());
+    let ok = Command::new(venv().join("bin/pip"))
+        .args(["install", "-q", "-r"])
+        .arg(root().join("tests/schemathesis/requirements.txt"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        // Locally this is most often a machine without the package index at hand.
+        assert!(!common::in_ci(), "CI: installing schemathesis failed");
+        eprintln!("SKIPPED: installing tests/schemathesis/requirements.txt failed");
+        return false;
+    }
+    assert!(installed(), "schemathesis {VERSION} is not in the venv");
+    true
+}
+
+/// The last path segment of a URL.
+fn last_segment(url: &str) -> String {
+    url.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// Seeds records through the admin API and returns the examples overlay for `hooks.py`.
+async fn seed(app: &TestApp, base: &str) -> Value {
+    let mentor = app.mentor("Maya Mentor", "maya@example.org").await;
+    let person = app.person("Ada Closer", "ada@example.org").await;
+    let closing = app.closing(&person, &mentor).await;
+    let r = app
+        .issue("partnership-closed", &person, Some(&closing))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let closed = r.body["id"].as_str().unwrap().to_owned();
+    let list = last_segment(r.body["status_list"].as_str().unwrap());
+    let document = r.body["credential"].clone();
+    let r = app.issue("partnership-certified", &person, None).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let certified = r.body["id"].as_str().unwrap().to_owned();
+
+    // A second person: a revoked badge, and a closing with no badge yet to issue for.
+    let other = app.person("Grace Closer", "grace@example.org").await;
+    let revoked_closing = app.closing(&other, &mentor).await;
+    let r = app
+        .issue("partnership-closed", &other, Some(&revoked_closing))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let revoked = r.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/credentials/{revoked}/revoke"),
+            json!({"reason": "entered in error"}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let open_closing = app.closing(&other, &mentor).await;
+
+    let slugs = json!({"slug": ["partnership-closed", "partnership-certified"]});
+    let credentials = json!({"id": [closed, certified, revoked]});
+    json!({
+        "parameters": {
+            "/api/v1/mentors/{id}": {"id": [mentor]},
+            "/api/v1/people/{id}": {"id": [person]},
+            "/api/v1/closings/{id}": {"id": [closing]},
+            "/api/v1/credentials": {"person": [person]},
+            "/api/v1/credentials/{id}": credentials,
+            "/api/v1/credentials/{id}/revoke": {"id": [revoked]},
+            "/issuer/keys/{kid}": {"kid": ["key-test"]},
+            "/achievements/{slug}": slugs,
+            "/achievements/{slug}/image.png": slugs,
+            "/achievements/{slug}/image.svg": slugs,
+            "/credentials/{id}": credentials,
+            "/credentials/{id}/credential.json": credentials,
+            "/credentials/{id}/badge.png": credentials,
+            "/credentials/{id}/badge.svg": credentials,
+            "/closings/{id}": {"id": [closing]},
+            "/status/{list}": {"list": [list]},
+            "/assets/{name}": {"name": ["style.css", "badge.js", "partnership-closed.svg"]},
+            "/ob2/badges/{slug}": slugs,
+            "/ob2/badges/{slug}/image.png": slugs,
+            "/ob2/assertions/{id}": credentials,
+            "/ob2/assertions/{id}/badge.png": credentials,
+        },
+        "bodies": {
+            "POST /api/v1/mentors": {"application/json": [
+                {"name": "Lin Mentor", "email": "lin@example.org", "url": "https://lin.example.org"},
+            ]},
+            "POST /api/v1/people": {"application/json": [
+                {"name": "Alan Closer", "email": "alan@example.org", "city": "Paris",
+                 "country": "France", "listed_in_registry": true},
+            ]},
+            "PATCH /api/v1/people/{id}": {"application/json": [
+                {"city": "Lyon", "url": null},
+            ]},
+            "POST /api/v1/closings": {"application/json": [
+                TestApp::closing_body(&other, &mentor),
+            ]},
+            "POST /api/v1/credentials": {"application/json": [
+                {"achievement": "partnership-closed", "person_id": other,
+                 "closing_id": open_closing},
+            ]},
+            "POST /api/v1/credentials/batch": {"application/json": [
+                {"items": [
+                    {"achievement": "partnership-certified", "person_id": person},
+                    {"achievement": "partnership-closed", "person_id": other,
+                     "closing_id": open_closing, "idempotency_key": "batch-row-1"},
+                ]},
+            ]},
+            "POST /api/v1/credentials/{id}/revoke": {"application/json": [
+                {"reason": "entered in error"},
+            ]},
+            "POST /verify": {"application/json": [
+                document,
+                {"url": format!("{base}/credentials/{closed}")},
+            ]},
+        },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_keeps_its_openapi_contract() {
+    if !schemathesis_ready() {
+        return;
+    }
+    let Some((app, served)) =
+        common::serve_on_port(async |base: &str| Some(TestApp::sqlite_with_base(base).await)).await
+    else {
+        return;
+    };
+    let base = served.base.clone();
+    let overlay = seed(&app, &base).await;
+    let work = tempfile::tempdir().unwrap();
+    let seeded = work.path().join("seeded.json");
+    std::fs::write(&seeded, overlay.to_string()).unwrap();
+
+    let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261126".into());
+    let args = [
+        "run".to_owned(),
+        format!("{base}/openapi.json"),
+        "--header".into(),
+        format!("Authorization: Bearer {}", app.token),
+        "--checks".into(),
+        CHECKS.into(),
+        "--phases".into(),
+        "examples,coverage,fuzzing".into(),
+        "--max-examples".into(),
+        MAX_EXAMPLES.into(),
+        "--seed".into(),
+        seed,
+        "--workers".into(),
+        "2".into(),
+        "--request-timeout".into(),
+        "20".into(),
+        "--generation-database".into(),
+        "none".into(),
+        "--no-color".into(),
+    ];
+    // Printed so a failure can be reproduced by hand (the token is a throwaway).
+    eprintln!("schemathesis {}", args.join(" "));
+    let started = Instant::now();
+    let out = tokio::process::Command::new(venv().join("bin/schemathesis"))
+        .args(&args)
+        .current_dir(work.path())
+        .env("SCHEMATHESIS_HOOKS", "hooks")
+        .env("PYTHONPATH", root().join("tests/schemathesis"))
+        .env("SCHEMATHESIS_SEEDED", &seeded)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .await
+        .expect("run schemathesis");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!(
+        "schemathesis ran {:.1}s, exit {:?}\n{stdout}\n{stderr}",
+        started.elapsed().as_secs_f64(),
+        out.status.code()
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis found answers that break the contract (see above)"
+    );
+    // Every operation was tested (a run that tested nothing exits 0 too) but one:
+    // schemathesis leaves out `GET /openapi.json`, the document it loaded.
+    let doc = app.get("/openapi.json").await.body;
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().keys())
+        .filter(|k| ["get", "post", "put", "patch", "delete", "options"].contains(&k.as_str()))
+        .count();
+    assert!(operations > 40, "{operations} operations in the document");
+    assert!(
+        stdout.contains(&format!("Tested: {}\n", operations - 1)),
+        "schemathesis did not test all {operations} operations"
+    );
+
+    served.shutdown().await;
+    app.cleanup().await;
+}
