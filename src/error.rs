@@ -27,6 +27,9 @@ pub enum AppError {
     /// 404: the named resource does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the resource exists but does not answer this method (axum adds `Allow`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: the request conflicts with what is stored (a duplicate badge, a reused key).
     #[error("{0}")]
     Conflict(String),
@@ -87,6 +90,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -126,7 +130,7 @@ impl From<DbError> for AppError {
                 }
                 .to_owned(),
             ),
-            DbError::Other(e) => AppError::Internal(e),
+            DbError::Other(e) | DbError::Contention(e) => AppError::Internal(e),
         }
     }
 }

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::credential::model::{DataIntegrityProof, Profile};
 use crate::db::Stages;
-use crate::routes::{admin, health, ob2, pages, public, registry, verify};
+use crate::routes::{admin, audit, health, ob2, pages, public, registry, tokens, verify};
 use crate::state::AppState;
 
 /// The generated document (see the module docs). Extra operations and schemas that the
@@ -35,7 +35,8 @@ use crate::state::AppState;
         title = "Partnership Badges",
         description = "Open Badges 3.0 issuing and verification for a partnership training \
             program. The admin API under `/api/v1` needs a bearer token \
-            (`partnership-badges token create`); everything else is public. Errors are RFC 9457 \
+            with the scope each operation names (`partnership-badges token create`); \
+            everything else is public. Errors are RFC 9457 \
             `application/problem+json` with a `detail` naming the field or rule at fault, or \
             an HTML page when a browser asked for one."
     ),
@@ -52,6 +53,10 @@ use crate::state::AppState;
         admin::batch_issue,
         admin::get_credential,
         admin::revoke_credential,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::revoke_token,
+        audit::list_audit,
         public::issuer_profile,
         public::issuer_key,
         public::achievement,
@@ -89,7 +94,10 @@ use crate::state::AppState;
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),
     tags(
-        (name = "admin", description = "Records and issuing; bearer token required."),
+        (name = "admin", description = "Records, issuing and revoking; a bearer token with \
+            the `read`, `issue` or `revoke` scope, as each operation says."),
+        (name = "access", description = "API tokens and the audit log of the admin API; a \
+            bearer token with the `admin` scope."),
         (name = "public", description = "The documents verifiers dereference, and the \
             pages people see on the same URLs (HTML when the `Accept` header or a browser \
             `User-Agent` asks for it)."),
@@ -104,7 +112,7 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
-/// The `bearer` security scheme the admin operations name.
+/// The `bearer` security scheme the admin operations name, each with the one scope it needs.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -116,7 +124,14 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token from `partnership-badges token create --name NAME`.",
+                        "An API token, `pb_<id>_<secret>`, from `partnership-badges token \
+                         create --name NAME --scope SCOPES` or `POST /api/v1/tokens`. A token \
+                         holds scopes: `read` (the `GET` operations), `issue` (records and \
+                         issuing), `revoke` (revoking credentials) and `admin` (everything, \
+                         plus tokens and the audit log). Each operation's security \
+                         requirement names the scope it needs, and so does its description. \
+                         No token, or an unknown, expired or revoked one, is answered 401; a \
+                         token without the scope, 403.",
                     ))
                     .build(),
             ),
@@ -153,6 +168,7 @@ pub fn document() -> Value {
     }
     let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     non_null_parameters(&mut doc);
+    describe_scopes(&mut doc);
     let (page, entry) = registry_schemas();
     let schemas = &mut doc["components"]["schemas"];
     schemas["RegistryPage"] = page;
@@ -185,6 +201,37 @@ fn non_null_parameters(doc: &mut Value) {
                 }
             }
         }
+    }
+}
+
+/// Ends the description of each operation that needs a bearer token with the scope its
+/// security requirement names, for readers who do not look at requirements.
+fn describe_scopes(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for op in operations {
+        let Some(scope) = op
+            .pointer("/security/0/bearer/0")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let needs = if scope == "admin" {
+            "Needs a token with the `admin` scope.".to_owned()
+        } else {
+            format!("Needs a token with the `{scope}` scope (or `admin`).")
+        };
+        let text = match op.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{needs}"),
+            _ => needs,
+        };
+        op["description"] = Value::String(text);
     }
 }
 
@@ -276,18 +323,27 @@ fn problem_or_page(description: &str) -> RefOr<utoipa::openapi::response::Respon
 
 type Responses = std::collections::BTreeMap<String, RefOr<utoipa::openapi::response::Response>>;
 
-/// 401: the bearer token is missing, unknown or revoked.
-pub struct Unauthorized;
+/// 401 and 403: every operation that needs a bearer token.
+pub struct AuthErrors;
 
-impl IntoResponses for Unauthorized {
+impl IntoResponses for AuthErrors {
     fn responses() -> Responses {
-        [(
-            "401".to_owned(),
-            problem(
-                "No bearer token, or one that is unknown or revoked \
-                 (with `WWW-Authenticate: Bearer`).",
+        [
+            (
+                "401".to_owned(),
+                problem(
+                    "No bearer token, or one that is malformed, unknown, expired or revoked \
+                     (with `WWW-Authenticate: Bearer`).",
+                ),
             ),
-        )]
+            (
+                "403".to_owned(),
+                problem(
+                    "The token is valid but lacks the scope this operation needs; `detail` \
+                     names it and the token's scopes.",
+                ),
+            ),
+        ]
         .into()
     }
 }
@@ -353,8 +409,8 @@ impl IntoResponses for Conflict {
         [(
             "409".to_owned(),
             problem(
-                "Conflicts with a stored record (a duplicate email, a second active badge, \
-                 a reused Idempotency-Key, a different revocation reason).",
+                "Conflicts with a stored record (a duplicate email or token name, a second \
+                 active badge, a reused Idempotency-Key, a different revocation reason).",
             ),
         )]
         .into()
@@ -546,6 +602,114 @@ pub struct BatchResponse {
     created: usize,
     failed: usize,
     results: Vec<BatchResult>,
+}
+
+/// A scope a token can hold.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Record mentors, people and closings; issue credentials.
+    Issue,
+    /// Revoke credentials.
+    Revoke,
+    /// Read the admin API (the `GET` operations).
+    Read,
+    /// Everything, plus tokens and the audit log.
+    Admin,
+}
+
+/// Whether a token works now.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum TokenStatus {
+    /// Usable.
+    Active,
+    /// Revoked (over HTTP or with `token revoke`).
+    Revoked,
+    /// Past its `expires_at`.
+    Expired,
+}
+
+/// An API token as the admin API shows it: never its secret, nor the secret's hash.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenView {
+    id: Uuid,
+    name: String,
+    scopes: Vec<TokenScope>,
+    /// The start of the token string, `pb_<id>_`, to match a token someone holds to its
+    /// entry; null for a token made before tokens had a public id.
+    #[schema(required)]
+    prefix: Option<String>,
+    status: TokenStatus,
+    created_at: DateTime<Utc>,
+    #[schema(required)]
+    expires_at: Option<DateTime<Utc>>,
+    #[schema(required)]
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token just created, with the token string: shown only this once.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    view: TokenView,
+    /// `pb_<id>_<secret>`, to send as `Authorization: Bearer …`.
+    token: String,
+}
+
+/// `GET /api/v1/tokens`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenList {
+    items: Vec<TokenView>,
+}
+
+/// The token an audit entry names.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AuditToken {
+    id: Uuid,
+    /// Its name when the request was made.
+    #[schema(required)]
+    name: Option<String>,
+}
+
+/// One request to the admin API, as the audit log keeps it (never a secret or a body).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AuditEntryView {
+    /// Increases with every entry; the list is newest first.
+    id: i64,
+    at: DateTime<Utc>,
+    /// The token whose secret matched (also when it was expired or revoked, and the
+    /// request refused); null when none did.
+    #[schema(required)]
+    token: Option<AuditToken>,
+    /// The method and route template, like `POST /api/v1/credentials/{id}/revoke`.
+    action: String,
+    /// The id in the path, for routes that have one.
+    #[schema(required)]
+    target: Option<String>,
+    /// The HTTP status of the answer.
+    #[schema(minimum = 100, maximum = 599)]
+    status: u16,
+    /// The request's `x-request-id`.
+    #[schema(required)]
+    request_id: Option<String>,
+}
+
+/// A page of `GET /api/v1/audit`, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AuditPage {
+    items: Vec<AuditEntryView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------- public documents

@@ -258,13 +258,20 @@ pub fn expiry(
     Ok(Some(crate::program::truncate(at)))
 }
 
-/// Checks a token name: 1 to 100 characters once trimmed.
+/// Checks a token name: 1 to 100 characters once trimmed, no control characters (PostgreSQL
+/// stores no NUL in text, and a name is shown in lists and logs).
 pub fn check_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid(
             "name",
             "token name must be 1 to 100 characters",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "name",
+            "token name must not contain control characters",
         ));
     }
     Ok(name.to_owned())

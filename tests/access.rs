@@ -633,6 +633,13 @@ async fn token_management(app: &TestApp) {
     app.post("/api/v1/tokens", json!({"name": "  ", "scopes": ["read"]}))
         .await
         .assert_problem(422, "1 to 100");
+    // PostgreSQL stores no NUL in text: refused like any control character, never a 500.
+    app.post(
+        "/api/v1/tokens",
+        json!({"name": "ci\u{0}bot", "scopes": ["read"]}),
+    )
+    .await
+    .assert_problem(422, "control characters");
 
     // Revoke: the token stops working at once; again is harmless; unknown ids are 404.
     let r = app
@@ -776,6 +783,9 @@ async fn audit_listing(app: &TestApp) {
         "since=yesterday",
         "token=",
         "colour=red",
+        // PostgreSQL compares no text with a NUL in it: refused, never a 500.
+        "token=ci%00bot",
+        "action=GET%00/api/v1/credentials",
     ] {
         app.get(&format!("/api/v1/audit?{q}"))
             .await

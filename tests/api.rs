@@ -653,11 +653,18 @@ async fn bad_input(app: &TestApp) {
             .assert_problem(400, "");
     }
 
-    // Wrong method.
+    // Wrong method: a 405 problem whose body agrees, with the methods the path serves.
     let r = app
         .call(Method::DELETE, "/api/v1/people", None, Some(&app.token))
         .await;
-    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    r.assert_problem(405, "Allow");
+    assert_eq!(r.body["status"], 405, "{}", r.text);
+    assert_eq!(r.body["title"], "Method Not Allowed", "{}", r.text);
+    assert_eq!(r.headers[header::ALLOW], "POST");
+    let r = app.call(Method::PUT, "/healthz", None, None).await;
+    r.assert_problem(405, "Allow");
+    assert_eq!(r.body["status"], 405, "{}", r.text);
+    assert_eq!(r.headers[header::ALLOW], "GET,HEAD");
 
     // Nothing was written by any failed request.
     assert_eq!(app.count("people").await, 1);

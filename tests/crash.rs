@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::process::{free_port, Deployment, TempDb};
+use common::process::{free_port, status_bits, Api, Deployment, TempDb};
 use futures::StreamExt as _;
-use partnership_badges::credential::status_list::StatusBitstring;
 use serde_json::{json, Value};
 
 /// People, each with one closing to be awarded a Partnership Closed.
@@ -25,39 +24,6 @@ const BEFORE: usize = 40;
 const REVOKED: usize = 24;
 /// The server is killed once this many stream requests have been answered.
 const KILL_AFTER: usize = 60;
-
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn post(
-        &self,
-        path: &str,
-        body: &Value,
-        key: Option<&str>,
-    ) -> reqwest::Result<(u16, Value)> {
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body);
-        if let Some(key) = key {
-            req = req.header("Idempotency-Key", key);
-        }
-        let res = req.send().await?;
-        let status = res.status().as_u16();
-        Ok((status, res.json().await?))
-    }
-
-    async fn created(&self, path: &str, body: Value) -> Value {
-        let (status, body) = self.post(path, &body, None).await.unwrap();
-        assert_eq!(status, 201, "{path}: {body}");
-        body
-    }
-}
 
 /// One request of the stream, and what its first attempt got.
 #[derive(Clone)]
@@ -125,11 +91,7 @@ async fn crash_and_retry(db: TempDb) {
     let token = token.lines().last().unwrap().trim().to_owned();
     let port = free_port();
     let service = deploy.start(port, port).await;
-    let api = Api {
-        client: reqwest::Client::new(),
-        base: service.base.clone(),
-        token,
-    };
+    let api = Api::new(&service.base, &token);
 
     // Records: a mentor, and per person a closing.
     let mentor = api
@@ -187,11 +149,7 @@ async fn crash_and_retry(db: TempDb) {
     }
     let answered = Arc::new(AtomicUsize::new(0));
     let stream = {
-        let api = Api {
-            client: reqwest::Client::new(),
-            base: api.base.clone(),
-            token: api.token.clone(),
-        };
+        let api = api.clone();
         let ops = stream_ops.clone();
         let answered = answered.clone();
         tokio::spawn(async move {
@@ -312,22 +270,10 @@ async fn crash_and_retry(db: TempDb) {
     );
     let lists: BTreeSet<i64> = positions.iter().map(|(list, _)| *list).collect();
     for list in lists {
-        let doc: Value = api
-            .client
-            .get(format!("{}/status/{list}", api.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bits =
-            StatusBitstring::decode(doc["credentialSubject"]["encodedList"].as_str().unwrap())
-                .unwrap();
-        let published: BTreeSet<(i64, i64)> = (0..bits.len())
-            .filter(|&i| bits.get(i) == Some(true))
-            .map(|i| (list, i as i64))
-            .collect();
+        let (status, doc) = api.get(&format!("/status/{list}")).await;
+        assert_eq!(status, 200);
+        let published: BTreeSet<(i64, i64)> =
+            status_bits(&doc).into_iter().map(|i| (list, i)).collect();
         let in_db: BTreeSet<(i64, i64)> = revoked
             .iter()
             .filter(|(l, _)| *l == list)
@@ -344,27 +290,8 @@ async fn crash_and_retry(db: TempDb) {
     let expected_revoked = &expected_revoked;
     let reports: Vec<(String, Value)> = futures::stream::iter(all.iter().map(|(id, _)| id.clone()))
         .map(|id| async move {
-            let doc: Value = verify_client
-                .client
-                .get(format!("{}/credentials/{id}", verify_client.base))
-                .header("Accept", "application/json")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let report: Value = verify_client
-                .client
-                .post(format!("{}/verify", verify_client.base))
-                .json(&doc)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            (id, report)
+            let (_, doc) = verify_client.get(&format!("/credentials/{id}")).await;
+            (id, verify_client.verify(&doc).await)
         })
         .buffered(8)
         .collect()

@@ -6,6 +6,9 @@
 //!   added anywhere without its `#[utoipa::path]` fails here;
 //! - every documented operation is sent to the app, which must match it to that same route
 //!   template (`MatchedPath`) and method (no 405), so the document names nothing unserved.
+//!
+//! Each admin operation's documented scope is the one its handler enforces, and every route
+//! with a path parameter answers a segment that is not UTF-8 with a 404 problem.
 
 mod common;
 
@@ -17,7 +20,8 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
-use common::TestApp;
+use common::{make_token, TestApp};
+use partnership_badges::tokens::Scope;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -231,28 +235,50 @@ async fn document_is_openapi_3_1(app: &TestApp) {
         );
     }
 
-    // The admin API needs the bearer token and says so; nothing else does.
+    // The admin API needs the bearer token with one scope, and says so: in the security
+    // requirement, in the description, and with 401 and 403 problems. Nothing else does.
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    let mut admin_operations = 0;
     for (method, path) in documented(doc) {
         let op = &doc["paths"][&path][method.to_lowercase()];
-        if path.starts_with("/api/v1/") {
-            assert_eq!(
-                op["security"],
-                serde_json::json!([{"bearer": []}]),
-                "{method} {path}"
-            );
-            assert_eq!(
-                op["responses"]["401"]["content"]["application/problem+json"]["schema"]["$ref"],
-                "#/components/schemas/Problem",
-                "{method} {path}"
-            );
-        } else {
+        if !path.starts_with("/api/v1/") {
             assert!(op.get("security").is_none(), "{method} {path} is public");
+            continue;
+        }
+        admin_operations += 1;
+        let scope = documented_scope(op).unwrap_or_else(|| {
+            panic!(
+                "{method} {path}: security is not one bearer scope: {}",
+                op["security"]
+            )
+        });
+        let description = op["description"].as_str().unwrap_or("");
+        assert!(
+            description.contains(&format!("Needs a token with the `{}` scope", scope.name())),
+            "{method} {path}: the description does not name the scope: {description:?}"
+        );
+        for status in ["401", "403"] {
+            assert_eq!(
+                op["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem",
+                "{method} {path} does not document {status}"
+            );
         }
     }
+    assert!(
+        admin_operations >= 16,
+        "{admin_operations} admin operations"
+    );
+
+    // The scopes a token can be created with are the service's scopes.
+    let names: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
+    assert_eq!(
+        doc["components"]["schemas"]["TokenScope"]["enum"],
+        serde_json::json!(names)
+    );
 
     // Issuance takes an Idempotency-Key header.
     let issue = &doc["paths"]["/api/v1/credentials"]["post"];
@@ -267,14 +293,117 @@ async fn document_is_openapi_3_1(app: &TestApp) {
 
 both_backends!(document_is_openapi_3_1_on, crate::document_is_openapi_3_1);
 
+/// The one scope an operation's security requirement names (`[{"bearer": ["read"]}]`).
+fn documented_scope(op: &Value) -> Option<Scope> {
+    let requirements = op["security"].as_array()?;
+    let [requirement] = requirements.as_slice() else {
+        return None;
+    };
+    let requirement = requirement.as_object()?;
+    let scopes = requirement.get("bearer")?.as_array()?;
+    match (requirement.len(), scopes.as_slice()) {
+        (1, [scope]) => Scope::from_name(scope.as_str()?),
+        _ => None,
+    }
+}
+
+/// Each admin operation enforces the scope it documents: a token holding only that scope
+/// gets past authorisation (whatever the empty request then earns), and a token holding
+/// every other scope but `admin` is refused with a 403 naming it.
+async fn documented_scopes_are_enforced(app: &TestApp) {
+    let doc = app.get("/openapi.json").await.body;
+    let mut checked = 0;
+    for (method, path) in documented(&doc) {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let scope = documented_scope(op).expect("one documented scope");
+        let others: Vec<&str> = Scope::ALL
+            .into_iter()
+            .filter(|s| *s != scope && *s != Scope::Admin)
+            .map(Scope::name)
+            .collect();
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let uri = fill(&path);
+        let right = make_token(
+            &*app.state.store,
+            &format!("only {uri} {method}"),
+            scope.name(),
+            None,
+        )
+        .await
+        .secret;
+        let wrong = make_token(
+            &*app.state.store,
+            &format!("all but {uri} {method}"),
+            &others.join(","),
+            None,
+        )
+        .await
+        .secret;
+        let r = app.call(method.clone(), &uri, None, Some(&right)).await;
+        assert!(
+            ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&r.status),
+            "{method} {path} refuses a token with the documented scope {scope}: {}",
+            r.text
+        );
+        let r = app.call(method.clone(), &uri, None, Some(&wrong)).await;
+        r.assert_problem(403, &format!("`{scope}` scope"));
+        checked += 1;
+    }
+    assert!(checked >= 16, "{checked} admin operations checked");
+}
+
+both_backends!(
+    documented_scopes_are_enforced_on,
+    crate::documented_scopes_are_enforced
+);
+
+/// Every route with a path parameter answers a parameter that is not UTF-8 once
+/// percent-decoded as it answers any id that names nothing: a 404 problem, not axum's
+/// `400 text/plain`.
+async fn invalid_utf8_path_parameters_are_404_problems(app: &TestApp) {
+    let doc = app.get("/openapi.json").await.body;
+    let mut walked = 0;
+    for (method, template) in documented(&doc) {
+        if !template.contains('{') {
+            continue;
+        }
+        let uri = fill_with(&template, "%FF");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let r = app.call(method.clone(), &uri, None, Some(&app.token)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{method} {uri}: {} {:?}",
+            r.text,
+            r.headers.get(header::CONTENT_TYPE)
+        );
+        r.assert_problem(404, "not UTF-8");
+        walked += 1;
+    }
+    assert!(walked >= 20, "only {walked} routes with a path parameter");
+}
+
+both_backends!(
+    invalid_utf8_path_parameters_are_404_problems_on,
+    crate::invalid_utf8_path_parameters_are_404_problems
+);
+
 /// A value for a path parameter: routing matches any segment.
 fn fill(template: &str) -> String {
+    fill_with(template, "probe")
+}
+
+/// `template` with `value` for each of its parameters.
+fn fill_with(template: &str, value: &str) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').expect("a closing brace") + start;
-        out.push_str("probe");
+        out.push_str(value);
         rest = &rest[end + 1..];
     }
     out.push_str(rest);

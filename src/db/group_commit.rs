@@ -20,6 +20,9 @@ use super::{AuditEntry, CredentialRecord, DbError, DbResult, Store, Write};
 /// the batch ahead of it, and the size of one transaction.
 pub const MAX_BATCH: usize = 256;
 
+/// Runs of a batch that lost a race with another instance's (see [`DbError::Contention`]).
+const MAX_ATTEMPTS: u32 = 5;
+
 type Reply = oneshot::Sender<(Write, DbResult<()>)>;
 
 /// The handle requests queue writes on. Cheap to clone; the writer task starts on first
@@ -87,15 +90,23 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(Write, Reply)>) {
     let mut queued = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
         let (writes, replies): (Vec<Write>, Vec<Reply>) = queued.drain(..).unzip();
-        let results = match store.write_batch(&writes).await {
-            Ok(results) => results,
-            Err(e) => {
-                // Nothing of this batch was stored: every request gets the error.
-                let detail = e.to_string();
-                writes
-                    .iter()
-                    .map(|_| Err(DbError::Other(anyhow::anyhow!("{detail}"))))
-                    .collect()
+        let mut attempt = 1;
+        let results = loop {
+            match store.write_batch(&writes).await {
+                Ok(results) => break results,
+                // Rolled back whole by a race with another instance: run it again.
+                Err(DbError::Contention(e)) if attempt < MAX_ATTEMPTS => {
+                    tracing::warn!(error = %e, attempt, "retrying a batch that lost a race");
+                    attempt += 1;
+                }
+                Err(e) => {
+                    // Nothing of this batch was stored: every request gets the error.
+                    let detail = e.to_string();
+                    break writes
+                        .iter()
+                        .map(|_| Err(DbError::Other(anyhow::anyhow!("{detail}"))))
+                        .collect();
+                }
             }
         };
         for ((write, result), reply) in writes.into_iter().zip(results).zip(replies) {

@@ -48,6 +48,10 @@ pub enum DbError {
     /// A unique constraint refused the write.
     #[error("conflict: {0:?}")]
     Conflict(Constraint),
+    /// The transaction lost a race with another (PostgreSQL: deadlock or serialization
+    /// failure) and was rolled back whole; running it again may succeed.
+    #[error("transaction lost a race with another: {0}")]
+    Contention(anyhow::Error),
     /// Anything else (connection, I/O, a bug).
     #[error(transparent)]
     Other(#[from] anyhow::Error),

@@ -74,6 +74,10 @@ fn other(e: sqlx::Error) -> DbError {
             };
             return DbError::Conflict(c);
         }
+        // deadlock_detected, serialization_failure: the whole transaction was rolled back.
+        if matches!(db.code().as_deref(), Some("40P01" | "40001")) {
+            return DbError::Contention(anyhow::Error::new(e));
+        }
     }
     DbError::Other(anyhow::Error::new(e))
 }
@@ -499,6 +503,15 @@ impl Store for PgStore {
     #[instrument(skip_all)]
     async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>> {
         let mut tx = self.pool.begin().await.map_err(other)?;
+        if writes.iter().any(|w| matches!(w, Write::Credential(_))) {
+            // Every credential insert bumps the one registry_state row (a trigger). Taking
+            // that row first makes batches of several instances queue on it, instead of each
+            // holding a unique-index entry the other waits for: a deadlock.
+            sqlx::query("select version from registry_state where id = 1 for update")
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
         let mut results = Vec::with_capacity(writes.len());
         for write in writes {
             let c = match write {

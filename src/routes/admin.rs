@@ -3,7 +3,7 @@
 //! scope named in its handler's `Auth<scope::…>`: `read` for `GET`, `issue` for records and
 //! issuing, `revoke` for revoking (`admin` allows all).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::extract::{scope, AppJson, Auth};
+use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::{Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome};
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
@@ -125,11 +125,11 @@ pub(crate) fn credential_view<'a>(
     post,
     path = "/api/v1/mentors",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["issue"])),
     request_body = NewMentor,
     responses(
         (status = 201, description = "Recorded.", body = crate::openapi::MentorView),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
     ),
 )]
 async fn create_mentor(
@@ -146,17 +146,17 @@ async fn create_mentor(
     get,
     path = "/api/v1/mentors/{id}",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The mentor's id.")),
     responses(
         (status = 200, description = "The mentor.", body = crate::openapi::MentorView),
-        crate::openapi::Unauthorized, crate::openapi::NotFound,
+        crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
 async fn get_mentor(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("mentor", &id)?;
     let m = state
@@ -172,11 +172,11 @@ async fn get_mentor(
     post,
     path = "/api/v1/people",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["issue"])),
     request_body = NewPerson,
     responses(
         (status = 201, description = "Recorded.", body = crate::openapi::PersonView),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
     ),
 )]
 async fn create_person(
@@ -193,17 +193,17 @@ async fn create_person(
     get,
     path = "/api/v1/people/{id}",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The person's id.")),
     responses(
         (status = 200, description = "The person.", body = crate::openapi::PersonView),
-        crate::openapi::Unauthorized, crate::openapi::NotFound,
+        crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
 async fn get_person(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("person", &id)?;
     let p = state
@@ -219,20 +219,20 @@ async fn get_person(
     patch,
     path = "/api/v1/people/{id}",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["issue"])),
     params(("id" = Uuid, Path, description = "The person's id.")),
     request_body = PersonPatch,
     responses(
         (status = 200, description = "The person as now stored.",
             body = crate::openapi::PersonView),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
         crate::openapi::Conflict,
     ),
 )]
 async fn patch_person(
     State(state): State<AppState>,
     _auth: Auth<scope::Issue>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(patch): AppJson<PersonPatch>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("person", &id)?;
@@ -245,11 +245,11 @@ async fn patch_person(
     post,
     path = "/api/v1/closings",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["issue"])),
     request_body = NewClosing,
     responses(
         (status = 201, description = "Recorded.", body = crate::openapi::ClosingView),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors,
     ),
 )]
 async fn create_closing(
@@ -266,17 +266,17 @@ async fn create_closing(
     get,
     path = "/api/v1/closings/{id}",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The closing's id.")),
     responses(
         (status = 200, description = "The closing record.", body = crate::openapi::ClosingView),
-        crate::openapi::Unauthorized, crate::openapi::NotFound,
+        crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
 async fn get_closing(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("closing", &id)?;
     let c = state
@@ -304,7 +304,7 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
     post,
     path = "/api/v1/credentials",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["issue"])),
     params((
         "Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
         pattern = "^[\\x21-\\x7E]+$",
@@ -316,7 +316,7 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
             body = CredentialView),
         (status = 200, description = "A retry under the same Idempotency-Key: the credential \
             issued the first time.", body = CredentialView),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
     ),
 )]
 async fn create_credential(
@@ -358,12 +358,12 @@ struct BatchRequest {
     post,
     path = "/api/v1/credentials/batch",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["issue"])),
     request_body = BatchRequest,
     responses(
         (status = 200, description = "One result per row, in order.",
             body = crate::openapi::BatchResponse),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors,
     ),
 )]
 async fn batch_issue(
@@ -430,17 +430,17 @@ async fn batch_issue(
     get,
     path = "/api/v1/credentials/{id}",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The credential's id.")),
     responses(
         (status = 200, description = "The credential.", body = CredentialView),
-        crate::openapi::Unauthorized, crate::openapi::NotFound,
+        crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
 async fn get_credential(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> AppResult<Response> {
     let id = path_id("credential", &id)?;
     let r = state
@@ -463,20 +463,20 @@ struct RevokeRequest {
     post,
     path = "/api/v1/credentials/{id}/revoke",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["revoke"])),
     params(("id" = Uuid, Path, description = "The credential's id.")),
     request_body = RevokeRequest,
     responses(
         (status = 200, description = "Revoked (now or before, for the same reason).",
             body = CredentialView),
-        crate::openapi::Unauthorized, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
         crate::openapi::Conflict,
     ),
 )]
 async fn revoke_credential(
     State(state): State<AppState>,
     _auth: Auth<scope::Revoke>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(req): AppJson<RevokeRequest>,
 ) -> AppResult<Response> {
     let id = path_id("credential", &id)?;
@@ -551,12 +551,12 @@ fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     get,
     path = "/api/v1/credentials",
     tag = "admin",
-    security(("bearer" = [])),
+    security(("bearer" = ["read"])),
     params(ListQuery),
     responses(
         (status = 200, description = "A page; follow `next_cursor`.",
             body = crate::openapi::CredentialList),
-        crate::openapi::BadQuery, crate::openapi::Unauthorized,
+        crate::openapi::BadQuery, crate::openapi::AuthErrors,
     ),
 )]
 async fn list_credentials(

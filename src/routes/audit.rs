@@ -72,13 +72,27 @@ pub async fn record_admin(State(state): State<AppState>, mut req: Request, next:
     res
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// Only requests made with this token: its id, or its name.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
+    )]
     token: Option<String>,
+    /// Only this action: the method and route template, like `POST /api/v1/credentials`.
+    #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     action: Option<String>,
+    /// Only entries at or after this time (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
     since: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -106,6 +120,22 @@ fn entry_json(r: &AuditRecord) -> Value {
     })
 }
 
+/// Reads the audit log.
+///
+/// Every request to the admin API, refused ones included, newest first, a page at a time:
+/// the token used, the route, the target id and the status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "access",
+    security(("bearer" = ["admin"])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.",
+            body = crate::openapi::AuditPage),
+        crate::openapi::BadQuery, crate::openapi::AuthErrors,
+    ),
+)]
 async fn list_audit(
     State(state): State<AppState>,
     _auth: Auth<scope::Admin>,
@@ -124,6 +154,17 @@ async fn list_audit(
             }
         },
     };
+    // PostgreSQL compares no text holding a NUL, and no token name or action holds any.
+    for (field, value) in [("token", &q.token), ("action", &q.action)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(AppError::BadRequest(format!(
+                "{field} must not contain control characters"
+            )));
+        }
+    }
     let (token_id, token_name) = match q.token.as_deref().map(str::trim) {
         None => (None, None),
         Some("") => return Err(AppError::BadRequest("token must not be empty".into())),
@@ -137,7 +178,7 @@ async fn list_audit(
             }
         },
     };
-    if q.action.as_ref().is_some_and(|a| a.len() > 300) {
+    if q.action.as_ref().is_some_and(|a| a.chars().count() > 300) {
         return Err(AppError::BadRequest(
             "action is at most 300 characters, like `POST /api/v1/credentials`".into(),
         ));

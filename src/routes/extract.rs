@@ -1,12 +1,14 @@
 //! Request extractors that answer bad input in the service's own problem+json format:
-//! JSON bodies (415/413/400/422 naming the field) and the admin bearer token with the
-//! scope a route needs (401, 403).
+//! JSON bodies (415/413/400/422 naming the field), path parameters (404) and the admin
+//! bearer token with the scope a route needs (401, 403).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -52,6 +54,41 @@ where
             }
         })?;
         parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// Path parameters, for every route that has them. A segment that is not UTF-8 once
+/// percent-decoded (`/credentials/%FF`) names nothing this service has, so it is a 404
+/// problem like a malformed id, rather than axum's `400 text/plain`.
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(AppPath(value)),
+            // axum answers 5xx for a handler that asks for parameters its route lacks: a bug.
+            Err(PathRejection::FailedToDeserializePathParams(e))
+                if e.status().is_client_error() =>
+            {
+                Err(AppError::NotFound(match e.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } => format!(
+                        "no such resource: the {key} in the path is not UTF-8 text once \
+                         percent-decoded"
+                    ),
+                    _ => format!("no such resource: {}", e.body_text()),
+                }))
+            }
+            Err(e) => Err(AppError::Internal(anyhow::anyhow!(
+                "path parameters: {}",
+                e.body_text()
+            ))),
+        }
     }
 }
 

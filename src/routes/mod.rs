@@ -96,14 +96,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// 405 in problem+json.
+/// 405 in problem+json; the method router adds the `Allow` header listing the methods
+/// the path serves.
 struct MethodNotAllowed;
 
 impl axum::response::IntoResponse for MethodNotAllowed {
     fn into_response(self) -> axum::response::Response {
-        let mut res =
-            AppError::BadRequest("method not allowed on this resource".into()).into_response();
-        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        res
+        AppError::MethodNotAllowed(
+            "this resource does not answer this method; the Allow header lists the ones it does"
+                .into(),
+        )
+        .into_response()
     }
 }

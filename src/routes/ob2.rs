@@ -13,7 +13,7 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,6 +21,7 @@ use axum::Router;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::extract::AppPath;
 use crate::credential::baking;
 use crate::credential::model::OpenBadgeCredential;
 use crate::credential::ob2::{self, IssuerInput, Ob2Urls};
@@ -175,7 +176,7 @@ fn achievement(slug: &str) -> AppResult<&'static achievements::Achievement> {
 )]
 async fn badge_class(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    AppPath(slug): AppPath<String>,
 ) -> AppResult<Response> {
     let a = achievement(&slug)?;
     let doc = ob2::badge_class(&urls(&state), a.slug, a.name, a.description, a.criteria);
@@ -220,7 +221,7 @@ pub async fn badge_png(slug: &str) -> AppResult<&'static [u8]> {
         crate::openapi::NotFound,
     ),
 )]
-async fn badge_image(Path(slug): Path<String>) -> AppResult<Response> {
+async fn badge_image(AppPath(slug): AppPath<String>) -> AppResult<Response> {
     let png = badge_png(&slug).await?;
     Ok(respond(StatusCode::OK, png, "image/png", 86_400))
 }
@@ -263,7 +264,10 @@ fn assertion_doc(state: &AppState, r: &CredentialRecord) -> AppResult<Result<Val
         crate::openapi::NotFound,
     ),
 )]
-async fn assertion(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+async fn assertion(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Response> {
     let r = record(&state, &id).await?;
     Ok(match assertion_doc(&state, &r)? {
         Ok(doc) => respond(StatusCode::OK, doc.to_string(), LD_JSON, 60),
@@ -286,7 +290,7 @@ async fn assertion(State(state): State<AppState>, Path(id): Path<String>) -> App
 )]
 async fn baked_assertion(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> AppResult<Response> {
     let r = record(&state, &id).await?;
     let doc = match assertion_doc(&state, &r)? {

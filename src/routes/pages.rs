@@ -5,13 +5,14 @@
 //! `public.rs` serves the JSON side of the shared URLs and hands browsers to the `*_page`
 //! functions here (see [`crate::html::wants_html`]).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use super::admin::path_id;
+use super::extract::AppPath;
 use crate::credential::baking;
 use crate::credential::model::OpenBadgeCredential;
 use crate::db::CredentialRecord;
@@ -147,7 +148,7 @@ fn file_name(r: &CredentialRecord, ext: &str) -> String {
 )]
 async fn credential_download(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
     match load(&state, &id).await {
@@ -176,7 +177,7 @@ async fn credential_download(
 )]
 async fn baked_png(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
     let bake = async {
@@ -208,7 +209,7 @@ async fn baked_png(
 )]
 async fn baked_svg(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
     let bake = async {
@@ -243,7 +244,7 @@ fn no_achievement(slug: &str) -> AppError {
         crate::openapi::NotFoundPage,
     ),
 )]
-async fn artwork_png(Path(slug): Path<String>, headers: HeaderMap) -> Response {
+async fn artwork_png(AppPath(slug): AppPath<String>, headers: HeaderMap) -> Response {
     match html::artwork_png(&slug) {
         Some(Ok(png)) => file(png, "image/png", format!("inline; filename=\"{slug}.png\"")),
         Some(Err(e)) => html::error(&headers, e),
@@ -263,7 +264,7 @@ async fn artwork_png(Path(slug): Path<String>, headers: HeaderMap) -> Response {
         crate::openapi::NotFoundPage,
     ),
 )]
-async fn artwork_svg(Path(slug): Path<String>, headers: HeaderMap) -> Response {
+async fn artwork_svg(AppPath(slug): AppPath<String>, headers: HeaderMap) -> Response {
     match html::artwork_svg(&slug) {
         Some(svg) => file(
             svg,
@@ -287,7 +288,7 @@ async fn artwork_svg(Path(slug): Path<String>, headers: HeaderMap) -> Response {
         crate::openapi::NotFoundPage,
     ),
 )]
-async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+async fn asset(AppPath(name): AppPath<String>, headers: HeaderMap) -> Response {
     match html::asset(&name) {
         Some((media_type, bytes)) => {
             let mut res = file(bytes, media_type, "inline".into());

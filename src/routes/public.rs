@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use axum::Router;
 use serde_json::json;
 
 use super::admin::path_id;
+use super::extract::AppPath;
 use super::pages;
 use crate::credential::model::{OB_V3_CONTEXT, VC_V2_CONTEXT};
 use crate::credential::{multikey, status_list};
@@ -96,7 +97,10 @@ async fn issuer_profile(State(state): State<AppState>) -> Response {
         crate::openapi::NotFound,
     ),
 )]
-async fn issuer_key(State(state): State<AppState>, Path(kid): Path<String>) -> AppResult<Response> {
+async fn issuer_key(
+    State(state): State<AppState>,
+    AppPath(kid): AppPath<String>,
+) -> AppResult<Response> {
     let issuer = &state.issuer;
     let key = issuer
         .keys
@@ -129,7 +133,7 @@ async fn issuer_key(State(state): State<AppState>, Path(kid): Path<String>) -> A
 )]
 async fn achievement(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    AppPath(slug): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
     if html::wants_html(&headers) {
@@ -191,7 +195,7 @@ fn credential_media_type(headers: &HeaderMap) -> &'static str {
 )]
 async fn credential(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
     if html::wants_html(&headers) {
@@ -244,7 +248,7 @@ async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> App
 )]
 async fn closing(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
     if html::wants_html(&headers) {
@@ -293,7 +297,10 @@ async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
         crate::openapi::NotFound,
     ),
 )]
-async fn status(State(state): State<AppState>, Path(list): Path<String>) -> AppResult<Response> {
+async fn status(
+    State(state): State<AppState>,
+    AppPath(list): AppPath<String>,
+) -> AppResult<Response> {
     let not_found = || AppError::NotFound(format!("no status list {list:?}"));
     let n: i64 = list.parse().map_err(|_| not_found())?;
     let mut revoked = state

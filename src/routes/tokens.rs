@@ -1,7 +1,7 @@
 //! Token management over HTTP (admin scope): list, create (the token is in the answer,
 //! once) and revoke. Never shows a secret's hash.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::admin::path_id;
-use super::extract::{scope, AppJson, Auth};
+use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::ApiToken;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -39,6 +39,17 @@ fn token_json(t: &ApiToken) -> Value {
     })
 }
 
+/// Lists every token, active or not, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "access",
+    security(("bearer" = ["admin"])),
+    responses(
+        (status = 200, description = "Every token.", body = crate::openapi::TokenList),
+        crate::openapi::AuthErrors,
+    ),
+)]
 async fn list_tokens(
     State(state): State<AppState>,
     _auth: Auth<scope::Admin>,
@@ -53,17 +64,46 @@ async fn list_tokens(
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateTokenRequest {
+    /// Who or what will use it: 1 to 100 characters once trimmed, no control characters,
+    /// unique (even once revoked).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
+    )]
     name: String,
+    /// What it may do; `admin` allows everything.
+    #[schema(value_type = Vec<crate::openapi::TokenScope>, min_items = 1)]
     scopes: Vec<String>,
+    /// When it stops working (RFC 3339, in the future); at most one of this and `expires_in`.
     #[serde(default)]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     expires_at: Option<String>,
+    /// A lifetime such as `90d`, `12h` or `2w`, from 1 hour to ten years.
     #[serde(default)]
+    #[schema(pattern = "^[0-9]+[hdw]$")]
     expires_in: Option<String>,
 }
 
+/// Creates a token.
+///
+/// The answer holds the token itself, `pb_<id>_<secret>`: the only time it is shown (only
+/// the secret's SHA-256 is stored). Without an expiry it works until revoked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "access",
+    security(("bearer" = ["admin"])),
+    request_body = CreateTokenRequest,
+    responses(
+        (status = 201, description = "Created; `token` is shown only this once.",
+            body = crate::openapi::CreatedToken),
+        crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
+    ),
+)]
 async fn create_token(
     State(state): State<AppState>,
     _auth: Auth<scope::Admin>,
@@ -96,10 +136,25 @@ async fn create_token(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// Revokes a token.
+///
+/// Requests with it are refused (401) from then on. Revoking a revoked token answers it
+/// unchanged.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{id}/revoke",
+    tag = "access",
+    security(("bearer" = ["admin"])),
+    params(("id" = uuid::Uuid, Path, description = "The token's id (not its secret).")),
+    responses(
+        (status = 200, description = "The token, now revoked.", body = crate::openapi::TokenView),
+        crate::openapi::AuthErrors, crate::openapi::NotFound,
+    ),
+)]
 async fn revoke_token(
     State(state): State<AppState>,
     _auth: Auth<scope::Admin>,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> AppResult<Json<Value>> {
     let id = path_id("token", &id)?;
     let token = state

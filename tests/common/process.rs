@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::{in_ci, pg_url};
 
 /// The service binary for process tests: the release build (what operators run) when it
-/// is newer than every source file. CI builds it first and fails here if it is missing or
+/// is newer than every source file and than the debug build. CI builds it first and fails here if it is missing or
 /// stale; elsewhere the test's own debug build stands in, with a printed note.
 pub fn service_binary() -> PathBuf {
     let debug = PathBuf::from(env!("CARGO_BIN_EXE_partnership-badges"));
@@ -24,9 +24,12 @@ pub fn service_binary() -> PathBuf {
         .map(|p| newest_mtime(&root.join(p)))
         .max()
         .unwrap_or(SystemTime::UNIX_EPOCH);
+    // Also no older than the debug binary cargo just built for this test run: a release
+    // build still running while the sources changed would otherwise pass for current.
+    let debug_built = newest_mtime(&debug);
     let current = std::fs::metadata(&release)
         .and_then(|m| m.modified())
-        .is_ok_and(|built| built >= newest_source);
+        .is_ok_and(|built| built >= newest_source && built >= debug_built);
     if current {
         return release;
     }
@@ -232,4 +235,93 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A client of one running instance, with an admin token.
+#[derive(Clone)]
+pub struct Api {
+    /// The HTTP client.
+    pub client: reqwest::Client,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Bearer token.
+    pub token: String,
+}
+
+impl Api {
+    /// A client of `base` using `token`.
+    pub fn new(base: &str, token: &str) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: base.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// POSTs JSON (with an Idempotency-Key when given); status and JSON body.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        key: Option<&str>,
+    ) -> reqwest::Result<(u16, serde_json::Value)> {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await?))
+    }
+
+    /// POSTs JSON that must be created (201); the body.
+    pub async fn created(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, body) = self.post(path, &body, None).await.unwrap();
+        assert_eq!(status, 201, "{path}: {body}");
+        body
+    }
+
+    /// GETs a JSON document (public or admin); status and body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
+    /// The verification report of a credential document, from this instance's `/verify`.
+    pub async fn verify(&self, document: &serde_json::Value) -> serde_json::Value {
+        self.client
+            .post(format!("{}/verify", self.base))
+            .json(document)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// The set bits of a status list credential's `encodedList`.
+pub fn status_bits(status_list_credential: &serde_json::Value) -> std::collections::BTreeSet<i64> {
+    let encoded = status_list_credential["credentialSubject"]["encodedList"]
+        .as_str()
+        .expect("a status list credential has an encodedList");
+    let bits = partnership_badges::credential::status_list::StatusBitstring::decode(encoded)
+        .expect("a decodable encodedList");
+    (0..bits.len())
+        .filter(|&i| bits.get(i) == Some(true))
+        .map(|i| i as i64)
+        .collect()
 }
