@@ -290,12 +290,7 @@ async fn over_a_socket(postgres: bool) {
     let client = reqwest::Client::new();
     let list = format!("{}/api/v1/credentials?limit=1", served.base);
     for _ in 0..3 {
-        let r = client
-            .get(&list)
-            .bearer_auth(GUESS)
-            .send()
-            .await
-            .unwrap();
+        let r = client.get(&list).bearer_auth(GUESS).send().await.unwrap();
         assert_eq!(r.status(), 401);
     }
     let r = client
@@ -401,6 +396,7 @@ async fn every_body_is_bounded(app: &TestApp) {
             ADMIN_LIMIT,
         ),
         (Method::POST, "/api/v1/closings".into(), json, ADMIN_LIMIT),
+        (Method::POST, "/api/v1/tokens".into(), json, ADMIN_LIMIT),
         (
             Method::POST,
             "/api/v1/credentials".into(),
@@ -545,6 +541,9 @@ async fn headers_on_every_route(app: &TestApp) {
         format!("/api/v1/closings/{closing}"),
         format!("/api/v1/credentials/{credential}"),
         "/api/v1/credentials?limit=1".into(),
+        "/api/v1/tokens".into(),
+        "/api/v1/audit".into(),
+        "/openapi.json".into(),
         "/verify".into(),
         "/registry".into(),
         "/registry/embed.css".into(),
