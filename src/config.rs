@@ -88,6 +88,46 @@ pub struct Settings {
     #[arg(long, env = "REGISTRY_RECHECK_MS", default_value_t = 1000)]
     pub registry_recheck_ms: u64,
 
+    /// Longest a request may take, in seconds, from its arrival to the start of the answer
+    /// (reading the body included). A request whose body is still arriving then is answered
+    /// `408 Request Timeout` (the client is slow); one whose body has arrived `503 Service
+    /// Unavailable` with `Retry-After` (the service is slow). Either way the work is dropped.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+
+    /// `POST /verify` requests one client may make per minute (0: no limit). Verification is
+    /// the costliest public operation (JSON-LD expansion, canonicalisation, signature check),
+    /// so one client cannot take all the CPU. Over the limit: `429` with `Retry-After`.
+    #[arg(long, env = "VERIFY_RATE_PER_MINUTE", default_value_t = 60)]
+    pub verify_rate_per_minute: u32,
+
+    /// `POST /verify` requests one client may make at once before the per-minute rate
+    /// applies (a person checking a handful of badges in a row is never slowed down).
+    #[arg(long, env = "VERIFY_RATE_BURST", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub verify_rate_burst: u32,
+
+    /// Failed admin authentications (`401` on `/api/v1/…`) one client may have per
+    /// `AUTH_FAILURE_WINDOW_SECS` (0: no limit). Past it, every admin request from that
+    /// client is answered `429` with `Retry-After` before its token is even looked at, which
+    /// makes guessing tokens hopeless; failures free up one by one over the window.
+    #[arg(long, env = "AUTH_FAILURE_LIMIT", default_value_t = 10)]
+    pub auth_failure_limit: u32,
+
+    /// The window of `AUTH_FAILURE_LIMIT`, in seconds.
+    #[arg(long, env = "AUTH_FAILURE_WINDOW_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub auth_failure_window_secs: u64,
+
+    /// Take the client address for the limits above from `X-Forwarded-For` instead of the
+    /// connection. Turn on only behind a load balancer or reverse proxy (then every
+    /// connection comes from the proxy, and all clients would share one limit) that appends
+    /// the address it sees to `X-Forwarded-For`: the right-most address is used, because the
+    /// ones left of it are whatever the client chose to send. Off, the header is ignored.
+    #[arg(long, env = "TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
     /// Other issuers whose credential URLs `POST /verify` may name (comma-separated origins,
     /// URL prefixes or host names). Remote fetching is not enabled yet: listed issuers get a
     /// report saying so, others "issuer not resolvable here".
@@ -125,6 +165,12 @@ impl std::fmt::Debug for Settings {
             .field("registry_frame_ancestors", &self.registry_frame_ancestors)
             .field("registry_recheck_ms", &self.registry_recheck_ms)
             .field("verify_allowed_issuers", &self.verify_allowed_issuers)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("verify_rate_per_minute", &self.verify_rate_per_minute)
+            .field("verify_rate_burst", &self.verify_rate_burst)
+            .field("auth_failure_limit", &self.auth_failure_limit)
+            .field("auth_failure_window_secs", &self.auth_failure_window_secs)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }

@@ -47,6 +47,20 @@ pub enum AppError {
         /// The field at fault, if one.
         field: Option<String>,
     },
+    /// 408: the request body did not arrive within the request timeout.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 429: the client went over a rate limit; it may retry after `retry_after_secs`.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// Which limit was hit.
+        detail: String,
+        /// Seconds until a retry can succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// 503: the service could not answer in time; retrying later may work.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: a bug or an unavailable dependency; the cause is logged, not sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,6 +95,9 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,6 +134,9 @@ impl From<DbError> for AppError {
         }
     }
 }
+
+/// `Retry-After` of a 503: long enough for a passing overload to clear.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// The problem+json body (RFC 9457) of every error.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -158,7 +178,18 @@ impl IntoResponse for AppError {
             detail,
             field,
         };
+        let retry_after = match &self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
+        };
         let mut res = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

@@ -15,6 +15,7 @@ pub mod html;
 pub mod import;
 pub mod issuer;
 pub mod keys;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod program;
@@ -48,7 +49,9 @@ pub async fn serve(
     let store = state.store.clone();
     let grace = std::time::Duration::from_secs(state.settings.shutdown_grace_secs);
     let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    // The peer address is the client key of the per-client limits (`limits`).
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = stopping.send(true);

@@ -46,11 +46,14 @@ pub struct AppState {
     pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
     /// The admin API's audit log (the one way entries are written).
     pub audit: crate::audit::Audit,
+    /// Per-client rate limits of this instance.
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: Arc<dyn Store>, issuer: Issuer, settings: Settings) -> Self {
+        let limits = Arc::new(crate::limits::Limits::new(&settings));
         let registry = Arc::new(RegistryCache::new(std::time::Duration::from_millis(
             settings.registry_recheck_ms,
         )));
@@ -68,6 +71,7 @@ impl AppState {
             registry,
             metrics: Arc::default(),
             documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
+            limits,
         }
     }
 

@@ -393,18 +393,53 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     }
 }
 
+/// Deepest nesting of JSON values accepted from a client (the root is level 1): the
+/// JSON-LD processor's bound, checked here once the body is parsed so that deeper input is a
+/// 400 naming the limit rather than a failed report after part of the work.
+pub const MAX_JSON_DEPTH: usize = credential::jsonld::MAX_DEPTH;
+
+/// Whether `doc` nests deeper than `max` levels, counted as the JSON-LD processor counts
+/// them (the root value is level 1, each member or element one more). No recursion.
+fn deeper_than(doc: &Value, max: usize) -> bool {
+    let mut stack = vec![(doc, 1usize)];
+    while let Some((value, depth)) = stack.pop() {
+        if depth > max {
+            return true;
+        }
+        match value {
+            Value::Array(a) => stack.extend(a.iter().map(|v| (v, depth + 1))),
+            Value::Object(o) => stack.extend(o.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    false
+}
+
+fn too_deep() -> AppError {
+    AppError::BadRequest(format!(
+        "the JSON is nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects \
+         are accepted (a credential has about ten)"
+    ))
+}
+
 /// Parses a JSON body: a credential document, or `{"url": "…"}` naming one.
 ///
-/// Not JSON (or nested beyond the parser's limit of 128) is a 400; JSON that is not an
-/// object, or an object with neither `@context` nor `type` nor `url`, is a 422.
+/// Not JSON, or nested deeper than [`MAX_JSON_DEPTH`], is a 400 (before any JSON-LD work);
+/// JSON that is not an object, or an object with neither `@context` nor `type` nor `url`, is
+/// a 422.
 pub fn parse_json_input(bytes: &[u8]) -> AppResult<Input> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        // The parser's own recursion limit (128) stops far deeper input without a stack
+        // overflow; it is the same answer.
         if e.to_string().contains("recursion limit") {
-            AppError::BadRequest(format!("the JSON is nested too deeply: {e}"))
+            too_deep()
         } else {
             AppError::BadRequest(format!("the body is not valid JSON: {e}"))
         }
     })?;
+    if deeper_than(&value, MAX_JSON_DEPTH) {
+        return Err(too_deep());
+    }
     let Value::Object(obj) = &value else {
         let kind = match value {
             Value::Array(_) => "an array",

@@ -221,3 +221,69 @@ fn processor_is_shareable_across_threads() {
         assert_eq!(handle.join().unwrap(), expected);
     }
 }
+
+/// Depth is a tool of attack: expansion recurses with large frames, and a 2 MiB worker stack
+/// (tokio's default, also for blocking tasks) once overflowed at about 30 levels of nested
+/// arrays in a debug build, aborting the process. Every depth up to the limit must convert
+/// on such a stack.
+#[test]
+fn nesting_up_to_the_limit_converts_on_a_worker_sized_stack() {
+    use partnership_badges::credential::jsonld::MAX_DEPTH;
+    let depth = |v: &Value| {
+        let mut stack = vec![(v, 1usize)];
+        let mut deepest = 0;
+        while let Some((v, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            match v {
+                Value::Array(a) => stack.extend(a.iter().map(|c| (c, d + 1))),
+                Value::Object(o) => stack.extend(o.values().map(|c| (c, d + 1))),
+                _ => {}
+            }
+        }
+        deepest
+    };
+    for kind in ["arrays", "objects"] {
+        let mut doc = credential();
+        let mut inner = json!("leaf");
+        while depth(&doc) < MAX_DEPTH {
+            inner = match kind {
+                "arrays" => json!([inner]),
+                _ => json!({"https://example.org/vocab#part": inner}),
+            };
+            doc["credentialSubject"]["achievement"]["description"] = inner.clone();
+        }
+        assert_eq!(depth(&doc), MAX_DEPTH);
+        let converted = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || processor().to_rdf(&doc).map(|q| q.len()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(converted.is_ok(), "{kind}: {converted:?}");
+    }
+}
+
+#[test]
+fn documents_expanding_to_too_many_quads_are_refused() {
+    use partnership_badges::credential::jsonld::{MAX_QUADS, MAX_VALUES};
+    // Each list item is two quads (rdf:first, rdf:rest): fewer values than the value limit,
+    // more quads than the quad limit.
+    let items = MAX_QUADS / 2 + 1_000;
+    assert!(items < MAX_VALUES);
+    let mut doc = credential();
+    doc["https://example.org/vocab#items"] = json!({"@list": vec![json!(1); items]});
+    let start = Instant::now();
+    match processor().to_rdf(&doc) {
+        Err(e) => assert!(
+            e.to_string()
+                .contains(&format!("more than {MAX_QUADS} RDF statements")),
+            "{e}"
+        ),
+        Ok(quads) => panic!("{} quads accepted", quads.len()),
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}

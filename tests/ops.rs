@@ -452,3 +452,272 @@ async fn sigterm_finishes_in_flight_requests() {
         .unwrap();
     assert_eq!(stored, created);
 }
+
+/// An operator raising the log level to chase a problem must not thereby collect secrets or
+/// personal data: the real binary at `RUST_LOG=trace` (every crate, the most anyone can ask
+/// for) through a full walkthrough over HTTP logs no token, no token hash, no signing key in
+/// any encoding derived from the key file, and no email address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_at_trace_hold_no_secrets_or_emails() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let db = format!("sqlite://{}/badges.db", dir.path().display());
+    let emails = [
+        "issuer.office@issuer.example",
+        "maya.mentor@mentors.example",
+        "ada.closer@people.example",
+    ];
+    let env = [
+        ("DATABASE_URL", db.as_str()),
+        ("BIND_ADDR", &format!("127.0.0.1:{port}")),
+        ("PUBLIC_BASE_URL", base.as_str()),
+        ("KEYS_DIR", "keys"),
+        ("ISSUER_EMAIL", emails[0]),
+        ("RUST_LOG", "trace"),
+        ("LOG_FORMAT", "text"),
+    ];
+    let mut logs = String::new();
+    let (ok, out, err) = run(dir.path(), &["token", "create", "--name", "ops"], &env);
+    assert!(ok, "{err}");
+    let token = out.lines().last().unwrap().to_owned();
+    // The command prints the token on purpose, alone on its last line; the rest is log.
+    logs.push_str(&out[..out.len() - token.len() - 1]);
+    logs.push_str(&err);
+
+    let log_path = dir.path().join("server.log");
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let mut server = Command::new(BIN)
+        .current_dir(dir.path())
+        .envs(env.iter().copied())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..600 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server did not start within 30 s");
+
+    let admin = |method: reqwest::Method, path: &str| {
+        client
+            .request(method, format!("{base}/api/v1{path}"))
+            .bearer_auth(&token)
+    };
+    let created = |r: reqwest::Response| async move {
+        assert!(r.status().is_success(), "{}", r.status());
+        r.json::<Value>().await.unwrap()
+    };
+    let mentor = created(
+        admin(reqwest::Method::POST, "/mentors")
+            .json(&json!({"name": "Maya Mentor", "email": emails[1]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let person = created(
+        admin(reqwest::Method::POST, "/people")
+            .json(
+                &json!({"name": "Ada Closer", "email": emails[2], "city": "Lyon",
+                          "country": "France", "listed_in_registry": true}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let person_id = person["id"].as_str().unwrap();
+    let closing = created(
+        admin(reqwest::Method::POST, "/closings")
+            .json(&TestApp::closing_body(
+                person_id,
+                mentor["id"].as_str().unwrap(),
+            ))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let closed = created(
+        admin(reqwest::Method::POST, "/credentials")
+            .header("Idempotency-Key", "closed-1")
+            .json(
+                &json!({"achievement": "partnership-closed", "person_id": person_id,
+                          "closing_id": closing["id"]}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let certified = created(
+        admin(reqwest::Method::POST, "/credentials")
+            .json(&json!({"achievement": "partnership-certified", "person_id": person_id}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let closed_id = closed["id"].as_str().unwrap();
+    let certified_id = certified["id"].as_str().unwrap();
+    created(
+        admin(
+            reqwest::Method::POST,
+            &format!("/credentials/{certified_id}/revoke"),
+        )
+        .json(&json!({"reason": "entered in error"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    // Reads, including the person's record (with the email) and an error or two.
+    for path in [
+        format!("/people/{person_id}"),
+        format!("/credentials/{closed_id}"),
+        "/credentials?status=revoked&limit=5".to_owned(),
+        "/people/not-a-uuid".to_owned(),
+    ] {
+        admin(reqwest::Method::GET, &path).send().await.unwrap();
+    }
+    let guessed = "pb_00000000000000cc_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC";
+    let r = client
+        .get(format!("{base}/api/v1/people/{person_id}"))
+        .bearer_auth(guessed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Verification of the signed document, and of junk.
+    let doc: Value = client
+        .get(format!("{base}/credentials/{closed_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let report: Value = client
+        .post(format!("{base}/verify"))
+        .json(&doc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["verified"], true, "{report}");
+    let r = client
+        .post(format!("{base}/verify"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"email\": \"{}\"", emails[2]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Pages people see.
+    for path in [
+        format!("/credentials/{closed_id}"),
+        format!("/closings/{}", closing["id"].as_str().unwrap()),
+        "/registry".to_owned(),
+        "/registry.json".to_owned(),
+        "/issuer".to_owned(),
+    ] {
+        let r = client
+            .get(format!("{base}{path}"))
+            .header("accept", "text/html")
+            .header("user-agent", "Mozilla/5.0")
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
+
+    assert!(Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert!(server.wait().unwrap().success());
+    logs.push_str(&std::fs::read_to_string(&log_path).unwrap());
+
+    // The level was really raised: requests, SQL statements and connections are all there.
+    for sign in [
+        "route=\"/api/v1/people\"",
+        "route=\"/verify\"",
+        "status=401",
+        "sqlx::query",
+        "TRACE axum::serve",
+    ] {
+        assert!(logs.contains(sign), "the logs lack {sign:?}");
+    }
+
+    // Everything secret, in every encoding a leak could take.
+    let Some(partnership_badges::tokens::Presented::Current { secret, .. }) =
+        partnership_badges::tokens::parse(&token)
+    else {
+        panic!("a new token has a public id and a secret: {token}");
+    };
+    let mut secrets = vec![
+        ("token", token.clone()),
+        ("token secret", secret.to_owned()),
+        ("guessed token", guessed.to_owned()),
+        ("token hash", partnership_badges::tokens::sha256_hex(secret)),
+    ];
+    let key_files: Vec<_> = std::fs::read_dir(dir.path().join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "key"))
+        .collect();
+    assert!(!key_files.is_empty(), "the server generated a key");
+    for path in key_files {
+        let hex_seed = std::fs::read_to_string(&path).unwrap().trim().to_owned();
+        let seed: [u8; 32] = hex::decode(&hex_seed).unwrap().try_into().unwrap();
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let keypair = key.to_keypair_bytes();
+        let mut multikey = vec![0x80, 0x26];
+        multikey.extend_from_slice(&seed);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        secrets.extend([
+            ("seed hex", hex_seed.to_lowercase()),
+            ("seed HEX", hex_seed.to_uppercase()),
+            ("seed base64", b64.encode(seed)),
+            ("seed base64url", b64url.encode(seed)),
+            ("seed base58", bs58::encode(seed).into_string()),
+            ("seed bytes", format!("{seed:?}")),
+            ("keypair hex", hex::encode(keypair)),
+            ("keypair base64", b64.encode(keypair)),
+            ("keypair base58", bs58::encode(keypair).into_string()),
+            (
+                "Multikey secret",
+                format!("z{}", bs58::encode(&multikey).into_string()),
+            ),
+        ]);
+    }
+    for (what, secret) in &secrets {
+        // Base64 of the same bytes may start at another offset in a longer string; a long
+        // enough piece is as damning as the whole.
+        let needle = &secret[..secret.len().min(24)];
+        assert!(!logs.contains(needle), "the logs leak the {what}");
+    }
+    for email in emails {
+        assert!(!logs.contains(email), "the logs leak {email}");
+        let local = email.split('@').next().unwrap();
+        assert!(
+            !logs.contains(local),
+            "the logs leak {email} (its local part)"
+        );
+    }
+}

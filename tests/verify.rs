@@ -362,21 +362,35 @@ async fn bad_input(app: &TestApp) {
         .assert_problem(413, "larger than");
     assert!(t.elapsed() < QUICK, "20 MB uploads took {:?}", t.elapsed());
 
-    // Deep nesting: beyond the JSON parser's limit (400), and beyond JSON-LD's (a report).
+    // Deep nesting: a 400 naming the limit, before any JSON-LD work, whether far beyond the
+    // parser's own recursion limit or one level beyond 64; 64 levels are verified.
     let t = Instant::now();
     let deep = "[".repeat(100_000) + &"]".repeat(100_000);
     app.post_bytes("/verify", "application/json", deep.into_bytes())
         .await
-        .assert_problem(400, "nested too deeply");
-    let mut nested = doc.clone();
-    let mut inner = json!({"name": "leaf"});
-    // Within the parser's 128 levels, beyond JSON-LD's 64.
-    for _ in 0..40 {
-        inner = json!({"narrative": "x", "evidence": [inner]});
+        .assert_problem(400, "nested too deeply: at most 64 levels");
+    fn depth(v: &Value) -> usize {
+        match v {
+            Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 1,
+        }
     }
-    nested["evidence"][0]["description"] = inner;
-    let r = verify_json(app, &nested).await;
-    assert_failed(&r, "proof", "JSON-LD");
+    let nested_to = |levels: usize| {
+        let mut nested = doc.clone();
+        let mut inner = json!("leaf");
+        while depth(&nested) < levels {
+            inner = json!([inner]);
+            nested["evidence"][0]["description"] = inner.clone();
+        }
+        assert_eq!(depth(&nested), levels);
+        nested
+    };
+    let r = verify_json(app, &nested_to(64)).await;
+    assert_failed(&r, "proof", "");
+    verify_json(app, &nested_to(65))
+        .await
+        .assert_problem(400, "at most 64 levels");
     assert!(t.elapsed() < QUICK, "deep nesting took {:?}", t.elapsed());
 
     // Thousands of blank nodes: look-alike evidence entries with no ids.
@@ -403,17 +417,39 @@ async fn bad_input(app: &TestApp) {
     assert_failed(&r, "proof", "signature");
     assert!(t.elapsed() < QUICK, "general path took {:?}", t.elapsed());
 
-    // Symmetric blank-node cliques: the canonicaliser's work limit answers.
+    // A poison graph: look-alike blank nodes, each linked to all the others, on which
+    // N-degree hashing explodes (every ordering of every neighbourhood). The canonicaliser's
+    // work limit refuses it, saying so, in a bounded time (the bound is only a hang guard).
     let t = Instant::now();
-    let mut clique = doc.clone();
-    let ring: Vec<Value> = (0..12)
-        .map(|_| json!({"type": ["Evidence"], "name": "n"}))
+    let mut poison = doc.clone();
+    let n = 30;
+    let entries: Vec<Value> = (0..n)
+        .map(|k| {
+            let others: Vec<Value> = (0..n)
+                .filter(|&j| j != k)
+                .map(|j| json!({"id": format!("_:e{j}")}))
+                .collect();
+            json!({"id": format!("_:e{k}"), "type": ["Evidence"],
+                   "https://example.org/vocab#linkedTo": others})
+        })
         .collect();
-    clique["evidence"] = Value::Array(ring);
-    clique["credentialSubject"]["achievement"]["criteria"]["narrative"] = json!("changed");
-    let r = verify_json(app, &clique).await;
-    assert_failed(&r, "proof", "");
-    assert!(t.elapsed() < QUICK, "clique took {:?}", t.elapsed());
+    poison["evidence"] = Value::Array(entries);
+    let r = verify_json(app, &poison).await;
+    assert_failed(&r, "proof", "too complex to canonicalise");
+    assert!(t.elapsed() < QUICK, "poison graph took {:?}", t.elapsed());
+
+    // Huge but shallow: half a million values three levels deep (about 1 MB, well under
+    // the body limit). Refused by size before any JSON-LD work.
+    let t = Instant::now();
+    let mut wide = doc.clone();
+    wide["evidence"][0]["tags"] = Value::Array(vec![json!(0); 500_000]);
+    let r = verify_json(app, &wide).await;
+    assert_failed(&r, "proof", "too large to verify");
+    assert!(
+        t.elapsed() < QUICK,
+        "a wide document took {:?}",
+        t.elapsed()
+    );
 }
 both_backends!(bad_input_on_both, crate::bad_input);
 

@@ -45,6 +45,16 @@ type LdId = Id<IriBuf, BlankId>;
 pub const MAX_DEPTH: usize = 64;
 /// Maximum number of JSON values (of any kind) in one document.
 pub const MAX_VALUES: usize = 100_000;
+/// Maximum number of RDF quads one document may expand to. Expansion can produce more
+/// quads than the input has values (each list item is two, each `@type` one more), and every
+/// quad is canonicalised, sorted and hashed; a credential has under a few hundred.
+pub const MAX_QUADS: usize = 50_000;
+/// Documents nested at most this deep are converted on the caller's thread; deeper ones on
+/// a thread with a [`DEEP_STACK_BYTES`] stack. Credentials nest about ten levels.
+const INLINE_DEPTH: usize = 16;
+/// Stack of the thread that converts deep documents: [`MAX_DEPTH`] levels of nested arrays
+/// take about 5 MiB in a debug build; only the pages touched are ever committed.
+const DEEP_STACK_BYTES: usize = 32 << 20;
 /// Upper bound on the number of distinct context lists kept processed.
 const MAX_CACHED_CONTEXTS: usize = 32;
 
@@ -206,10 +216,33 @@ impl JsonLdProcessor {
     /// `rdfDirection: 'i18n-datatype'`) does, up to blank node labels.
     ///
     /// Fails on any term or `@type` no context defines, unknown context URLs, relative IRIs
-    /// and anything else safe mode rejects, and on input nested deeper than [`MAX_DEPTH`] or
-    /// larger than [`MAX_VALUES`] values.
+    /// and anything else safe mode rejects, on input nested deeper than [`MAX_DEPTH`] or
+    /// larger than [`MAX_VALUES`] values, and on output of more than [`MAX_QUADS`] quads.
     pub fn to_rdf(&self, doc: &serde_json::Value) -> Result<Vec<Quad>, JsonLdError> {
-        precheck(doc, &self.loader)?;
+        let depth = precheck(doc, &self.loader)?;
+        if depth <= INLINE_DEPTH {
+            return self.convert(doc);
+        }
+        // Expansion recurses for every level with large frames: in a debug build, about 30
+        // levels of nested arrays overflow the 2 MiB stack of an async or blocking worker and
+        // abort the process (release frames are smaller, by a margin not known for every
+        // shape of input). Deep documents get a thread whose stack fits MAX_DEPTH; most
+        // documents never pay for it.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("jsonld-deep".into())
+                .stack_size(DEEP_STACK_BYTES)
+                .spawn_scoped(scope, || self.convert(doc))
+                .map_err(|e| {
+                    JsonLdError::Invalid(format!("cannot start a thread for a deep document: {e}"))
+                })?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
+    /// [`Self::to_rdf`] after the precheck, on the current thread.
+    fn convert(&self, doc: &serde_json::Value) -> Result<Vec<Quad>, JsonLdError> {
         let expanded = self.expand(doc).map_err(|e| explain(e, doc))?;
         check_dropped_objects(&expanded)?;
         let mut expanded = expanded;
@@ -311,19 +344,22 @@ fn cacheable_context(doc: &serde_json::Value) -> Option<Vec<String>> {
 }
 
 /// Walks the input once, without recursion: rejects excessive depth or size, unknown context
-/// URLs, and value objects that safe mode rejects but expansion would silently drop.
+/// URLs, and value objects that safe mode rejects but expansion would silently drop. Returns
+/// the depth of the document (the root is level 1).
 fn precheck(
     doc: &serde_json::Value,
     loader: &HashMap<IriBuf, RemoteDocument>,
-) -> Result<(), JsonLdError> {
+) -> Result<usize, JsonLdError> {
     let known = |url: &str| loader.keys().any(|k| k.as_str() == url);
     if doc.is_array() {
         check_graph_members(doc)?;
     }
     let mut stack = vec![(doc, 1usize)];
     let mut count = 0usize;
+    let mut deepest = 1usize;
     while let Some((value, depth)) = stack.pop() {
         count += 1;
+        deepest = deepest.max(depth);
         if count > MAX_VALUES {
             return Err(JsonLdError::Invalid(format!(
                 "document has more than {MAX_VALUES} JSON values"
@@ -365,7 +401,7 @@ fn precheck(
             stack.push((child, depth + 1));
         }
     }
-    Ok(())
+    Ok(deepest)
 }
 
 /// Safe mode rejects what expansion drops from a graph (`@graph`, or a top-level array):
@@ -576,6 +612,11 @@ fn serialize(doc: &LdDocument) -> Result<Vec<Quad>, JsonLdError> {
         }
     };
     for QuadRef(graph, subject, property, object) in doc.quads() {
+        // Checked per statement of the expanded document (a list adds all its items at
+        // once, but never more than the input has values).
+        if out.len() > MAX_QUADS {
+            return Err(too_many_quads());
+        }
         let graph = graph.map(id_term).transpose()?;
         let subject = id_term(subject)?;
         let predicate = match property {
@@ -623,7 +664,16 @@ fn serialize(doc: &LdDocument) -> Result<Vec<Quad>, JsonLdError> {
             &mut out,
         );
     }
+    if out.len() > MAX_QUADS {
+        return Err(too_many_quads());
+    }
     Ok(out)
+}
+
+fn too_many_quads() -> JsonLdError {
+    JsonLdError::Invalid(format!(
+        "document expands to more than {MAX_QUADS} RDF statements"
+    ))
 }
 
 /// The subject/object term of a node (every node has an id after relabelling).

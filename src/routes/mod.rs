@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod ob2;
 pub mod pages;
@@ -12,17 +13,15 @@ pub mod registry;
 pub mod tokens;
 pub mod verify;
 
-use std::time::Duration;
-
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
-use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
+use crate::limits;
 use crate::state::AppState;
 
 /// The request id header, set on every request and response.
@@ -31,28 +30,36 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
+    // Only the admin API and POST /verify (see `verify::router`) read bodies; each is bounded
+    // (413 problem+json, with or without Content-Length) before anything else reads it. There
+    // the bound replaces `DefaultBodyLimit` (disabled inside it): one limit on a body, not two
+    // nested ones, whose error axum would no longer recognise as "too large". Elsewhere
+    // `DefaultBodyLimit` stays.
+    let admin_body = move |req, next| limits::body_limit(body_limit, req, next);
     Router::new()
         // Admin writes mark the registry cache dirty (only there: public reads skip it).
-        // The audit layer, outermost on every admin route, checks the token and records
-        // each request with its final status.
+        // The audit layer checks the token and records each request with its final status;
+        // outside it, a client with too many failed authentications is refused first, before
+        // its token is looked at.
         .merge(
             admin::router()
                 .merge(tokens::router())
                 .merge(audit::router())
-                .layer(axum::middleware::from_fn_with_state(
+                .layer(DefaultBodyLimit::disable())
+                .layer(from_fn_with_state(state.clone(), registry::note_writes))
+                .layer(from_fn(admin_body))
+                .layer(from_fn_with_state(state.clone(), audit::record_admin))
+                .layer(from_fn_with_state(
                     state.clone(),
-                    registry::note_writes,
-                ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    audit::record_admin,
+                    limits::admin_auth_failures,
                 )),
         )
-        .merge(public::router())
+        // The documents verifiers dereference may be read from any origin.
+        .merge(public::router().layer(from_fn(headers::public_cors)))
         .merge(registry::router(&state.settings))
-        .merge(pages::router())
-        .merge(verify::router())
-        .merge(ob2::router())
+        .merge(pages::router().layer(from_fn(headers::public_cors)))
+        .merge(verify::router().layer(from_fn_with_state(state.clone(), limits::verify_rate)))
+        .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(health::router())
         .merge(crate::openapi::router())
         .fallback(|headers: axum::http::HeaderMap| async move {
@@ -60,10 +67,8 @@ pub fn router(state: AppState) -> Router {
         })
         .method_not_allowed_fallback(|| async { MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(from_fn_with_state(state.clone(), limits::timeout))
+        .layer(from_fn(headers::security))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             health::record,

@@ -28,14 +28,19 @@ use crate::verify::{self, Input, Report};
 
 /// Largest body `POST /verify` reads: room for a baked image (its payload alone may be up to
 /// 1 MiB), far below anything that costs real memory. Larger bodies are answered 413 before
-/// they are read when they declare their length.
+/// they are read when they declare their length, and cut off at this size when they do not.
 pub const VERIFY_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// The verify route.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/verify", post(verify_handler).get(verify_form))
-        .layer(DefaultBodyLimit::max(VERIFY_MAX_BODY_BYTES))
+        // The one bound on the body; a second (`DefaultBodyLimit`) nested inside it would hide
+        // its "too large" error from the extractors.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(|req, next| {
+            crate::limits::body_limit(VERIFY_MAX_BODY_BYTES, req, next)
+        }))
 }
 
 /// The human form: paste a credential or upload a baked image.

@@ -79,9 +79,12 @@ impl Res {
     }
 }
 
-fn settings(base: &str) -> partnership_badges::config::Settings {
+fn settings(base: &str, extra: &[&str]) -> partnership_badges::config::Settings {
     use clap::Parser as _;
-    Cli::try_parse_from(["partnership-badges", "--public-base-url", base])
+    let args = ["partnership-badges", "--public-base-url", base]
+        .into_iter()
+        .chain(extra.iter().copied());
+    Cli::try_parse_from(args)
         .expect("test settings parse")
         .settings
 }
@@ -97,11 +100,21 @@ pub fn test_keys() -> KeyRing {
 impl TestApp {
     /// The app over a store that is already open (and migrated).
     pub async fn from_store(store: Arc<dyn Store>, db: Db, base: &str) -> TestApp {
+        Self::from_store_with(store, db, base, &[]).await
+    }
+
+    /// [`Self::from_store`] with extra command-line settings.
+    pub async fn from_store_with(
+        store: Arc<dyn Store>,
+        db: Db,
+        base: &str,
+        extra: &[&str],
+    ) -> TestApp {
         // Quiet unless asked: TEST_LOG=1 shows the service's logs.
         if std::env::var_os("TEST_LOG").is_some() {
             partnership_badges::telemetry::init("text");
         }
-        let settings = settings(base);
+        let settings = settings(base, extra);
         let issuer = Issuer::new(&settings, test_keys());
         let state = AppState::new(store.clone(), issuer, settings);
         let token = make_token(&*store, "test-admin", "admin", None)
@@ -118,20 +131,30 @@ impl TestApp {
 
     /// The app on a fresh SQLite file.
     pub async fn sqlite_with_base(base: &str) -> TestApp {
+        Self::sqlite_with_args(base, &[]).await
+    }
+
+    /// The app on a fresh SQLite file, with extra command-line settings.
+    pub async fn sqlite_with_args(base: &str, extra: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/badges.db", dir.path().display());
         let store = SqliteStore::connect(&url, "normal").await.expect("sqlite");
         let db = Db::Sqlite(store.clone(), dir);
-        Self::from_store(Arc::new(store), db, base).await
+        Self::from_store_with(Arc::new(store), db, base, extra).await
     }
 
     /// The app on a fresh PostgreSQL schema, or `None` (printed) when no server answers
     /// outside CI.
     pub async fn postgres_with_base(base: &str) -> Option<TestApp> {
+        Self::postgres_with_args(base, &[]).await
+    }
+
+    /// The app on a fresh PostgreSQL schema, with extra command-line settings.
+    pub async fn postgres_with_args(base: &str, extra: &[&str]) -> Option<TestApp> {
         let store = pg_store().await?;
         let schema = store.1.clone();
         let db = Db::Postgres(store.0.clone(), schema);
-        Some(Self::from_store(Arc::new(store.0), db, base).await)
+        Some(Self::from_store_with(Arc::new(store.0), db, base, extra).await)
     }
 
     /// Sends a request; `body` is sent as JSON.
@@ -156,9 +179,22 @@ impl TestApp {
         self.send(req).await
     }
 
-    /// Sends a prepared request.
+    /// Sends a prepared request. In-process requests have no connection, so no peer
+    /// address: the per-client limits put them all under one key (see [`Self::send_from`]).
     pub async fn send(&self, req: Request<Body>) -> Res {
-        let res = self.router.clone().oneshot(req).await.unwrap();
+        Self::decode(self.router.clone().oneshot(req).await.unwrap()).await
+    }
+
+    /// Sends a prepared request as if it came over a connection from `peer`.
+    pub async fn send_from(&self, peer: std::net::SocketAddr, req: Request<Body>) -> Res {
+        let router = self
+            .router
+            .clone()
+            .layer(axum::extract::connect_info::MockConnectInfo(peer));
+        Self::decode(router.oneshot(req).await.unwrap()).await
+    }
+
+    async fn decode(res: axum::response::Response) -> Res {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
@@ -344,21 +380,32 @@ pub async fn pg_store() -> Option<(PgStore, String)> {
 
 /// Runs an async test body on SQLite and on PostgreSQL: `both_backends!(name, body_fn)`
 /// defines `name::sqlite` and `name::postgres`.
+/// `both_backends!(name, body_fn, ["--flag", "value"])` runs it with extra settings.
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:path) => {
+        $crate::both_backends!($name, $body, []);
+    };
+    ($name:ident, $body:path, [$($arg:expr),* $(,)?]) => {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::common::TestApp::sqlite_with_base($crate::common::BASE).await;
+                let app = $crate::common::TestApp::sqlite_with_args(
+                    $crate::common::BASE,
+                    &[$($arg),*],
+                )
+                .await;
                 $body(&app).await;
                 app.cleanup().await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                let Some(app) =
-                    $crate::common::TestApp::postgres_with_base($crate::common::BASE).await
+                let Some(app) = $crate::common::TestApp::postgres_with_args(
+                    $crate::common::BASE,
+                    &[$($arg),*],
+                )
+                .await
                 else {
                     return;
                 };

@@ -168,6 +168,9 @@ impl Deployment {
             ("PUBLIC_BASE_URL".into(), format!("http://127.0.0.1:{port}")),
             ("KEYS_DIR".into(), "keys".into()),
             ("RUST_LOG".into(), "warn".into()),
+            // One test client stands in for a crowd of verifiers: no per-client limit on
+            // POST /verify (tests/limits.rs tests it).
+            ("VERIFY_RATE_PER_MINUTE".into(), "0".into()),
         ]
     }
 
