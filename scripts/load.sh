@@ -28,7 +28,7 @@ BIN=target/release/partnership-badges
 WORK=$(mktemp -d)
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export DATABASE_URL=${DB:-sqlite://$WORK/badges.db}
-export KEYS_DIR=$WORK/keys BIND_ADDR=127.0.0.1:$PORT PUBLIC_BASE_URL=$BASE RUST_LOG=warn
+export KEYS_DIR=$WORK/keys BIND_ADDR=127.0.0.1:$PORT PUBLIC_BASE_URL=$BASE RUST_LOG=${RUST_LOG:-warn}
 export SQLITE_SYNCHRONOUS=${SQLITE_SYNCHRONOUS:-full}
 
 TOKEN=$($BIN token create --name load | tail -n 1)

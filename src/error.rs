@@ -130,7 +130,11 @@ impl From<DbError> for AppError {
                 }
                 .to_owned(),
             ),
-            DbError::Other(e) | DbError::Contention(e) => AppError::Internal(e),
+            DbError::Contention(e) => {
+                tracing::warn!(error = %e, "a write kept losing races with other instances");
+                AppError::Unavailable("the database is busy; retry shortly".into())
+            }
+            DbError::Other(e) => AppError::Internal(e),
         }
     }
 }

@@ -91,6 +91,7 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(Write, Reply)>) {
     while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
         let (writes, replies): (Vec<Write>, Vec<Reply>) = queued.drain(..).unzip();
         let mut attempt = 1;
+        let t0 = std::time::Instant::now();
         let results = loop {
             match store.write_batch(&writes).await {
                 Ok(results) => break results,
@@ -109,6 +110,11 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(Write, Reply)>) {
                 }
             }
         };
+        tracing::debug!(
+            n = writes.len(),
+            us = t0.elapsed().as_micros() as u64,
+            "TMPBATCH"
+        );
         for ((write, result), reply) in writes.into_iter().zip(results).zip(replies) {
             // A request that gave up (client gone) no longer listens; its write stays
             // stored, and a retry with its Idempotency-Key finds it.

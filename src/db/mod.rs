@@ -435,6 +435,18 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_closing(&self, closing: &Closing) -> DbResult<()>;
     /// Reads a closing record.
     async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>>;
+    /// Reads a closing record with its mentor, in one round trip (issuance reads both).
+    /// The default makes two reads; both backends override it with a join.
+    async fn closing_with_mentor(&self, id: Uuid) -> DbResult<Option<(Closing, Mentor)>> {
+        let Some(closing) = self.closing(id).await? else {
+            return Ok(None);
+        };
+        let mentor = self
+            .mentor(closing.mentor_id)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        Ok(Some((closing, mentor)))
+    }
     /// Finds a mentor by normalised email (the natural key imports use).
     async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>>;
     /// Finds a person by normalised email (the natural key imports use).

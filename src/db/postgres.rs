@@ -133,6 +133,22 @@ fn mentor_row(row: &PgRow) -> Result<Mentor, sqlx::Error> {
     })
 }
 
+/// The mentor columns of [`CLOSING_WITH_MENTOR`], prefixed `m_`.
+fn joined_mentor_row(row: &PgRow) -> Result<Mentor, sqlx::Error> {
+    Ok(Mentor {
+        id: uuid(row, "mentor_id")?,
+        name: row.try_get("m_name")?,
+        email: row.try_get("m_email")?,
+        url: row.try_get("m_url")?,
+        created_at: row.try_get("m_created_at")?,
+    })
+}
+
+/// A closing and its mentor (mentor columns prefixed, so the closing's keep their names).
+const CLOSING_WITH_MENTOR: &str = "select c.*, m.name as m_name, m.email as m_email, \
+     m.url as m_url, m.created_at as m_created_at \
+     from closings c join mentors m on m.id = c.mentor_id where c.id = $1";
+
 fn person_row(row: &PgRow) -> Result<Person, sqlx::Error> {
     Ok(Person {
         id: uuid(row, "id")?,
@@ -422,6 +438,18 @@ impl Store for PgStore {
             .await
             .map_err(other)?;
         row.map(|r| closing_row(&r)).transpose().map_err(other)
+    }
+
+    #[instrument(skip_all)]
+    async fn closing_with_mentor(&self, id: Uuid) -> DbResult<Option<(Closing, Mentor)>> {
+        let row = sqlx::query(CLOSING_WITH_MENTOR)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|r| Ok((closing_row(&r)?, joined_mentor_row(&r)?)))
+            .transpose()
+            .map_err(other)
     }
 
     #[instrument(skip_all)]
