@@ -243,4 +243,7 @@ async fn batch_keeps_the_good_writes(app: &TestApp) {
     assert_eq!(ids, ["r-2", "r-1"], "both entries, newest first");
 }
 
-both_backends!(batch_keeps_the_good_writes, crate::batch_keeps_the_good_writes);
+both_backends!(
+    batch_keeps_the_good_writes,
+    crate::batch_keeps_the_good_writes
+);
