@@ -3,7 +3,8 @@
 //! [`Audit::record`] is the one way entries are written: they are group-committed (many
 //! requests' entries per transaction, see [`crate::db::group_commit`]), and a request is
 //! answered only once its entry is stored. The middleware that
-//! records every admin request is `routes::audit::record_admin`.
+//! records every admin request, those refused by the failed-authentication limit included,
+//! is `routes::audit::record_admin`.
 
 use crate::db::group_commit::GroupCommit;
 use crate::db::{AuditEntry, DbResult};

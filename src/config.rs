@@ -58,6 +58,12 @@ pub struct Settings {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest body `POST /verify` accepts, in bytes: room for a baked badge image (its
+    /// embedded credential alone may be 1 MiB). Larger bodies are answered `413`, at once
+    /// when `Content-Length` says so, else as soon as the limit is passed.
+    #[arg(long, env = "MAX_VERIFY_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_verify_body_bytes: usize,
+
     /// On SIGTERM, how long in-flight requests may take to finish before the process exits.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
@@ -159,6 +165,7 @@ impl std::fmt::Debug for Settings {
             .field("issuer_url", &self.issuer_url)
             .field("issuer_email", &self.issuer_email)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_verify_body_bytes", &self.max_verify_body_bytes)
             .field("max_batch_items", &self.max_batch_items)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("registry_allowed_origins", &self.registry_allowed_origins)
@@ -294,6 +301,9 @@ pub fn check(settings: &Settings) -> Vec<String> {
     }
     if settings.max_body_bytes < 1024 {
         problems.push("max_body_bytes: must be at least 1024".into());
+    }
+    if settings.max_verify_body_bytes < 1024 {
+        problems.push("max_verify_body_bytes: must be at least 1024".into());
     }
     problems
 }

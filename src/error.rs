@@ -58,7 +58,8 @@ pub enum AppError {
         /// Seconds until a retry can succeed (the `Retry-After` header).
         retry_after_secs: u64,
     },
-    /// 503: the service could not answer in time; retrying later may work.
+    /// 503: the service cannot answer now (too slow, or its database is unreachable);
+    /// retrying later may work.
     #[error("{0}")]
     Unavailable(String),
     /// 500: a bug or an unavailable dependency; the cause is logged, not sent.

@@ -258,8 +258,9 @@ pub async fn verify_rate(State(state): State<AppState>, req: Request, next: Next
     next.run(req).await
 }
 
-/// Admin routes: a client with too many recent `401`s is answered `429` before anything
-/// else happens (its token is not looked up); every `401` the routes answer counts.
+/// Admin routes: a client with too many recent `401`s is answered `429` before its token is
+/// looked up or its body read (the audit layer, outside this one, records the refusal);
+/// every `401` the routes answer counts.
 pub async fn admin_auth_failures(
     State(state): State<AppState>,
     req: Request,

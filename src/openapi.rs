@@ -169,6 +169,7 @@ pub fn document() -> Value {
     let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     non_null_parameters(&mut doc);
     describe_scopes(&mut doc);
+    limit_responses(&mut doc);
     let (page, entry) = registry_schemas();
     let schemas = &mut doc["components"]["schemas"];
     schemas["RegistryPage"] = page;
@@ -232,6 +233,114 @@ fn describe_scopes(doc: &mut Value) {
             _ => needs,
         };
         op["description"] = Value::String(text);
+    }
+}
+
+/// The operations limited per client besides the admin API (whose failed-authentication
+/// limit covers every `/api/v1` operation): (method, path).
+const RATE_LIMITED: [(&str, &str); 1] = [("post", "/verify")];
+
+/// The answers of the abuse limits ([`crate::limits`]), each one shared component referred
+/// to by every operation it can answer: `408` and `503` (the request timeout) everywhere,
+/// `413` wherever there is a request body, `429` on the admin API (failed authentications)
+/// and on [`RATE_LIMITED`]. An operation that documents its own answer with one of these
+/// statuses (`/readyz`'s 503) keeps its description beside the reference, which OpenAPI 3.1
+/// lets override the component's.
+fn limit_responses(doc: &mut Value) {
+    let problem = serde_json::json!({
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    });
+    let retry_after =
+        serde_json::json!({"Retry-After": {"$ref": "#/components/headers/RetryAfter"}});
+    let components = &mut doc["components"];
+    components["headers"]["RetryAfter"] = serde_json::json!({
+        "description": "Whole seconds to wait before a retry can succeed.",
+        "required": true,
+        "schema": {"type": "integer", "minimum": 1},
+    });
+    let responses = [
+        (
+            "408",
+            "RequestTimeout",
+            serde_json::json!({
+                "description": "The request body did not arrive within `REQUEST_TIMEOUT_SECS` \
+                    (a slow or stalled client); nothing was done.",
+                "content": problem,
+            }),
+        ),
+        (
+            "413",
+            "PayloadTooLarge",
+            serde_json::json!({
+                "description": "The body is larger than this operation accepts: \
+                    `MAX_VERIFY_BODY_BYTES` (4 MiB by default) on `POST /verify`, \
+                    `MAX_BODY_BYTES` (256 KiB by default) elsewhere. Refused before it is read \
+                    when `Content-Length` says so, else as soon as the limit is passed.",
+                "content": problem,
+            }),
+        ),
+        (
+            "429",
+            "TooManyRequests",
+            serde_json::json!({
+                "description": "Too many requests from this client (its address, or with \
+                    `TRUST_FORWARDED_FOR` the one the proxy saw): over the `POST /verify` rate \
+                    (`VERIFY_RATE_PER_MINUTE`, bursts of `VERIFY_RATE_BURST`), or, on the \
+                    admin API, past `AUTH_FAILURE_LIMIT` failed authentications within \
+                    `AUTH_FAILURE_WINDOW_SECS`, when every admin request is refused before \
+                    its token is looked at. `detail` names the limit.",
+                "headers": retry_after,
+                "content": problem,
+            }),
+        ),
+        (
+            "503",
+            "ServiceUnavailable",
+            serde_json::json!({
+                "description": "The service took longer than `REQUEST_TIMEOUT_SECS` to answer \
+                    (the body had arrived); the work was dropped, and the same request may \
+                    succeed later.",
+                "headers": retry_after,
+                "content": problem,
+            }),
+        ),
+    ];
+    for (_, name, response) in &responses {
+        components["responses"][*name] = response.clone();
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let rate_limited = path.starts_with("/api/v1/")
+                || RATE_LIMITED.contains(&(method.as_str(), path.as_str()));
+            let has_body = op.get("requestBody").is_some();
+            let Some(answers) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (status, name, _) in &responses {
+                let applies = match *status {
+                    "413" => has_body,
+                    "429" => rate_limited,
+                    _ => true,
+                };
+                if !applies {
+                    continue;
+                }
+                let mut reference =
+                    serde_json::json!({"$ref": format!("#/components/responses/{name}")});
+                if let Some(own) = answers.get(*status).and_then(|r| r.get("description")) {
+                    reference["description"] = own.clone();
+                }
+                answers.insert((*status).to_owned(), reference);
+            }
+            // In status order, as the attributes list them.
+            answers.sort_keys();
+        }
     }
 }
 
@@ -348,7 +457,8 @@ impl IntoResponses for AuthErrors {
     }
 }
 
-/// 400/413/415/422: what a JSON body can be rejected with.
+/// 400/415/422: what a JSON body can be rejected with (413 is added to every operation with
+/// a body by [`document`]).
 pub struct JsonBodyErrors;
 
 impl IntoResponses for JsonBodyErrors {
@@ -357,10 +467,6 @@ impl IntoResponses for JsonBodyErrors {
             (
                 "400".to_owned(),
                 problem("The body is not well-formed JSON, or a header is malformed."),
-            ),
-            (
-                "413".to_owned(),
-                problem("The body is larger than `MAX_BODY_BYTES`."),
             ),
             (
                 "415".to_owned(),

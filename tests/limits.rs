@@ -1,8 +1,9 @@
 //! Abuse limits, each tried for real: per-client rate limits on `POST /verify` and on failed
 //! admin authentication (by peer address, by trusted `X-Forwarded-For`, and without a
 //! connection), the body size limit of every route that takes a body (declared and
-//! chunked), the request timeout against a stalled client on a real socket, and the security
-//! and CORS headers of every route.
+//! chunked; `POST /verify`'s from its setting), the request timeout against a stalled client
+//! on a real socket, the audit of requests refused by a lockout, and the security and CORS
+//! headers of every route.
 
 mod common;
 
@@ -235,6 +236,61 @@ both_backends!(
     ["--auth-failure-limit", "3"]
 );
 
+/// A locked-out client's requests are refused before its token is looked at, and audited
+/// all the same: the 429 is in the audit log, naming no token (none was looked up), after
+/// the 401s that caused it.
+async fn lockout_is_audited(app: &TestApp) {
+    let a = peer("192.0.2.40:1");
+    let list = "/api/v1/credentials?limit=1";
+    for _ in 0..2 {
+        app.send_from(a, get(list, Some(GUESS)))
+            .await
+            .assert_problem(401, "unknown token");
+    }
+    let post = Request::post("/api/v1/mentors")
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-request-id", "locked-out-1")
+        .body(Body::from(
+            json!({"name": "M", "email": "m@example.org"}).to_string(),
+        ))
+        .unwrap();
+    app.send_from(a, post)
+        .await
+        .assert_problem(429, "failed authentications");
+
+    // Read in-process: another client, not locked out.
+    let r = app.get("/api/v1/audit?limit=3").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let items = r.body["items"].as_array().unwrap();
+    let seen: Vec<(&str, u64)> = items
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("POST /api/v1/mentors", 429),
+            ("GET /api/v1/credentials", 401),
+            ("GET /api/v1/credentials", 401),
+        ],
+        "{}",
+        r.text
+    );
+    let refused = &items[0];
+    assert_eq!(refused["request_id"], "locked-out-1", "{refused}");
+    // The valid token was sent, but never looked at.
+    assert!(refused["token"].is_null(), "{refused}");
+    // And the refusal is findable by its status's action filter too.
+    let r = app.get("/api/v1/audit?action=POST%20/api/v1/mentors").await;
+    assert_eq!(r.body["items"][0]["status"], 429, "{}", r.text);
+}
+both_backends!(
+    lockout_audited,
+    crate::lockout_is_audited,
+    ["--auth-failure-limit", "2"]
+);
+
 // ---------------------------------------------------------------- a real socket
 
 /// Over a real connection the key is the peer address (the service is served with connect
@@ -381,6 +437,62 @@ fn body_of(content_type: &str, len: usize) -> Vec<u8> {
     vec![b' '; len]
 }
 
+/// `method uri` with a `content_type` body refuses one byte over `limit` with a 413 problem,
+/// declared (`Content-Length`) and chunked, and answers a body of exactly `limit` bytes on
+/// its merits.
+async fn assert_bounded(
+    app: &TestApp,
+    method: &Method,
+    uri: &str,
+    content_type: &str,
+    limit: usize,
+) {
+    let what = format!("{method} {uri} ({content_type:?})");
+    let request = |body: Body, len: Option<usize>| {
+        let mut r = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token));
+        if !content_type.is_empty() {
+            r = r.header(header::CONTENT_TYPE, content_type);
+        }
+        if let Some(n) = len {
+            r = r.header(header::CONTENT_LENGTH, n);
+        }
+        r.body(body).unwrap()
+    };
+    // Over the limit with Content-Length: refused before reading.
+    let over = body_of(content_type, limit + 1);
+    let r = app
+        .send(request(Body::from(over.clone()), Some(over.len())))
+        .await;
+    assert_eq!(r.status, 413, "{what}, declared: {}", r.text);
+    r.assert_problem(413, "larger than");
+    // Over the limit in chunks without a length: cut off while reading.
+    let chunks: Vec<Result<Bytes, std::io::Error>> = over
+        .chunks(64 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let r = app
+        .send(request(
+            Body::from_stream(futures::stream::iter(chunks)),
+            None,
+        ))
+        .await;
+    assert_eq!(r.status, 413, "{what}, chunked: {}", r.text);
+    r.assert_problem(413, "larger than");
+    // Exactly at the limit: read, and answered on its merits (not 413).
+    let at = body_of(content_type, limit);
+    assert_eq!(at.len(), limit);
+    let r = app.send(request(Body::from(at), Some(limit))).await;
+    assert_ne!(r.status, 413, "{what}, at the limit: {}", r.text);
+    assert!(
+        !r.status.is_server_error(),
+        "{what}, at the limit: {}",
+        r.text
+    );
+}
+
 async fn every_body_is_bounded(app: &TestApp) {
     let (person, _, credential) = app.closed_person("bodies@example.org").await;
     let (multipart, _) = common::multipart(&[]);
@@ -432,54 +544,47 @@ async fn every_body_is_bounded(app: &TestApp) {
         (Method::POST, "/verify".into(), &multipart, VERIFY_LIMIT),
         (Method::POST, "/verify".into(), "", VERIFY_LIMIT),
     ];
+    // The defaults.
+    assert_eq!(app.state.settings.max_body_bytes, ADMIN_LIMIT);
+    assert_eq!(app.state.settings.max_verify_body_bytes, VERIFY_LIMIT);
     for (method, uri, content_type, limit) in &table {
-        let what = format!("{method} {uri} ({content_type:?})");
-        let request = |body: Body, len: Option<usize>| {
-            let mut r = Request::builder()
-                .method(method.clone())
-                .uri(uri.as_str())
-                .header(header::AUTHORIZATION, format!("Bearer {}", app.token));
-            if !content_type.is_empty() {
-                r = r.header(header::CONTENT_TYPE, *content_type);
-            }
-            if let Some(n) = len {
-                r = r.header(header::CONTENT_LENGTH, n);
-            }
-            r.body(body).unwrap()
-        };
-        // Over the limit with Content-Length: refused before reading.
-        let over = body_of(content_type, limit + 1);
-        let r = app
-            .send(request(Body::from(over.clone()), Some(over.len())))
-            .await;
-        assert_eq!(r.status, 413, "{what}, declared: {}", r.text);
-        r.assert_problem(413, "larger than");
-        // Over the limit in chunks without a length: cut off while reading.
-        let chunks: Vec<Result<Bytes, std::io::Error>> = over
-            .chunks(64 * 1024)
-            .map(|c| Ok(Bytes::copy_from_slice(c)))
-            .collect();
-        let r = app
-            .send(request(
-                Body::from_stream(futures::stream::iter(chunks)),
-                None,
-            ))
-            .await;
-        assert_eq!(r.status, 413, "{what}, chunked: {}", r.text);
-        r.assert_problem(413, "larger than");
-        // Exactly at the limit: read, and answered on its merits (not 413).
-        let at = body_of(content_type, *limit);
-        assert_eq!(at.len(), *limit);
-        let r = app.send(request(Body::from(at), Some(*limit))).await;
-        assert_ne!(r.status, 413, "{what}, at the limit: {}", r.text);
-        assert!(
-            !r.status.is_server_error(),
-            "{what}, at the limit: {}",
-            r.text
-        );
+        assert_bounded(app, method, uri, content_type, *limit).await;
     }
 }
+
 both_backends!(body_limits, crate::every_body_is_bounded);
+
+/// `MAX_VERIFY_BODY_BYTES` sets the bound of `POST /verify` (for every kind of body), and only
+/// that one: the admin API keeps `MAX_BODY_BYTES`.
+async fn verify_body_limit_is_a_setting(app: &TestApp) {
+    assert_eq!(app.state.settings.max_verify_body_bytes, 3000);
+    let (multipart, _) = common::multipart(&[]);
+    for content_type in ["application/json", "image/png", &multipart, ""] {
+        assert_bounded(app, &Method::POST, "/verify", content_type, 3000).await;
+    }
+    let r = app
+        .send(
+            Request::post("/verify")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body_of("application/json", 3001)))
+                .unwrap(),
+        )
+        .await;
+    r.assert_problem(413, "larger than the 3000 bytes");
+    assert_bounded(
+        app,
+        &Method::POST,
+        "/api/v1/mentors",
+        "application/json",
+        ADMIN_LIMIT,
+    )
+    .await;
+}
+both_backends!(
+    verify_body_setting,
+    crate::verify_body_limit_is_a_setting,
+    ["--max-verify-body-bytes", "3000"]
+);
 
 // ---------------------------------------------------------------- headers
 

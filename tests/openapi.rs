@@ -9,6 +9,11 @@
 //!
 //! Each admin operation's documented scope is the one its handler enforces, and every route
 //! with a path parameter answers a segment that is not UTF-8 with a 404 problem.
+//!
+//! The answers of the abuse limits are documented wherever they can happen, each by one
+//! shared component: 408 and 503 (the request timeout) on every operation, 413 on every
+//! operation with a request body, 429 on every admin operation (failed-authentication
+//! lockout) and on `POST /verify` (its rate); and the documented 413s and 429s are answered.
 
 mod common;
 
@@ -226,14 +231,13 @@ async fn document_is_openapi_3_1(app: &TestApp) {
     refs(doc, &mut all);
     assert!(!all.is_empty());
     for r in all {
-        let name = r
-            .strip_prefix("#/components/schemas/")
-            .unwrap_or_else(|| panic!("a $ref outside the schemas: {r}"));
         assert!(
-            doc["components"]["schemas"].get(name).is_some(),
-            "dangling $ref {r}"
+            r.starts_with("#/components/"),
+            "a $ref outside the components: {r}"
         );
+        assert!(doc.pointer(&r[1..]).is_some(), "dangling $ref {r}");
     }
+    limit_answers_are_documented(doc);
 
     // The admin API needs the bearer token with one scope, and says so: in the security
     // requirement, in the description, and with 401 and 403 problems. Nothing else does.
@@ -292,6 +296,167 @@ async fn document_is_openapi_3_1(app: &TestApp) {
 }
 
 both_backends!(document_is_openapi_3_1_on, crate::document_is_openapi_3_1);
+
+/// The shared answer of each abuse limit: status, component, whether it has `Retry-After`.
+const LIMIT_ANSWERS: [(&str, &str, bool); 4] = [
+    ("408", "RequestTimeout", false),
+    ("413", "PayloadTooLarge", false),
+    ("429", "TooManyRequests", true),
+    ("503", "ServiceUnavailable", true),
+];
+
+/// `v`, or what its `$ref` names in `doc`.
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc
+            .pointer(r.strip_prefix('#').expect("a local $ref"))
+            .unwrap_or_else(|| panic!("dangling $ref {r}")),
+        None => v,
+    }
+}
+
+/// Whether a per-client rate limit applies: the failed-authentication lockout on the admin
+/// API, the rate of `POST /verify`.
+fn rate_limited(method: &str, path: &str) -> bool {
+    path.starts_with("/api/v1/") || (method == "POST" && path == "/verify")
+}
+
+/// Every operation documents the answers of the limits that apply to it (and no 429 where
+/// no rate limit applies), as a reference to the one shared component of that status:
+/// problem+json, with a required integer `Retry-After` on 429 and 503.
+fn limit_answers_are_documented(doc: &Value) {
+    let (mut with_body, mut limited, mut all) = (0, 0, 0);
+    for (method, path) in documented(doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let takes_body = op.get("requestBody").is_some();
+        let limited_here = rate_limited(&method, &path);
+        with_body += usize::from(takes_body);
+        limited += usize::from(limited_here);
+        all += 1;
+        for (status, component, retry_after) in LIMIT_ANSWERS {
+            let applies = match status {
+                "413" => takes_body,
+                "429" => limited_here,
+                _ => true,
+            };
+            let answer = &op["responses"][status];
+            if !applies {
+                if status == "429" {
+                    assert!(
+                        answer.is_null(),
+                        "{method} {path} has no rate limit but documents 429"
+                    );
+                }
+                continue;
+            }
+            assert_eq!(
+                answer["$ref"],
+                format!("#/components/responses/{component}"),
+                "{method} {path} does not document {status} as the shared {component}"
+            );
+            let answer = resolve(doc, answer);
+            assert_eq!(
+                answer["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem",
+                "{component}"
+            );
+            let header = resolve(doc, &answer["headers"]["Retry-After"]);
+            if retry_after {
+                assert_eq!(header["required"], true, "{component}: {header}");
+                assert_eq!(header["schema"]["type"], "integer", "{component}: {header}");
+            } else {
+                assert!(header.is_null(), "{component}: {header}");
+            }
+        }
+    }
+    assert!(with_body >= 9, "{with_body} operations with a request body");
+    assert!(limited >= 17, "{limited} rate-limited operations");
+    assert!(all > 40, "{all} operations");
+}
+
+/// A client's requests as if over a connection from its own address.
+fn client(n: u32) -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([198, 51, 100, (n % 250) as u8 + 1], 1000 + n as u16))
+}
+
+/// A token no one was given.
+const GUESS: &str = "pb_00000000000000aa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// The documented 413s and 429s are answered: every operation with a request body refuses a
+/// body over its limit, and every operation documenting 429 is refused once its limit is
+/// reached (the admin API after one failed authentication, `POST /verify` after its burst).
+async fn documented_limit_answers_happen(app: &TestApp) {
+    let doc = app.get("/openapi.json").await.body;
+    let settings = &app.state.settings;
+    let too_big = settings.max_body_bytes.max(settings.max_verify_body_bytes) + 1;
+    let request = |method: &str, uri: &str, token: &str, body: Option<(&str, usize)>| {
+        let r = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        match body {
+            Some((media, len)) => r
+                .header(header::CONTENT_TYPE, media)
+                .header(header::CONTENT_LENGTH, len)
+                .body(Body::from(vec![b' '; len])),
+            None => r.body(Body::empty()),
+        }
+        .unwrap()
+    };
+    // One failed authentication locks this client out of the admin API.
+    let locked = client(0);
+    app.send_from(locked, request("GET", "/api/v1/tokens", GUESS, None))
+        .await
+        .assert_problem(401, "unknown token");
+    let (mut bodies, mut limited, mut clients) = (0, 0, 0);
+    for (method, path) in documented(&doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let uri = fill(&path);
+        if let Some(content) = op["requestBody"]["content"].as_object() {
+            // Each media type the operation takes, each from a client of its own.
+            for media in content.keys() {
+                clients += 1;
+                let req = request(&method, &uri, &app.token, Some((media, too_big)));
+                let r = app.send_from(client(clients), req).await;
+                assert_eq!(r.status, 413, "{method} {path} ({media}): {}", r.text);
+                r.assert_problem(413, "larger than");
+                bodies += 1;
+            }
+        }
+        if op["responses"].get("429").is_none() {
+            continue;
+        }
+        let r = if path.starts_with("/api/v1/") {
+            app.send_from(locked, request(&method, &uri, &app.token, None))
+                .await
+        } else {
+            // A client of its own, whose burst (1) the first request spends.
+            clients += 1;
+            let first = app
+                .send_from(client(clients), request(&method, &uri, &app.token, None))
+                .await;
+            assert_ne!(first.status, 429, "{method} {path}: {}", first.text);
+            app.send_from(client(clients), request(&method, &uri, &app.token, None))
+                .await
+        };
+        assert_eq!(r.status, 429, "{method} {path}: {}", r.text);
+        let retry: u64 = r.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry >= 1, "{method} {path}: Retry-After {retry}");
+        limited += 1;
+    }
+    assert!(bodies >= 9, "{bodies} bodies refused");
+    assert!(limited >= 17, "{limited} operations limited");
+}
+
+both_backends!(
+    documented_limit_answers_happen_on,
+    crate::documented_limit_answers_happen,
+    ["--auth-failure-limit", "1", "--verify-rate-burst", "1"]
+);
 
 /// The one scope an operation's security requirement names (`[{"bearer": ["read"]}]`).
 fn documented_scope(op: &Value) -> Option<Scope> {

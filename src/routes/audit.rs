@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::extract::{authenticate, scope, Auth, Authentication};
 use crate::audit::{request_id, target_of};
-use crate::db::{AuditEntry, AuditFilter, AuditRecord};
+use crate::db::{ApiToken, AuditEntry, AuditFilter, AuditRecord};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -25,11 +25,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/audit", get(list_audit))
 }
 
-/// Middleware on the whole admin router: checks the bearer token once (401 here, before
-/// any handler or body parsing), hands the result to the handler's `Auth` extractor, and
-/// records every request, refused ones included: who, method and route template, target
-/// id, status, request id. Never the secret or the body.
-pub async fn record_admin(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// The token an admin request authenticated with (also an expired or revoked one whose
+/// secret matched), handed by [`authenticate_admin`] to [`record_admin`] on the response.
+/// Absent when the token was never looked at (a client locked out by
+/// [`crate::limits::admin_auth_failures`]).
+#[derive(Clone)]
+struct AuditedToken(Option<Arc<ApiToken>>);
+
+/// Outermost middleware of the admin router: records every request, refused ones included
+/// (401, 403, and the 429 of a locked-out client): who, method and route template, target
+/// id, status, request id. Never the secret or the body. Who it was comes from
+/// [`authenticate_admin`], further in, so a locked-out client's token is never looked up.
+pub async fn record_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let template = req
         .extensions()
         .get::<MatchedPath>()
@@ -42,18 +49,11 @@ pub async fn record_admin(State(state): State<AppState>, mut req: Request, next:
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(request_id);
-    let (who, res): (Option<Arc<_>>, Response) = match authenticate(&state, req.headers()).await {
-        Ok(Authentication::Valid(token)) => {
-            req.extensions_mut()
-                .insert(Authentication::Valid(token.clone()));
-            (Some(token), next.run(req).await)
-        }
-        Ok(Authentication::Refused { detail, token }) => (
-            token,
-            AppError::Unauthorized(detail.to_owned()).into_response(),
-        ),
-        Err(e) => (None, e.into_response()),
-    };
+    let mut res = next.run(req).await;
+    let who = res
+        .extensions_mut()
+        .remove::<AuditedToken>()
+        .and_then(|t| t.0);
     let entry = AuditEntry {
         at: crate::program::now(),
         token_id: who.as_ref().map(|t| t.id),
@@ -69,6 +69,30 @@ pub async fn record_admin(State(state): State<AppState>, mut req: Request, next:
     if let Err(e) = state.audit.record(entry).await {
         tracing::error!(error = %e, action = %action, status, "could not write the audit log");
     }
+    res
+}
+
+/// Middleware inside the failed-authentication limit: checks the bearer token once (401
+/// here, before any handler or body parsing), hands the result to the handler's `Auth`
+/// extractor, and names the token to [`record_admin`].
+pub async fn authenticate_admin(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let (who, mut res) = match authenticate(&state, req.headers()).await {
+        Ok(Authentication::Valid(token)) => {
+            req.extensions_mut()
+                .insert(Authentication::Valid(token.clone()));
+            (Some(token), next.run(req).await)
+        }
+        Ok(Authentication::Refused { detail, token }) => (
+            token,
+            AppError::Unauthorized(detail.to_owned()).into_response(),
+        ),
+        Err(e) => (None, e.into_response()),
+    };
+    res.extensions_mut().insert(AuditedToken(who));
     res
 }
 

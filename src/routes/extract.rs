@@ -119,8 +119,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// The result of checking a request's bearer token. The audit layer computes it once per
-/// request (it records who called) and leaves it in the request's extensions for [`Auth`].
+/// The result of checking a request's bearer token. The admin router's authentication layer
+/// (`audit::authenticate_admin`) computes it once per request (the audit log records who
+/// called) and leaves it in the request's extensions for [`Auth`].
 #[derive(Debug, Clone)]
 pub enum Authentication {
     /// A known, unexpired, unrevoked token whose secret matched.
@@ -242,7 +243,7 @@ impl<S: scope::Required> FromRequestParts<AppState> for Auth<S> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        // The audit layer has checked the token already; without it, check here.
+        // The admin authentication layer has checked the token already; without it, here.
         let outcome = match parts.extensions.get::<Authentication>() {
             Some(done) => done.clone(),
             None => authenticate(state, &parts.headers).await?,

@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The operational routes.
@@ -40,8 +41,9 @@ async fn healthz() -> Json<serde_json::Value> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready.", body = crate::openapi::Readiness),
-        (status = 503, description = "The database is unreachable.", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (or, as on every \
+            operation, the request took longer than `REQUEST_TIMEOUT_SECS`).",
+            body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -55,15 +57,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
             .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "application/problem+json")],
-                Json(json!({
-                    "type": "about:blank", "title": "Service Unavailable", "status": 503,
-                    "detail": "the database is unreachable",
-                })),
-            )
-                .into_response()
+            // Like every 503 of the service: problem+json with `Retry-After`.
+            AppError::Unavailable("the database is unreachable".into()).into_response()
         }
     }
 }

@@ -38,9 +38,9 @@ pub fn router(state: AppState) -> Router {
     let admin_body = move |req, next| limits::body_limit(body_limit, req, next);
     Router::new()
         // Admin writes mark the registry cache dirty (only there: public reads skip it).
-        // The audit layer checks the token and records each request with its final status;
-        // outside it, a client with too many failed authentications is refused first, before
-        // its token is looked at.
+        // From the outside in: the audit layer records every request with its final status;
+        // a client with too many failed authentications is then refused (429, recorded)
+        // before its token is looked at; only past that is the token checked (401 here).
         .merge(
             admin::router()
                 .merge(tokens::router())
@@ -48,17 +48,21 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::disable())
                 .layer(from_fn_with_state(state.clone(), registry::note_writes))
                 .layer(from_fn(admin_body))
-                .layer(from_fn_with_state(state.clone(), audit::record_admin))
+                .layer(from_fn_with_state(state.clone(), audit::authenticate_admin))
                 .layer(from_fn_with_state(
                     state.clone(),
                     limits::admin_auth_failures,
-                )),
+                ))
+                .layer(from_fn_with_state(state.clone(), audit::record_admin)),
         )
         // The documents verifiers dereference may be read from any origin.
         .merge(public::router().layer(from_fn(headers::public_cors)))
         .merge(registry::router(&state.settings))
         .merge(pages::router().layer(from_fn(headers::public_cors)))
-        .merge(verify::router().layer(from_fn_with_state(state.clone(), limits::verify_rate)))
+        .merge(
+            verify::router(&state.settings)
+                .layer(from_fn_with_state(state.clone(), limits::verify_rate)),
+        )
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(health::router())
         .merge(crate::openapi::router())

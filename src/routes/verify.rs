@@ -21,25 +21,24 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 
+use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::html;
 use crate::state::AppState;
 use crate::verify::{self, Input, Report};
 
-/// Largest body `POST /verify` reads: room for a baked image (its payload alone may be up to
-/// 1 MiB), far below anything that costs real memory. Larger bodies are answered 413 before
-/// they are read when they declare their length, and cut off at this size when they do not.
-pub const VERIFY_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// The verify route.
-pub fn router() -> Router<AppState> {
+/// The verify route. Bodies are bounded by `MAX_VERIFY_BODY_BYTES`: room for a baked image,
+/// far below anything that costs real memory. Larger bodies are answered 413 before they are
+/// read when they declare their length, and cut off at that size when they do not.
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let limit = settings.max_verify_body_bytes;
     Router::new()
         .route("/verify", post(verify_handler).get(verify_form))
         // The one bound on the body; a second (`DefaultBodyLimit`) nested inside it would hide
         // its "too large" error from the extractors.
         .layer(DefaultBodyLimit::disable())
-        .layer(axum::middleware::from_fn(|req, next| {
-            crate::limits::body_limit(VERIFY_MAX_BODY_BYTES, req, next)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            crate::limits::body_limit(limit, req, next)
         }))
 }
 
@@ -121,8 +120,6 @@ async fn verify_form() -> Response {
         )),
         (status = 400, description = "A malformed body or form.", content(
             (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
-        (status = 413, description = "Larger than 4 MiB.", content(
-            (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
         (status = 415, description = "A media type that cannot hold a credential.", content(
             (crate::error::Problem = "application/problem+json"), (String = "text/html"))),
         (status = 422, description = "Not a credential: empty, not JSON, no baked credential \
@@ -173,8 +170,9 @@ pub async fn read_input(state: &AppState, req: Request) -> AppResult<Input> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > VERIFY_MAX_BODY_BYTES as u64) {
-        return Err(too_large());
+    let limit = state.settings.max_verify_body_bytes;
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(crate::limits::too_large(limit));
     }
     let media = req
         .headers()
@@ -199,17 +197,10 @@ pub async fn read_input(state: &AppState, req: Request) -> AppResult<Input> {
     }
 }
 
-fn too_large() -> AppError {
-    AppError::PayloadTooLarge(format!(
-        "the body is larger than the {} MiB POST /verify accepts",
-        VERIFY_MAX_BODY_BYTES >> 20
-    ))
-}
-
 async fn body(state: &AppState, req: Request) -> AppResult<Bytes> {
     let bytes = Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
+            crate::limits::too_large(state.settings.max_verify_body_bytes)
         } else {
             AppError::BadRequest(format!("could not read the body: {e}"))
         }
@@ -229,7 +220,7 @@ async fn multipart_input(state: &AppState, req: Request) -> AppResult<Input> {
         .map_err(|e| AppError::BadRequest(format!("malformed multipart form: {e}")))?;
     let form_error = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
+            crate::limits::too_large(state.settings.max_verify_body_bytes)
         } else {
             AppError::BadRequest(format!("malformed multipart form: {e}"))
         }
