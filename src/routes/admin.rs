@@ -564,19 +564,8 @@ async fn list_credentials(
     _auth: Auth<scope::Read>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let Query(q) =
-        query.map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))?;
-    let limit = match q.limit.as_deref() {
-        None => 50,
-        Some(l) => match l.parse::<i64>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => {
-                return Err(AppError::BadRequest(
-                    "limit must be an integer from 1 to 200".into(),
-                ))
-            }
-        },
-    };
+    let q = super::extract::list_query(query)?;
+    let limit = super::extract::page_limit(q.limit.as_deref(), 200)?;
     let person_id = q
         .person
         .as_deref()

@@ -165,19 +165,8 @@ async fn list_audit(
     _auth: Auth<scope::Admin>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let Query(q) =
-        query.map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))?;
-    let limit = match q.limit.as_deref() {
-        None => 50,
-        Some(l) => match l.parse::<i64>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                return Err(AppError::BadRequest(
-                    "limit must be an integer from 1 to 500".into(),
-                ))
-            }
-        },
-    };
+    let q = super::extract::list_query(query)?;
+    let limit = super::extract::page_limit(q.limit.as_deref(), 500)?;
     // PostgreSQL compares no text holding a NUL, and no token name or action holds any.
     for (field, value) in [("token", &q.token), ("action", &q.action)] {
         if value

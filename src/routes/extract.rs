@@ -267,3 +267,25 @@ impl<S: scope::Required> FromRequestParts<AppState> for Auth<S> {
         })
     }
 }
+
+/// A list query's `query` parameters, or a 400 saying what is wrong with them.
+pub fn list_query<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, AppError> {
+    query
+        .map(|q| q.0)
+        .map_err(|e| AppError::BadRequest(format!("bad query: {}", e.body_text())))
+}
+
+/// A page size: `limit` from 1 to `max`, 50 when absent; a 400 otherwise.
+pub fn page_limit(limit: Option<&str>, max: i64) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(50.min(max)),
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(AppError::BadRequest(format!(
+                "limit must be an integer from 1 to {max}"
+            ))),
+        },
+    }
+}

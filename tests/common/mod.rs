@@ -351,20 +351,27 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// A store on a fresh schema; `None` (with a printed reason) when PostgreSQL is not
-/// reachable outside CI.
-pub async fn pg_store() -> Option<(PgStore, String)> {
+/// A pool on the `TEST_DATABASE_URL` server; `None` (with a printed reason) when it is not
+/// reachable outside CI, a panic in CI.
+pub async fn pg_admin() -> Option<sqlx::PgPool> {
     let url = pg_url();
-    let admin = match sqlx::PgPool::connect(&url).await {
-        Ok(p) => p,
+    match sqlx::PgPool::connect(&url).await {
+        Ok(p) => Some(p),
         Err(e) => {
             if in_ci() {
                 panic!("CI: PostgreSQL at {url} is unreachable: {e}");
             }
             eprintln!("SKIPPED: PostgreSQL at {url} is unreachable ({e}); set TEST_DATABASE_URL");
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// A store on a fresh schema; `None` (with a printed reason) when PostgreSQL is not
+/// reachable outside CI.
+pub async fn pg_store() -> Option<(PgStore, String)> {
+    let url = pg_url();
+    let admin = pg_admin().await?;
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(&format!("create schema {schema}"))
         .execute(&admin)

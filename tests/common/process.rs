@@ -96,16 +96,7 @@ impl TempDb {
     /// reason when no server answers outside CI (in CI, a panic).
     pub async fn postgres() -> Option<TempDb> {
         let admin_url = pg_url();
-        let admin = match sqlx::PgPool::connect(&admin_url).await {
-            Ok(p) => p,
-            Err(e) => {
-                if in_ci() {
-                    panic!("CI: PostgreSQL at {admin_url} is unreachable: {e}");
-                }
-                eprintln!("SKIPPED: PostgreSQL at {admin_url} is unreachable ({e})");
-                return None;
-            }
-        };
+        let admin = super::pg_admin().await?;
         let name = format!("pb_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(&format!("create database {name}"))
             .execute(&admin)
