@@ -182,6 +182,11 @@ async fn crash_and_retry(db: TempDb) {
         "the kill must land mid-stream: {lost} of {} requests unanswered",
         outcomes.len()
     );
+    eprintln!(
+        "kill -9 after {} answers: {lost} of {} stream requests unanswered",
+        outcomes.len() - lost,
+        outcomes.len()
+    );
     for (op, result) in &outcomes {
         if let (Op::Issue { key, .. }, Some((201, body))) = (op, result) {
             answered_201.insert(key.clone(), body["id"].as_str().unwrap().to_owned());
