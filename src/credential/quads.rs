@@ -159,6 +159,25 @@ fn is_plain_absolute_iri(iri: &str) -> bool {
     if hashes > 1 {
         return false;
     }
+    // An authority has at most one `@`, and after its host only `:` and port digits: JSON-LD
+    // processors reject any other as an invalid IRI (found by fuzzing, `fuzz/`).
+    if let Some(after) = rest.strip_prefix(b"//") {
+        let end = after
+            .iter()
+            .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        let host_port = match authority.iter().rposition(|&c| c == b'@') {
+            Some(at) if authority[..at].contains(&b'@') => return false,
+            Some(at) => &authority[at + 1..],
+            None => authority,
+        };
+        if let Some(colon) = host_port.iter().position(|&c| c == b':') {
+            if !host_port[colon + 1..].iter().all(u8::is_ascii_digit) {
+                return false;
+            }
+        }
+    }
     // Dot segments would be removed by RFC 3986 resolution in some processors.
     let path_end = rest
         .iter()
@@ -400,6 +419,8 @@ mod tests {
             "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd#z6Mk",
             "https://example.org/%20x",
             "https://example.org/status/1#42",
+            "http://127.0.0.1:8080/credentials/1",
+            "https://user:pass@example.org:443/a:b@c?d=e:f@g#h:i@j",
         ] {
             assert!(is_plain_absolute_iri(ok), "{ok}");
         }
@@ -418,6 +439,9 @@ mod tests {
             "https://ex.org/é",
             "https:",
             "https://[::1]/",
+            "http://badgesdid:key:z6Mkvients/partnership-closed",
+            "https://example.org:80a/",
+            "https://a@b@example.org/",
             "https://ex.org/\"",
         ] {
             assert!(!is_plain_absolute_iri(bad), "{bad:?}");
