@@ -355,7 +355,8 @@ fn sign_credential_refuses_what_the_fast_path_cannot_map() {
     ));
 }
 
-/// IRIs with a malformed authority (found by fuzzing, `fuzz/fuzz_targets/fast_path.rs`):
+/// IRIs with a malformed authority or non-UTF-8 percent-encoding (found by fuzzing,
+/// `fuzz/fuzz_targets/fast_path.rs`):
 /// strict JSON-LD rejects them, so the fast path must not take them either, or a credential
 /// would hash (and sign, and verify) here as no other verifier can read it.
 #[test]
@@ -369,6 +370,9 @@ fn fast_path_refuses_iris_json_ld_rejects() {
         "http://badgesdid:key:z6Mkvients/partnership-closed",
         "https://example.org:443x/achievements/1",
         "https://a@b@example.org/achievements/1",
+        // Percent-encoded octets that are not UTF-8: JSON-LD's IRI type panicked on them.
+        "urn:uuid:0f4c7a3e-1b2d-4e5f-%a9b-0c1d2e3f4a5b",
+        "https://example.org/achievements/caf%C3",
     ] {
         let mut c = random_credential(&mut rng);
         c.credential_subject.achievement.id = bad.to_owned();

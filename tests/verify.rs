@@ -403,6 +403,14 @@ async fn bad_input(app: &TestApp) {
     assert_failed(&r, "proof", "signature");
     assert!(t.elapsed() < QUICK, "general path took {:?}", t.elapsed());
 
+    // An id whose percent-encoded octets are not UTF-8 (found by fuzzing), on the general
+    // path (the language-tagged name): the JSON-LD library panicked on it; now a failed
+    // proof that says why.
+    let mut bad_iri = doc.clone();
+    bad_iri["id"] = json!("urn:uuid:0f4c7a3e-1b2d-4e5f-%a9b-0c1d2e3f4a5b");
+    bad_iri["name"] = json!({"@value": "Partnership Closed", "@language": "en"});
+    assert_failed(&verify_json(app, &bad_iri).await, "proof", "not UTF-8");
+
     // Symmetric blank-node cliques: the canonicaliser's work limit answers.
     let t = Instant::now();
     let mut clique = doc.clone();

@@ -352,7 +352,14 @@ fn precheck(
                 if let Some(graph) = map.get("@graph") {
                     check_graph_members(graph)?;
                 }
+                for key in map.keys() {
+                    check_percent_encoding(key)?;
+                }
                 Box::new(map.values())
+            }
+            serde_json::Value::String(s) => {
+                check_percent_encoding(s)?;
+                continue;
             }
             _ => continue,
         };
@@ -366,6 +373,36 @@ fn precheck(
         }
     }
     Ok(())
+}
+
+/// Refuses a string that may become an IRI (it parses as an IRI reference) whose `%XX`
+/// octets do not decode to UTF-8: the `iref` crate under `json-ld` panics when it hashes
+/// such an IRI (`pct-str` unwraps the decoding), and expansion hashes the nodes it builds.
+/// Found by fuzzing (`fuzz/`).
+fn check_percent_encoding(s: &str) -> Result<(), JsonLdError> {
+    if !s.contains('%') || json_ld::IriRef::new(s).is_err() {
+        return Ok(());
+    }
+    // A valid IRI reference has two hex digits after every `%`.
+    let hex = |b: u8| char::from(b).to_digit(16).unwrap_or(0) as u8;
+    let bytes = s.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            decoded.push(hex(bytes[i + 1]) << 4 | hex(bytes[i + 2]));
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    match std::str::from_utf8(&decoded) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(JsonLdError::Invalid(format!(
+            "the IRI `{s}` percent-encodes octets that are not UTF-8"
+        ))),
+    }
 }
 
 /// Safe mode rejects what expansion drops from a graph (`@graph`, or a top-level array):

@@ -178,6 +178,24 @@ fn is_plain_absolute_iri(iri: &str) -> bool {
             }
         }
     }
+    // Percent-encoded octets must decode to UTF-8: JSON-LD refuses other IRIs (see
+    // `jsonld::check_percent_encoding`).
+    let mut decoded = Vec::with_capacity(rest.len());
+    let mut i = 0;
+    while i < rest.len() {
+        if rest[i] == b'%' {
+            // Checked above: two hex digits follow.
+            let hex = |b: u8| char::from(b).to_digit(16).unwrap_or(0) as u8;
+            decoded.push(hex(rest[i + 1]) << 4 | hex(rest[i + 2]));
+            i += 3;
+        } else {
+            decoded.push(rest[i]);
+            i += 1;
+        }
+    }
+    if std::str::from_utf8(&decoded).is_err() {
+        return false;
+    }
     // Dot segments would be removed by RFC 3986 resolution in some processors.
     let path_end = rest
         .iter()
@@ -420,6 +438,7 @@ mod tests {
             "https://example.org/%20x",
             "https://example.org/status/1#42",
             "http://127.0.0.1:8080/credentials/1",
+            "https://example.org/caf%C3%A9",
             "https://user:pass@example.org:443/a:b@c?d=e:f@g#h:i@j",
         ] {
             assert!(is_plain_absolute_iri(ok), "{ok}");
@@ -442,6 +461,8 @@ mod tests {
             "http://badgesdid:key:z6Mkvients/partnership-closed",
             "https://example.org:80a/",
             "https://a@b@example.org/",
+            "urn:uuid:0f4c7a3e-1b2d-4e5f-%a9b-0c1d2e3f4a5b",
+            "https://ex.org/caf%C3",
             "https://ex.org/\"",
         ] {
             assert!(!is_plain_absolute_iri(bad), "{bad:?}");
