@@ -17,7 +17,7 @@
 //! The differential test `tests/fast_path.rs` holds the two paths to the same canonical form.
 
 use super::model::{DataIntegrityProof, OpenBadgeCredential, OB_V3_CONTEXT, VC_V2_CONTEXT};
-use super::rdf::{Quad, Term, RDF_TYPE};
+use super::rdf::{percent_decodes_to_utf8, Quad, Term, RDF_TYPE};
 
 const CRED: &str = "https://www.w3.org/2018/credentials#";
 const OB: &str = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#";
@@ -178,22 +178,8 @@ fn is_plain_absolute_iri(iri: &str) -> bool {
             }
         }
     }
-    // Percent-encoded octets must decode to UTF-8: JSON-LD refuses other IRIs (see
-    // `jsonld::check_percent_encoding`).
-    let mut decoded = Vec::with_capacity(rest.len());
-    let mut i = 0;
-    while i < rest.len() {
-        if rest[i] == b'%' {
-            // Checked above: two hex digits follow.
-            let hex = |b: u8| char::from(b).to_digit(16).unwrap_or(0) as u8;
-            decoded.push(hex(rest[i + 1]) << 4 | hex(rest[i + 2]));
-            i += 3;
-        } else {
-            decoded.push(rest[i]);
-            i += 1;
-        }
-    }
-    if std::str::from_utf8(&decoded).is_err() {
+    // Percent-encoded octets must decode to UTF-8, or JSON-LD refuses the IRI.
+    if !percent_decodes_to_utf8(iri) {
         return false;
     }
     // Dot segments would be removed by RFC 3986 resolution in some processors.
