@@ -354,3 +354,46 @@ fn sign_credential_refuses_what_the_fast_path_cannot_map() {
         Err(CredentialError::FastPath(_))
     ));
 }
+
+/// IRIs with a malformed authority or non-UTF-8 percent-encoding (found by fuzzing,
+/// `fuzz/fuzz_targets/fast_path.rs`):
+/// strict JSON-LD rejects them, so the fast path must not take them either, or a credential
+/// would hash (and sign, and verify) here as no other verifier can read it.
+#[test]
+fn fast_path_refuses_iris_json_ld_rejects() {
+    let jsonld = JsonLdProcessor::new();
+    let key = vector_key();
+    let vm = did_key_verification_method(&key.verifying_key());
+    let mut rng = StdRng::seed_from_u64(0xf022);
+    for bad in [
+        // The fuzzer's input: `key:z6Mkvients` read as a port.
+        "http://badgesdid:key:z6Mkvients/partnership-closed",
+        "https://example.org:443x/achievements/1",
+        "https://a@b@example.org/achievements/1",
+        // Percent-encoded octets that are not UTF-8: JSON-LD's IRI type panicked on them.
+        "urn:uuid:0f4c7a3e-1b2d-4e5f-%a9b-0c1d2e3f4a5b",
+        "https://example.org/achievements/caf%C3",
+    ] {
+        let mut c = random_credential(&mut rng);
+        c.credential_subject.achievement.id = bad.to_owned();
+        let doc = serde_json::to_value(&c).unwrap();
+        assert!(jsonld.to_rdf(&doc).is_err(), "JSON-LD takes {bad}");
+        assert!(
+            matches!(
+                sign_credential(&mut c, &key, &vm, "2025-06-01T12:00:00Z"),
+                Err(CredentialError::FastPath(_))
+            ),
+            "the fast path takes {bad}"
+        );
+    }
+    // A well-formed authority with user info and a port stays on the fast path, and both
+    // paths agree on it.
+    let mut c = random_credential(&mut rng);
+    c.credential_subject.achievement.id = "https://user:pw@example.org:8443/a:b@c".to_owned();
+    let doc = serde_json::to_value(&c).unwrap();
+    assert_eq!(
+        canonicalize(&credential_quads(&c)).unwrap(),
+        canonicalize(&jsonld.to_rdf(&doc).unwrap()).unwrap()
+    );
+    sign_credential(&mut c, &key, &vm, "2025-06-01T12:00:00Z").unwrap();
+}

@@ -164,6 +164,41 @@ fn relative_id_is_rejected() {
     ));
 }
 
+/// IRIs whose percent-encoded octets are not UTF-8 (found by fuzzing: the `json-ld` crate's
+/// IRI type panics hashing them) are an error, not a panic, wherever they may become IRIs:
+/// ids, undefined terms under the undefined-terms context's `@vocab`, `@type` values.
+#[test]
+fn percent_encoded_non_utf8_iris_are_rejected() {
+    let reject = |doc: &Value, what: &str| match processor().to_rdf(doc) {
+        Err(JsonLdError::Invalid(e)) => assert!(e.contains("not UTF-8"), "{what}: {e}"),
+        other => panic!("{what}: expected an error, got {other:?}"),
+    };
+    // The fuzzer's input: a credential whose id has a lone continuation byte.
+    let mut doc = credential();
+    doc["id"] = json!("urn:uuid:0f4c7a3e-1b2d-4e5f-%a9b-0c1d2e3f4a5b");
+    reject(&doc, "id");
+    let mut doc = credential();
+    doc["evidence"][0]["id"] = json!("https://example.org/caf%C3");
+    reject(&doc, "nested id");
+    let mut doc = credential();
+    doc["@context"].as_array_mut().unwrap().push(json!(
+        "https://www.w3.org/ns/credentials/undefined-terms/v2"
+    ));
+    doc["evidence"][0]["mentor%FF"] = json!("x");
+    reject(&doc, "undefined term");
+    let mut doc = credential();
+    doc["credentialSubject"]["type"] = json!(["AchievementSubject", "x%80"]);
+    reject(&doc, "type");
+
+    // UTF-8 octets are fine, and so is a literal that only looks percent-encoded.
+    let mut doc = credential();
+    doc["id"] = json!("https://example.org/caf%C3%A9");
+    doc["name"] = json!("50%de descuento, 100%FF");
+    processor()
+        .to_rdf(&doc)
+        .expect("a UTF-8 IRI and a plain literal");
+}
+
 #[test]
 fn objects_that_expansion_would_drop_are_rejected() {
     let mut doc = credential();

@@ -28,7 +28,7 @@ use json_ld::{
     RemoteDocument, ValidId,
 };
 
-use super::rdf::{Quad, Term, RDF_LANG_STRING, RDF_TYPE, XSD_STRING};
+use super::rdf::{percent_decodes_to_utf8, Quad, Term, RDF_LANG_STRING, RDF_TYPE, XSD_STRING};
 
 /// A processed (active) context.
 type ActiveContext = json_ld::Context<IriBuf, BlankId>;
@@ -388,7 +388,14 @@ fn precheck(
                 if let Some(graph) = map.get("@graph") {
                     check_graph_members(graph)?;
                 }
+                for key in map.keys() {
+                    check_percent_encoding(key)?;
+                }
                 Box::new(map.values())
+            }
+            serde_json::Value::String(s) => {
+                check_percent_encoding(s)?;
+                continue;
             }
             _ => continue,
         };
@@ -402,6 +409,19 @@ fn precheck(
         }
     }
     Ok(deepest)
+}
+
+/// Refuses a string that may become an IRI (it parses as an IRI reference) whose `%XX`
+/// octets do not decode to UTF-8: the `iref` crate under `json-ld` panics when it hashes
+/// such an IRI (`pct-str` unwraps the decoding), and expansion hashes the nodes it builds.
+/// Found by fuzzing (`fuzz/`).
+fn check_percent_encoding(s: &str) -> Result<(), JsonLdError> {
+    if !s.contains('%') || json_ld::IriRef::new(s).is_err() || percent_decodes_to_utf8(s) {
+        return Ok(());
+    }
+    Err(JsonLdError::Invalid(format!(
+        "the IRI `{s}` percent-encodes octets that are not UTF-8"
+    )))
 }
 
 /// Safe mode rejects what expansion drops from a graph (`@graph`, or a top-level array):

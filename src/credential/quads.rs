@@ -17,7 +17,7 @@
 //! The differential test `tests/fast_path.rs` holds the two paths to the same canonical form.
 
 use super::model::{DataIntegrityProof, OpenBadgeCredential, OB_V3_CONTEXT, VC_V2_CONTEXT};
-use super::rdf::{Quad, Term, RDF_TYPE};
+use super::rdf::{percent_decodes_to_utf8, Quad, Term, RDF_TYPE};
 
 const CRED: &str = "https://www.w3.org/2018/credentials#";
 const OB: &str = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#";
@@ -157,6 +157,29 @@ fn is_plain_absolute_iri(iri: &str) -> bool {
         i += 1;
     }
     if hashes > 1 {
+        return false;
+    }
+    // An authority has at most one `@`, and after its host only `:` and port digits: JSON-LD
+    // processors reject any other as an invalid IRI (found by fuzzing, `fuzz/`).
+    if let Some(after) = rest.strip_prefix(b"//") {
+        let end = after
+            .iter()
+            .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        let host_port = match authority.iter().rposition(|&c| c == b'@') {
+            Some(at) if authority[..at].contains(&b'@') => return false,
+            Some(at) => &authority[at + 1..],
+            None => authority,
+        };
+        if let Some(colon) = host_port.iter().position(|&c| c == b':') {
+            if !host_port[colon + 1..].iter().all(u8::is_ascii_digit) {
+                return false;
+            }
+        }
+    }
+    // Percent-encoded octets must decode to UTF-8, or JSON-LD refuses the IRI.
+    if !percent_decodes_to_utf8(iri) {
         return false;
     }
     // Dot segments would be removed by RFC 3986 resolution in some processors.
@@ -400,6 +423,9 @@ mod tests {
             "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd#z6Mk",
             "https://example.org/%20x",
             "https://example.org/status/1#42",
+            "http://127.0.0.1:8080/credentials/1",
+            "https://example.org/caf%C3%A9",
+            "https://user:pass@example.org:443/a:b@c?d=e:f@g#h:i@j",
         ] {
             assert!(is_plain_absolute_iri(ok), "{ok}");
         }
@@ -418,6 +444,11 @@ mod tests {
             "https://ex.org/é",
             "https:",
             "https://[::1]/",
+            "http://badgesdid:key:z6Mkvients/partnership-closed",
+            "https://example.org:80a/",
+            "https://a@b@example.org/",
+            "urn:uuid:0f4c7a3e-1b2d-4e5f-%a9b-0c1d2e3f4a5b",
+            "https://ex.org/caf%C3",
             "https://ex.org/\"",
         ] {
             assert!(!is_plain_absolute_iri(bad), "{bad:?}");
