@@ -139,6 +139,22 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Badge images: the artwork rendered once per achievement and cached; baking (one iTXt
+    // chunk into the cached PNG) per request of `badge.png`.
+    use partnership_badges::credential::baking::{bake_png, render_png, PNG_KEYWORD_OB3};
+    let svg = include_str!("../src/html/assets/partnership-closed.svg");
+    let mut images = c.benchmark_group("images");
+    images.sample_size(20);
+    images.bench_function("render_png/256px", |b| {
+        b.iter(|| black_box(render_png(black_box(svg), 256).unwrap()))
+    });
+    let png = render_png(svg, 256).unwrap();
+    let payload = serde_json::to_string(&doc).unwrap();
+    images.bench_function("bake_png", |b| {
+        b.iter(|| black_box(bake_png(black_box(&png), PNG_KEYWORD_OB3, &payload).unwrap()))
+    });
+    images.finish();
 }
 
 criterion_group!(credential_benches, benches);

@@ -1194,29 +1194,4 @@ mod tests {
             let _ = bake_svg(&baked[..at], "{}");
         }
     }
-
-    /// Quick timing, not a benchmark: `cargo test --release --lib baking -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "timing report, run by hand"]
-    fn timing() {
-        use std::time::Instant;
-        let rounds = 50;
-        for (name, svg) in [("closed", CLOSED_SVG), ("certified", CERTIFIED_SVG)] {
-            let started = Instant::now();
-            let mut png = Vec::new();
-            for _ in 0..rounds {
-                png = render_png(svg, 256).unwrap();
-            }
-            let render = started.elapsed() / rounds;
-            let started = Instant::now();
-            for _ in 0..rounds * 20 {
-                std::hint::black_box(bake_png(&png, PNG_KEYWORD_OB3, CREDENTIAL).unwrap());
-            }
-            let bake = started.elapsed() / (rounds * 20);
-            println!(
-                "{name}: render_png 256 px {render:?} ({} bytes); bake_png {bake:?}",
-                png.len()
-            );
-        }
-    }
 }
