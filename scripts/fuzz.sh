@@ -25,6 +25,14 @@ CARGO_FUZZ_VERSION=0.13.2
 export RUSTC_BOOTSTRAP=1
 export CARGO_INCREMENTAL=0
 
+# The fuzz crate has a lock file of its own; like every other build here, it must not drift.
+if ! cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null; then
+    echo "fuzz/Cargo.lock is out of date: run 'cp Cargo.lock fuzz/Cargo.lock &&" \
+        "cargo metadata --manifest-path fuzz/Cargo.toml >/dev/null' (which keeps the" \
+        "main crate's versions) and commit fuzz/Cargo.lock" >&2
+    exit 1
+fi
+
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
     cargo install --locked "cargo-fuzz@$CARGO_FUZZ_VERSION"
 fi

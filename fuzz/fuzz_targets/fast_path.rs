@@ -37,9 +37,19 @@ fuzz_target!(|data: &[u8]| {
     obj.remove("proof");
     let context = obj.get("@context").cloned().expect("checked: has @context");
 
-    let general = jsonld()
-        .to_rdf(&unsecured)
-        .unwrap_or_else(|e| panic!("the fast path takes what JSON-LD rejects: {e}"));
+    let general = match jsonld().to_rdf(&unsecured) {
+        Ok(quads) => quads,
+        // Deliberately stricter than JSON-LD: a literal that looks like an IRI with non-UTF-8
+        // percent-encoding is refused (`jsonld::check_percent_encoding`). The fast path's own
+        // IRIs never have such octets (`check_fast_path`), so only literals get here.
+        Err(e)
+            if e.to_string()
+                .contains("percent-encodes octets that are not UTF-8") =>
+        {
+            return
+        }
+        Err(e) => panic!("the fast path takes what JSON-LD rejects: {e}"),
+    };
     assert_eq!(
         canonicalize(&credential_quads(&c)).ok(),
         canonicalize(&general).ok(),

@@ -414,7 +414,8 @@ fn precheck(
 /// Refuses a string that may become an IRI (it parses as an IRI reference) whose `%XX`
 /// octets do not decode to UTF-8: the `iref` crate under `json-ld` panics when it hashes
 /// such an IRI (`pct-str` unwraps the decoding), and expansion hashes the nodes it builds.
-/// Found by fuzzing (`fuzz/`).
+/// Found by fuzzing (`fuzz/`). This runs before expansion knows which strings become IRIs,
+/// so a literal that merely looks like one (no spaces, a stray `%FF`) is refused too.
 fn check_percent_encoding(s: &str) -> Result<(), JsonLdError> {
     if !s.contains('%') || json_ld::IriRef::new(s).is_err() || percent_decodes_to_utf8(s) {
         return Ok(());
