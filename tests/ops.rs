@@ -311,10 +311,7 @@ fn token_command_scopes_and_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_in_flight_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = common::process::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let db = format!("sqlite://{}/badges.db", dir.path().display());
     let env = [
@@ -461,10 +458,7 @@ async fn sigterm_finishes_in_flight_requests() {
 async fn logs_at_trace_hold_no_secrets_or_emails() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = common::process::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let db = format!("sqlite://{}/badges.db", dir.path().display());
     let emails = [
