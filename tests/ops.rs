@@ -359,10 +359,13 @@ async fn sigterm_finishes_in_flight_requests() {
     .json()
     .await
     .unwrap();
+    // Unequal batches, each issued row by row: when the smallest is answered, the largest
+    // still has dozens of rows (each its own commit) to go.
+    const SIZES: [usize; 6] = [5, 10, 20, 30, 40, 45];
     let mut batches = Vec::new();
-    for b in 0..6 {
+    for (b, size) in SIZES.into_iter().enumerate() {
         let mut items = Vec::new();
-        for i in 0..25 {
+        for i in 0..size {
             let person: Value = post(
                 "/api/v1/people",
                 json!({"name": "P", "email": format!("p{b}-{i}@example.org"), "listed_in_registry": false}),
@@ -391,18 +394,22 @@ async fn sigterm_finishes_in_flight_requests() {
         batches.push(json!({"items": items}));
     }
 
-    // Fire every batch at once; once they are all being processed, SIGTERM the server.
+    // Fire every batch at once; as soon as the first is answered (all were accepted by
+    // then), SIGTERM the server.
+    let (answered, mut first_answer) = tokio::sync::mpsc::unbounded_channel();
     let tasks: Vec<_> = batches
         .into_iter()
         .map(|body| {
             let req = post("/api/v1/credentials/batch", body);
+            let answered = answered.clone();
             tokio::spawn(async move {
                 let res = req.await;
+                let _ = answered.send(());
                 (res, std::time::Instant::now())
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    first_answer.recv().await.unwrap();
     let pid = server.id().to_string();
     let sent_term = std::time::Instant::now();
     assert!(Command::new("kill")
@@ -432,7 +439,7 @@ async fn sigterm_finishes_in_flight_requests() {
     );
     assert_eq!(
         created,
-        6 * 25,
+        SIZES.iter().sum::<usize>() as i64,
         "every row of every accepted batch was issued"
     );
     // New connections are refused once shutdown began.
