@@ -208,8 +208,10 @@ async fn recertification(app: &TestApp) {
     app.state.registry.set_recheck_interval(Duration::ZERO);
     let (ada, cert) = app.certified_person("Ada", "France", true).await;
     let (bo, bo_cert) = app.certified_person("Bo", "France", true).await;
-    // Ada's first certification ran 400..20 days ago; Bo's 400..100 days ago.
-    let days = |d: i64| app.sql_time(truncated_now() - chrono::Duration::days(d));
+    // Ada's first certification ran 400..20 days ago; Bo's 400..100 days ago. One "now" for
+    // the whole test: a second boundary passing mid-test must not shift the expected date.
+    let t0 = truncated_now();
+    let days = |d: i64| app.sql_time(t0 - chrono::Duration::days(d));
     for (id, until) in [(&cert, 20), (&bo_cert, 100)] {
         app.exec(&format!(
             "update credentials set issued_at = '{}', valid_until = '{}' where id = '{id}'",
@@ -241,7 +243,7 @@ async fn recertification(app: &TestApp) {
     };
     assert_eq!(
         since(0),
-        partnership_badges::program::format_time(truncated_now() - chrono::Duration::days(400))
+        partnership_badges::program::format_time(t0 - chrono::Duration::days(400))
     );
     assert_ne!(since(0), at(0));
     assert_eq!(
