@@ -57,7 +57,10 @@ esac
 # Inputs: a signed credential is about 4 KB and a baked seed image at most 10 KB, so 64 KiB
 # leaves room to grow. An input that takes 10 s (a debug-free build verifies a credential in
 # milliseconds) is a hang; 2 GiB is far beyond what any input should need.
+# FUZZ_SEED fixes libFuzzer's random seed (0, the default, picks one): CI sets it, so a run
+# replays the same mutations and fails only on a finding it reproduces, not by chance.
 RUN=(
+    "-seed=${FUZZ_SEED:-0}"
     "-max_total_time=$SECONDS_PER_TARGET"
     -max_len=65536
     -timeout=10

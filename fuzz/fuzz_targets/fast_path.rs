@@ -64,9 +64,18 @@ fuzz_target!(|data: &[u8]| {
     let mut config = serde_json::to_value(&proof).expect("a proof serialises");
     let config_obj = config.as_object_mut().expect("a proof is an object");
     config_obj.insert("@context".to_owned(), context);
-    let general = jsonld()
-        .to_rdf(&config)
-        .unwrap_or_else(|e| panic!("the fast path takes a proof JSON-LD rejects: {e}"));
+    let general = match jsonld().to_rdf(&config) {
+        Ok(quads) => quads,
+        // The same deliberate strictness as above, on the proof's literals (a cryptosuite
+        // name like `%dd…`, found by fuzzing).
+        Err(e)
+            if e.to_string()
+                .contains("percent-encodes octets that are not UTF-8") =>
+        {
+            return
+        }
+        Err(e) => panic!("the fast path takes a proof JSON-LD rejects: {e}"),
+    };
     assert_eq!(
         canonicalize(&proof_config_quads(&proof)).ok(),
         canonicalize(&general).ok(),
