@@ -101,11 +101,20 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(Write, Reply)>) {
                     attempt += 1;
                 }
                 Err(e) => {
-                    // Nothing of this batch was stored: every request gets the error.
+                    // Nothing of this batch was stored: every request gets the error, of the
+                    // same kind (a race lost past the retries stays a 503, not a 500).
+                    let contention = matches!(e, DbError::Contention(_));
                     let detail = e.to_string();
                     break writes
                         .iter()
-                        .map(|_| Err(DbError::Other(anyhow::anyhow!("{detail}"))))
+                        .map(|_| {
+                            let e = anyhow::anyhow!("{detail}");
+                            Err(if contention {
+                                DbError::Contention(e)
+                            } else {
+                                DbError::Other(e)
+                            })
+                        })
                         .collect();
                 }
             }
