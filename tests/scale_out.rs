@@ -225,11 +225,9 @@ async fn two_instances_on_one_postgres() {
             .map(|e| e["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    let expected: Vec<String> = {
-        let mut n: Vec<usize> = (0..certify.len()).collect();
-        n.sort();
-        n.into_iter().map(|i| format!("Person {i:02}")).collect()
-    };
+    let expected: Vec<String> = (0..certify.len())
+        .map(|i| format!("Person {i:02}"))
+        .collect();
     let mut same = false;
     for _ in 0..50 {
         let (_, ra) = a.get("/registry.json?limit=100").await;
