@@ -37,6 +37,11 @@ impl Issuer {
         &self.base
     }
 
+    /// The issuer's name, as its Profile gives it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The issuer id: `{base}/issuer`.
     pub fn id(&self) -> String {
         format!("{}/issuer", self.base)

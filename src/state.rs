@@ -48,6 +48,10 @@ pub struct AppState {
     pub audit: crate::audit::Audit,
     /// Per-client rate limits of this instance.
     pub limits: Arc<crate::limits::Limits>,
+    /// Bounds how many verifications (parsing and checking untrusted documents) run at
+    /// once on the blocking pool: one per core, so they never take every core from the
+    /// async workers ([`crate::verify::off_workers`]).
+    pub verify_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -72,6 +76,9 @@ impl AppState {
             metrics: Arc::default(),
             documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
             limits,
+            verify_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 

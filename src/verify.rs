@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::credential::{self, baking, multikey, ob2};
+use crate::credential::facts::Facts;
+use crate::credential::json::{parse_unique, StrictJsonError};
+use crate::credential::{self, baking, form, multikey, ob2};
 use crate::db::Store;
 use crate::error::{AppError, AppResult};
 use crate::issuer::Issuer;
@@ -34,7 +36,8 @@ pub enum Check {
 /// Each check of a verification.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Checks {
-    /// The document is an OB 3.0 credential with the required fields.
+    /// The document is an OB 3.0 credential with the required fields, in the compact form of
+    /// the bundled contexts, and its JSON states what its signature covers.
     pub structure: Check,
     /// The Data Integrity proof verifies.
     pub proof: Check,
@@ -44,6 +47,19 @@ pub struct Checks {
     pub validity: Check,
     /// Not revoked in its status list.
     pub status: Check,
+}
+
+/// Who signed a credential whose proof verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SignedBy {
+    /// The issuer id the credential names (and the key belongs to, when `issuer` passed).
+    pub id: String,
+    /// The name the issuer gives itself: its own claim, whoever it is.
+    pub name: Option<String>,
+    /// The verification method (key) whose signature verified.
+    pub verification_method: String,
+    /// True only when the issuer is this service's and the key is one of its keys.
+    pub this_service: bool,
 }
 
 /// A verification report.
@@ -57,6 +73,11 @@ pub struct Report {
     pub verified: bool,
     /// The individual checks.
     pub checks: Checks,
+    /// Who signed it; present when the proof verified.
+    pub issuer: Option<SignedBy>,
+    /// What the credential states, read from what its signature covers; present when the
+    /// proof verified.
+    pub credential: Option<Facts>,
     /// What failed.
     pub errors: Vec<String>,
     /// What could not be checked, or is worth knowing.
@@ -76,6 +97,8 @@ impl Report {
                 validity: Check::Skipped,
                 status: Check::Skipped,
             },
+            issuer: None,
+            credential: None,
             errors: vec![error.into()],
             warnings: Vec::new(),
         }
@@ -118,72 +141,206 @@ pub fn verify_document(
     status: StatusLookup<'_>,
     now: DateTime<Utc>,
 ) -> Report {
+    analyse(doc, issuer, jsonld).finish(status, now)
+}
+
+/// The checks that need no database: form, facts, proof and issuer. What is left (dates and
+/// status) depends on the moment and on the status list, read afterwards.
+pub struct Analysis {
+    structure: Check,
+    proof: Check,
+    issuer: Check,
+    /// The facts the remaining checks read: those the signature covers when the proof
+    /// verified, else the JSON's (the report is then failed or unchecked anyway).
+    facts: Option<Facts>,
+    signed_by: Option<SignedBy>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Analysis {
+    /// A document whose facts cannot be read at all: every later check is skipped.
+    fn unreadable(error: String) -> Analysis {
+        Analysis {
+            structure: Check::Failed,
+            proof: Check::Skipped,
+            issuer: Check::Skipped,
+            facts: None,
+            signed_by: None,
+            errors: vec![error],
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The status list the status check has to read, if any.
+    pub fn status_list(&self) -> Option<&str> {
+        self.facts
+            .as_ref()?
+            .status
+            .as_ref()?
+            .status_list_credential
+            .as_deref()
+    }
+
+    /// Runs the date and status checks and writes the report.
+    pub fn finish(self, status: StatusLookup<'_>, now: DateTime<Utc>) -> Report {
+        let Analysis {
+            structure,
+            proof,
+            issuer,
+            facts,
+            signed_by,
+            mut errors,
+            mut warnings,
+        } = self;
+        let Some(facts) = facts else {
+            return Report {
+                verified: false,
+                checks: Checks {
+                    structure,
+                    proof,
+                    issuer,
+                    validity: Check::Skipped,
+                    status: Check::Skipped,
+                },
+                issuer: None,
+                credential: None,
+                errors,
+                warnings,
+            };
+        };
+        let validity = validity_check(&facts, now, &mut errors);
+        let status_check = status_check(&facts, status, &mut errors, &mut warnings);
+        // Status may be skipped (no entry, or a list this service cannot see); every other
+        // check must have run and passed.
+        let verified = [structure, proof, issuer, validity]
+            .iter()
+            .all(|c| *c == Check::Passed)
+            && status_check != Check::Failed;
+        let signed = proof == Check::Passed;
+        Report {
+            verified,
+            checks: Checks {
+                structure,
+                proof,
+                issuer,
+                validity,
+                status: status_check,
+            },
+            issuer: signed_by,
+            credential: signed.then_some(facts),
+            errors,
+            warnings,
+        }
+    }
+}
+
+/// Form, facts, proof and issuer checks of `doc` (see [`Analysis`]).
+pub fn analyse(
+    doc: &Value,
+    issuer: &Issuer,
+    jsonld: &credential::jsonld::JsonLdProcessor,
+) -> Analysis {
+    // Nothing is read from the JSON unless it is in the one form whose keys mean what they
+    // say; then its facts are read, and later compared with the signed ones.
+    if let Err(e) = form::check_compact_form(doc) {
+        return Analysis::unreadable(format!(
+            "structure: the document is not in the compact form of its contexts: {e}"
+        ));
+    }
+    let json_facts = match Facts::from_json(doc) {
+        Ok(f) => f,
+        Err(e) => return Analysis::unreadable(format!("structure: {e}")),
+    };
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
-    // Structure.
-    let types: Vec<&str> = match doc.get("type") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        Some(Value::String(s)) => vec![s.as_str()],
-        _ => vec![],
-    };
-    let issuer_id = match doc.get("issuer") {
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(Value::Object(o)) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    };
-    let mut structure = Check::Passed;
-    if !types.contains(&"VerifiableCredential")
-        || !(types.contains(&"OpenBadgeCredential") || types.contains(&"AchievementCredential"))
-    {
-        structure = Check::Failed;
-        errors.push(
-            "structure: type must include VerifiableCredential and OpenBadgeCredential".into(),
-        );
-    }
-    if issuer_id.is_none() {
-        structure = Check::Failed;
-        errors.push("structure: issuer with an id is missing".into());
-    }
-    if doc.pointer("/credentialSubject/achievement").is_none() {
-        structure = Check::Failed;
-        errors.push("structure: credentialSubject.achievement is missing".into());
-    }
-
-    // Proof and key ownership.
     let vm = doc
         .pointer("/proof/verificationMethod")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let controller_ok = match (issuer_id, issuer.kid_of(vm)) {
-        (Some(id), Some(_)) => id == issuer.id(),
-        (Some(id), None) => vm.starts_with("did:key:") && vm.split('#').next() == Some(id),
-        _ => false,
-    };
     // Keys are this issuer's or a did:key; any other method would have to be fetched.
     let resolvable = vm.is_empty() || issuer.kid_of(vm).is_some() || vm.starts_with("did:key:");
     let resolve = |vm: &str| match issuer.kid_of(vm) {
         Some(kid) => issuer.keys.public_key(kid),
         None => multikey::resolve_did_key(vm).ok(),
     };
-    let too_large = count_values(doc, MAX_VERIFY_VALUES) > MAX_VERIFY_VALUES;
-    let (proof, issuer_check) = if resolvable {
-        let proof = if too_large {
-            errors.push(format!(
-                "proof: the document is too large to verify here: it has more than \
-                 {MAX_VERIFY_VALUES} JSON values (a badge credential has a few hundred at most)"
-            ));
-            Check::Failed
-        } else {
-            match credential::verify_proof(doc, jsonld, resolve) {
-                Ok(_) => Check::Passed,
-                Err(e) => {
-                    errors.push(format!("proof: {e}"));
-                    Check::Failed
-                }
+    let mut structure = Check::Passed;
+    let (proof, facts) = if !resolvable {
+        errors.push(format!(
+            "issuer not resolvable here: the verification method {vm:?} of issuer {:?} is \
+             neither a key of this service nor a did:key, and this service does not fetch keys \
+             from other issuers, so the proof could not be checked",
+            json_facts.issuer.as_ref().map_or("", |i| i.id.as_str())
+        ));
+        (Check::Skipped, json_facts)
+    } else if count_values(doc, MAX_VERIFY_VALUES) > MAX_VERIFY_VALUES {
+        errors.push(format!(
+            "proof: the document is too large to verify here: it has more than \
+             {MAX_VERIFY_VALUES} JSON values (a badge credential has a few hundred at most)"
+        ));
+        (Check::Failed, json_facts)
+    } else {
+        match credential::verify_proof(doc, jsonld, resolve) {
+            Err(e) => {
+                errors.push(format!("proof: {e}"));
+                (Check::Failed, json_facts)
             }
+            Ok(verified) => match Facts::from_quads(&verified.document) {
+                Err(e) => {
+                    return Analysis {
+                        proof: Check::Passed,
+                        ..Analysis::unreadable(format!("structure: {e}"))
+                    }
+                }
+                Ok(signed) => {
+                    if let Some(field) = json_facts.first_difference(&signed) {
+                        structure = Check::Failed;
+                        errors.push(format!(
+                            "structure: the JSON's `{field}` is not what the signature covers \
+                             (the signed data says otherwise); only the signed form counts"
+                        ));
+                    }
+                    (Check::Passed, signed)
+                }
+            },
+        }
+    };
+
+    // Structure, on the facts the remaining checks use.
+    if !facts.is_open_badge() {
+        structure = Check::Failed;
+        errors.push(
+            "structure: type must include VerifiableCredential and OpenBadgeCredential".into(),
+        );
+    }
+    if facts.issuer.is_none() {
+        structure = Check::Failed;
+        errors.push("structure: issuer with an id is missing".into());
+    }
+    if facts
+        .subject
+        .as_ref()
+        .and_then(|s| s.achievement.as_ref())
+        .is_none()
+    {
+        structure = Check::Failed;
+        errors.push("structure: credentialSubject.achievement is missing".into());
+    }
+
+    // Key ownership, and whether the signer is this service.
+    let issuer_id = facts.issuer.as_ref().map(|i| i.id.as_str());
+    let our_id = issuer.id();
+    let ours = issuer_id == Some(our_id.as_str()) && issuer.kid_of(vm).is_some();
+    let issuer_check = if proof == Check::Skipped {
+        Check::Skipped
+    } else {
+        let controller_ok = match (issuer_id, issuer.kid_of(vm)) {
+            (Some(id), Some(_)) => id == our_id,
+            (Some(id), None) => vm.starts_with("did:key:") && vm.split('#').next() == Some(id),
+            _ => false,
         };
-        let issuer_check = if controller_ok {
+        let mut check = if controller_ok {
             Check::Passed
         } else {
             errors.push(format!(
@@ -192,30 +349,87 @@ pub fn verify_document(
             ));
             Check::Failed
         };
-        (proof, issuer_check)
-    } else {
-        errors.push(format!(
-            "issuer not resolvable here: the verification method {vm:?} of issuer {:?} is \
-             neither a key of this service nor a did:key, and this service does not fetch keys \
-             from other issuers, so the proof could not be checked",
-            issuer_id.unwrap_or("")
-        ));
-        (Check::Skipped, Check::Skipped)
+        if !ours && proof == Check::Passed {
+            let base = issuer.base();
+            let under_base = |url: &str| url == base || url.starts_with(&format!("{base}/"));
+            if let Some(id) = facts.id.as_deref().filter(|id| under_base(id)) {
+                check = Check::Failed;
+                errors.push(format!(
+                    "issuer: the credential's id {id} is a URL of this service, but this \
+                     service did not sign it: it is signed by {vm}"
+                ));
+            }
+            if let Some(list) = facts
+                .status
+                .as_ref()
+                .and_then(|s| s.status_list_credential.as_deref())
+                .filter(|l| issuer.status_list_of(l).is_some())
+            {
+                check = Check::Failed;
+                errors.push(format!(
+                    "issuer: the credential names this service's status list {list}, but this \
+                     service did not sign it"
+                ));
+            }
+            let achievement = facts.subject.as_ref().and_then(|s| s.achievement.as_ref());
+            if let Some(a) = achievement
+                .and_then(|a| a.id.as_deref())
+                .filter(|a| under_base(a))
+            {
+                warnings.push(format!(
+                    "issuer: the achievement {a} is this service's, but this credential was \
+                     not awarded by this service: it is {}'s claim",
+                    issuer_id.unwrap_or("another issuer")
+                ));
+            }
+            let name = facts.issuer.as_ref().and_then(|i| i.name.as_deref());
+            if name.is_some_and(|n| n.trim().eq_ignore_ascii_case(issuer.name().trim())) {
+                warnings.push(format!(
+                    "issuer: it calls itself {:?}, as this service does, but it is {}, not \
+                     this service",
+                    name.unwrap_or(""),
+                    issuer_id.unwrap_or("another issuer")
+                ));
+            }
+        }
+        check
     };
+    let signed_by = match (&facts.issuer, proof) {
+        (Some(i), Check::Passed) => Some(SignedBy {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            verification_method: vm.to_owned(),
+            this_service: ours && issuer_check == Check::Passed,
+        }),
+        _ => None,
+    };
+    Analysis {
+        structure,
+        proof,
+        issuer: issuer_check,
+        facts: Some(facts),
+        signed_by,
+        errors,
+        warnings,
+    }
+}
 
-    // Validity dates.
-    let mut validity = Check::Passed;
-    let date = |field: &str| -> Result<Option<DateTime<Utc>>, String> {
-        match doc.get(field) {
+/// `validFrom` has passed and `validUntil` has not.
+fn validity_check(facts: &Facts, now: DateTime<Utc>, errors: &mut Vec<String>) -> Check {
+    let date = |field: &str, v: &Option<String>| -> Result<Option<DateTime<Utc>>, String> {
+        match v {
             None => Ok(None),
-            Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            Some(s) => DateTime::parse_from_rfc3339(s)
                 .map(|t| Some(t.with_timezone(&Utc)))
                 .map_err(|_| format!("validity: {field} is not an RFC 3339 date-time")),
-            Some(_) => Err(format!("validity: {field} must be a string")),
         }
     };
-    match (date("validFrom"), date("validUntil")) {
+    match (
+        date("validFrom", &facts.valid_from),
+        date("validUntil", &facts.valid_until),
+    ) {
         (Ok(from), Ok(until)) => {
+            let mut validity = Check::Passed;
             if from.is_none() {
                 validity = Check::Failed;
                 errors.push("validity: validFrom is missing".into());
@@ -228,65 +442,53 @@ pub fn verify_document(
                 validity = Check::Failed;
                 errors.push("validity: expired (validUntil has passed)".into());
             }
+            validity
         }
         (a, b) => {
-            validity = Check::Failed;
             errors.extend(a.err());
             errors.extend(b.err());
+            Check::Failed
         }
     }
+}
 
-    // Status.
-    let status_check = match doc.get("credentialStatus") {
-        None => Check::Skipped,
-        Some(entry) => {
-            let list = entry.get("statusListCredential").and_then(Value::as_str);
-            let index = entry
-                .get("statusListIndex")
-                .and_then(Value::as_str)
-                .and_then(|i| i.parse::<u64>().ok());
-            let purpose = entry.get("statusPurpose").and_then(Value::as_str);
-            match (list, index, purpose) {
-                (Some(list), Some(index), Some("revocation")) => match status(list, index) {
-                    Some(false) => Check::Passed,
-                    Some(true) => {
-                        errors.push("status: the credential has been revoked".into());
-                        Check::Failed
-                    }
-                    None => {
-                        warnings.push(format!("status: list {list} is not resolvable here"));
-                        Check::Skipped
-                    }
-                },
-                _ => {
-                    errors.push(
-                        "status: credentialStatus is not a revocation BitstringStatusListEntry"
-                            .into(),
-                    );
-                    Check::Failed
-                }
+/// Not revoked, for a revocation entry in a status list this service can read.
+fn status_check(
+    facts: &Facts,
+    status: StatusLookup<'_>,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Check {
+    let Some(entry) = &facts.status else {
+        return Check::Skipped;
+    };
+    let index = entry
+        .status_list_index
+        .as_deref()
+        .and_then(|i| i.parse::<u64>().ok());
+    match (
+        entry.bitstring_entry,
+        entry.status_list_credential.as_deref(),
+        index,
+        entry.status_purpose.as_deref(),
+    ) {
+        (true, Some(list), Some(index), Some("revocation")) => match status(list, index) {
+            Some(false) => Check::Passed,
+            Some(true) => {
+                errors.push("status: the credential has been revoked".into());
+                Check::Failed
             }
+            None => {
+                warnings.push(format!("status: list {list} is not resolvable here"));
+                Check::Skipped
+            }
+        },
+        _ => {
+            errors.push(
+                "status: credentialStatus is not a revocation BitstringStatusListEntry".into(),
+            );
+            Check::Failed
         }
-    };
-
-    let checks = Checks {
-        structure,
-        proof,
-        issuer: issuer_check,
-        validity,
-        status: status_check,
-    };
-    // Status may be skipped (no entry, or a list this service cannot see); every other
-    // check must have run and passed.
-    let verified = [structure, proof, issuer_check, validity]
-        .iter()
-        .all(|c| *c == Check::Passed)
-        && status_check != Check::Failed;
-    Report {
-        verified,
-        checks,
-        errors,
-        warnings,
     }
 }
 
@@ -295,27 +497,52 @@ pub async fn verify_with_state(state: &AppState, doc: &Value) -> Report {
     verify_owned(state, doc.clone()).await
 }
 
+/// Runs CPU-heavy work on untrusted input (parsing, canonicalisation) on the blocking pool,
+/// at most [`AppState::verify_slots`] at once, so the async workers stay free for every
+/// other request however many large bodies arrive.
+pub async fn off_workers<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let permit = state
+        .verify_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("verify slots closed")))?;
+    let out = tokio::task::spawn_blocking(move || {
+        let out = work();
+        drop(permit);
+        out
+    })
+    .await;
+    // Only a panic gets here.
+    out.map_err(|e| AppError::Internal(anyhow::Error::new(e).context("verification task failed")))
+}
+
 /// [`verify_with_state`] taking the document by value. The CPU work (canonicalisation can
-/// take milliseconds on a hostile document) runs on the blocking pool, off the async workers.
+/// take milliseconds on a hostile document) runs off the async workers ([`off_workers`]).
 pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
     let now = crate::program::now();
-    let lists = revocations_for(&doc, &state.issuer, &*state.store).await;
+    let (issuer, jsonld) = (state.issuer.clone(), state.jsonld.clone());
+    let analysis = match off_workers(state, move || analyse(&doc, &issuer, &jsonld)).await {
+        Ok(analysis) => analysis,
+        Err(e) => {
+            tracing::error!(error = %e, "verification task failed");
+            return Report::unchecked("internal error: the verification did not complete");
+        }
+    };
+    let lists = match analysis.status_list() {
+        Some(url) => revocations_for(url, &state.issuer, &*state.store).await,
+        None => None,
+    };
     let lookup = move |list: &str, index: u64| -> Option<bool> {
         lists
             .as_ref()
             .filter(|(url, _)| url == list)
             .map(|(_, revoked)| revoked.contains(&(index as i64)))
     };
-    let (issuer, jsonld) = (state.issuer.clone(), state.jsonld.clone());
-    let verify = move || verify_document(&doc, &issuer, &jsonld, &lookup, now);
-    let report = match tokio::task::spawn_blocking(verify).await {
-        Ok(report) => report,
-        // Only a panic gets here; say so rather than answer 500 with no report.
-        Err(e) => {
-            tracing::error!(error = %e, "verification task failed");
-            Report::unchecked("internal error: the verification did not complete")
-        }
-    };
+    let report = analysis.finish(&lookup, now);
     let result = if report.verified {
         "verified"
     } else {
@@ -329,15 +556,12 @@ pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
     report
 }
 
-/// The revoked indices of the status list `doc` names, if it is one of ours.
+/// The revoked indices of the status list at `url`, if it is one of ours.
 async fn revocations_for(
-    doc: &Value,
+    url: &str,
     issuer: &Issuer,
     store: &dyn Store,
 ) -> Option<(String, Vec<i64>)> {
-    let url = doc
-        .pointer("/credentialStatus/statusListCredential")
-        .and_then(Value::as_str)?;
     let list = issuer.status_list_of(url)?;
     let revoked = store.revoked_indices(list).await.ok()??;
     Some((url.to_owned(), revoked))
@@ -425,16 +649,20 @@ fn too_deep() -> AppError {
 /// Parses a JSON body: a credential document, or `{"url": "…"}` naming one.
 ///
 /// Not JSON, or nested deeper than [`MAX_JSON_DEPTH`], is a 400 (before any JSON-LD work);
-/// JSON that is not an object, or an object with neither `@context` nor `type` nor `url`, is
+/// an object naming a member twice, JSON that is not an object, or an object with neither `@context` nor `type` nor `url`, is
 /// a 422.
 pub fn parse_json_input(bytes: &[u8]) -> AppResult<Input> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    // Duplicate member names are refused: parsers disagree on which one counts, so one text
+    // could be signed and another shown.
+    let value = parse_unique(bytes).map_err(|e| match e {
         // The parser's own recursion limit (128) stops far deeper input without a stack
         // overflow; it is the same answer.
-        if e.to_string().contains("recursion limit") {
-            too_deep()
-        } else {
+        e if e.is_too_deep() => too_deep(),
+        StrictJsonError::Syntax(e) => {
             AppError::BadRequest(format!("the body is not valid JSON: {e}"))
+        }
+        e @ StrictJsonError::DuplicateKey(_) => {
+            AppError::rule(format!("the JSON is ambiguous: {e}"))
         }
     })?;
     if deeper_than(&value, MAX_JSON_DEPTH) {

@@ -2,6 +2,9 @@
 //! `eddsa-rdfc-2022` proofs and bitstring status lists. Pure code: no I/O, no database.
 
 pub mod baking;
+pub mod facts;
+pub mod form;
+pub mod json;
 pub mod jsonld;
 pub mod model;
 pub mod multikey;

@@ -104,6 +104,9 @@ pub struct VerifiedProof {
     pub verification_method: String,
     /// The route used to canonicalise the document.
     pub path: ProofPath,
+    /// The RDF of the document without its proof: what the signature covers, and so where
+    /// a verifier reads the facts it checks ([`super::facts::Facts::from_quads`]).
+    pub document: Vec<Quad>,
 }
 
 /// hashData = SHA-256(canonical proof configuration) ‖ SHA-256(canonical document).
@@ -280,12 +283,13 @@ pub fn verify_proof(
     let signature = decode_proof_value(proof_str(proof, "proofValue")?)?;
     let key = resolve_key(vm).ok_or_else(|| CredentialError::UnknownKey(vm.to_owned()))?;
 
-    let (hash, path) = match fast_path_credential(doc) {
+    let (hash, path, document) = match fast_path_credential(doc) {
         Some(c) => {
             let mut config = c.proof.clone().expect("checked above: has a proof");
             config.proof_value = None;
-            let hash = canonical_hash_data(&proof_config_quads(&config), &credential_quads(&c))?;
-            (hash, ProofPath::Fast)
+            let document = credential_quads(&c);
+            let hash = canonical_hash_data(&proof_config_quads(&config), &document)?;
+            (hash, ProofPath::Fast, document)
         }
         None => {
             let mut unsecured = obj.clone();
@@ -301,7 +305,8 @@ pub fn verify_proof(
             let config = proof_config_json(proof, &unsecured);
             let document = jsonld.to_rdf(&Value::Object(unsecured))?;
             let config = jsonld.to_rdf(&config)?;
-            (canonical_hash_data(&config, &document)?, ProofPath::General)
+            let hash = canonical_hash_data(&config, &document)?;
+            (hash, ProofPath::General, document)
         }
     };
     key.verify_strict(&hash, &signature)
@@ -309,6 +314,7 @@ pub fn verify_proof(
     Ok(VerifiedProof {
         verification_method: vm.to_owned(),
         path,
+        document,
     })
 }
 

@@ -163,8 +163,43 @@ pub async fn report_for_request(state: &AppState, req: Request) -> AppResult<Rep
     verify::verify_input(state, input).await
 }
 
-/// Reads the request body into an [`Input`].
+/// Reads the request body into an [`Input`]. The body is read here; parsing it (JSON of up
+/// to `MAX_VERIFY_BODY_BYTES`, image chunks) runs off the async workers.
 pub async fn read_input(state: &AppState, req: Request) -> AppResult<Input> {
+    let raw = read_raw(state, req).await?;
+    verify::off_workers(state, move || raw.parse()).await?
+}
+
+/// A body as read, before parsing.
+enum Raw {
+    /// JSON by its media type.
+    Json(Bytes),
+    /// A baked PNG or SVG by its media type.
+    Image(Bytes),
+    /// Anything whose kind is sniffed from its bytes (an upload, an untyped body).
+    File(Bytes),
+    /// A pasted credential (the form's text field).
+    Text(Bytes),
+    /// A URL naming a credential.
+    Url(String),
+}
+
+impl Raw {
+    fn parse(self) -> AppResult<Input> {
+        match self {
+            Raw::Json(b) => verify::parse_json_input(&b),
+            Raw::Image(b) => verify::extract_image(&b),
+            Raw::File(b) => verify::file_input(&b),
+            Raw::Text(b) => verify::payload_input(
+                std::str::from_utf8(&b)
+                    .map_err(|_| AppError::invalid("credential", "the text is not UTF-8"))?,
+            ),
+            Raw::Url(url) => Ok(Input::Url(url)),
+        }
+    }
+}
+
+async fn read_raw(state: &AppState, req: Request) -> AppResult<Raw> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -182,13 +217,13 @@ pub async fn read_input(state: &AppState, req: Request) -> AppResult<Input> {
         .map(|m| m.trim().to_ascii_lowercase())
         .unwrap_or_default();
     match media.as_str() {
-        "application/json" => verify::parse_json_input(&body(state, req).await?),
+        "application/json" => Ok(Raw::Json(body(state, req).await?)),
         m if m.starts_with("application/") && m.ends_with("+json") => {
-            verify::parse_json_input(&body(state, req).await?)
+            Ok(Raw::Json(body(state, req).await?))
         }
-        "image/png" | "image/svg+xml" => verify::extract_image(&body(state, req).await?),
+        "image/png" | "image/svg+xml" => Ok(Raw::Image(body(state, req).await?)),
         "multipart/form-data" => multipart_input(state, req).await,
-        "" | "application/octet-stream" => verify::file_input(&body(state, req).await?),
+        "" | "application/octet-stream" => Ok(Raw::File(body(state, req).await?)),
         other => Err(AppError::UnsupportedMediaType(format!(
             "cannot verify a body of type {other}: send credential JSON (application/json, \
              application/ld+json, application/vc+ld+json), a baked image (image/png, \
@@ -214,7 +249,7 @@ async fn body(state: &AppState, req: Request) -> AppResult<Bytes> {
 }
 
 /// The first non-empty `file`, `credential` or `url` field of a form upload.
-async fn multipart_input(state: &AppState, req: Request) -> AppResult<Input> {
+async fn multipart_input(state: &AppState, req: Request) -> AppResult<Raw> {
     let mut form = Multipart::from_request(req, state)
         .await
         .map_err(|e| AppError::BadRequest(format!("malformed multipart form: {e}")))?;
@@ -233,18 +268,14 @@ async fn multipart_input(state: &AppState, req: Request) -> AppResult<Input> {
             continue;
         }
         match name.as_str() {
-            "credential" => {
-                let text = std::str::from_utf8(&data)
-                    .map_err(|_| AppError::invalid("credential", "the text is not UTF-8"))?;
-                return verify::payload_input(text);
-            }
+            "credential" => return Ok(Raw::Text(data)),
             "url" => {
                 let text = std::str::from_utf8(&data)
                     .map_err(|_| AppError::invalid("url", "the URL is not UTF-8"))?;
-                return Ok(Input::Url(text.trim().to_owned()));
+                return Ok(Raw::Url(text.trim().to_owned()));
             }
-            "file" | "image" | "badge" => return verify::file_input(&data),
-            _ if is_file => return verify::file_input(&data),
+            "file" | "image" | "badge" => return Ok(Raw::File(data)),
+            _ if is_file => return Ok(Raw::File(data)),
             _ => {}
         }
     }
