@@ -52,9 +52,22 @@ struct VerifyPage {
 /// A report as the form shows it.
 struct ReportView {
     verified: bool,
+    /// Who signed it, when the proof verified.
+    signer: Option<verify::SignedBy>,
+    /// The achievement's name and the dates, as signed.
+    achievement: Option<String>,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
     checks: Vec<(&'static str, &'static str)>,
     errors: Vec<String>,
     warnings: Vec<String>,
+}
+
+impl ReportView {
+    /// Verified, and issued by this service.
+    fn ours(&self) -> bool {
+        self.verified && self.signer.as_ref().is_some_and(|s| s.this_service)
+    }
 }
 
 impl From<Report> for ReportView {
@@ -64,8 +77,16 @@ impl From<Report> for ReportView {
             verify::Check::Failed => "failed",
             verify::Check::Skipped => "not checked",
         };
+        let facts = r.credential.as_ref();
         ReportView {
             verified: r.verified,
+            signer: r.issuer.clone(),
+            achievement: facts
+                .and_then(|f| f.subject.as_ref())
+                .and_then(|s| s.achievement.as_ref())
+                .and_then(|a| a.name.clone()),
+            valid_from: facts.and_then(|f| f.valid_from.clone()),
+            valid_until: facts.and_then(|f| f.valid_until.clone()),
             checks: vec![
                 ("Structure", word(r.checks.structure)),
                 ("Signature (proof)", word(r.checks.proof)),
