@@ -241,6 +241,17 @@ pub fn analyse(
     issuer: &Issuer,
     jsonld: &credential::jsonld::JsonLdProcessor,
 ) -> Analysis {
+    // Size first: every later step walks the whole document.
+    if count_values(doc, MAX_VERIFY_VALUES) > MAX_VERIFY_VALUES {
+        return Analysis {
+            structure: Check::Skipped,
+            proof: Check::Failed,
+            ..Analysis::unreadable(format!(
+                "proof: the document is too large to verify here: it has more than \
+                 {MAX_VERIFY_VALUES} JSON values (a badge credential has a few hundred at most)"
+            ))
+        };
+    }
     // Nothing is read from the JSON unless it is in the one form whose keys mean what they
     // say; then its facts are read, and later compared with the signed ones.
     if let Err(e) = form::check_compact_form(doc) {
@@ -274,12 +285,6 @@ pub fn analyse(
             json_facts.issuer.as_ref().map_or("", |i| i.id.as_str())
         ));
         (Check::Skipped, json_facts)
-    } else if count_values(doc, MAX_VERIFY_VALUES) > MAX_VERIFY_VALUES {
-        errors.push(format!(
-            "proof: the document is too large to verify here: it has more than \
-             {MAX_VERIFY_VALUES} JSON values (a badge credential has a few hundred at most)"
-        ));
-        (Check::Failed, json_facts)
     } else {
         match credential::verify_proof(doc, jsonld, resolve) {
             Err(e) => {
