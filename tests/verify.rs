@@ -573,7 +573,13 @@ both_backends!(human_verify_form_reports_in_html, crate::human_form);
 // ---------------------------------------------------------------- the fuzz seed corpus
 
 /// The fuzz targets (`fuzz/fuzz_targets/`), each seeded from `fuzz/corpus/<target>/`.
-const FUZZ_TARGETS: [&str; 4] = ["verify_json", "baked_image", "fast_path", "canonicalize"];
+const FUZZ_TARGETS: [&str; 5] = [
+    "verify_json",
+    "verify_facts",
+    "baked_image",
+    "fast_path",
+    "canonicalize",
+];
 
 fn corpus_dir(target: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -696,6 +702,33 @@ async fn write_fuzz_corpus(app: &TestApp) {
         ),
     ];
 
+    // The same RDF under other keys, which must be refused: credentialStatus under its
+    // IRI, validFrom under an inline alias.
+    let mut fact_seeds = json_seeds.clone();
+    let rekeyed = |from: &str, to: &str| -> Value {
+        let map: serde_json::Map<String, Value> = doc
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (if k == from { to } else { k }.to_owned(), v.clone()))
+            .collect();
+        Value::Object(map)
+    };
+    let aliased = rekeyed(
+        "credentialStatus",
+        "https://www.w3.org/2018/credentials#credentialStatus",
+    );
+    let mut inline = rekeyed("validFrom", "xvalidFrom");
+    inline["@context"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"xvalidFrom": {
+            "@id": "https://www.w3.org/2018/credentials#validFrom",
+            "@type": "http://www.w3.org/2001/XMLSchema#dateTime"
+        }}));
+    fact_seeds.push(("aliased-status.json", text(&aliased).into_bytes()));
+    fact_seeds.push(("inline-alias.json", text(&inline).into_bytes()));
+
     let pick = |names: &[&str]| -> Vec<(&str, Vec<u8>)> {
         json_seeds
             .iter()
@@ -712,6 +745,7 @@ async fn write_fuzz_corpus(app: &TestApp) {
     ];
     for (target, seeds) in [
         ("verify_json", json_seeds.clone()),
+        ("verify_facts", fact_seeds),
         ("baked_image", image_seeds),
         ("fast_path", pick(&rdf_seeds)),
         ("canonicalize", pick(&rdf_seeds)),
