@@ -180,7 +180,7 @@ impl Facts {
             }),
             Some(_) => return fail("credentialSubject must be one object"),
         };
-        let mut facts = Facts {
+        Ok(Facts {
             id,
             types,
             issuer,
@@ -188,10 +188,8 @@ impl Facts {
             valid_until,
             status,
             subject,
-        };
-        facts.types.sort();
-        facts.types.dedup();
-        Ok(facts)
+        }
+        .with_sorted_types())
     }
 
     /// Reads the facts from the RDF of the document (default graph; the proof's graph is not
@@ -265,7 +263,7 @@ impl Facts {
                 },
             }),
         };
-        let mut facts = Facts {
+        Ok(Facts {
             id,
             types,
             issuer,
@@ -273,10 +271,15 @@ impl Facts {
             valid_until,
             status,
             subject,
-        };
-        facts.types.sort();
-        facts.types.dedup();
-        Ok(facts)
+        }
+        .with_sorted_types())
+    }
+
+    /// The types as a set: sorted, each once, whatever order and repetition the document has.
+    fn with_sorted_types(mut self) -> Facts {
+        self.types.sort();
+        self.types.dedup();
+        self
     }
 
     /// The first fact on which `self` and `other` disagree, by name, or `None`.
