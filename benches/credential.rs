@@ -3,6 +3,8 @@
 //! - `sign_credential/fast`: build a realistic credential struct, map it to quads,
 //!   canonicalise (RDFC-1.0), hash and sign with Ed25519 (target ≥ 5,000/s, goal 10,000/s);
 //! - `verify_proof/fast`: verify that credential from its JSON value (target ≥ 3,000/s);
+//! - `verify_document/fast`: all of `POST /verify`'s checks on it but the status read (the
+//!   compact-form check and the facts of JSON and signed RDF on top of the proof);
 //! - `sign_document/general`: the same credential signed through strict JSON-LD expansion,
 //!   for comparison.
 //!
@@ -17,6 +19,7 @@ use partnership_badges::credential::model::{
 };
 use partnership_badges::credential::multikey::resolve_did_key;
 use partnership_badges::credential::{sign_credential, sign_document, verify_proof, ProofPath};
+use partnership_badges::verify::{verify_document, Check};
 
 const BASE: &str = "https://badges.example.org";
 
@@ -126,6 +129,34 @@ fn benches(c: &mut Criterion) {
     );
     c.bench_function("verify_proof/fast", |b| {
         b.iter(|| black_box(verify_proof(black_box(&doc), &jsonld, resolve).unwrap()))
+    });
+
+    // Everything `POST /verify` does with a parsed document but the status read: the
+    // compact-form check, the facts of the JSON and of the signed RDF, the proof, the checks.
+    let settings = {
+        use clap::Parser as _;
+        partnership_badges::cli::Cli::try_parse_from(["bench", "--public-base-url", BASE])
+            .unwrap()
+            .settings
+    };
+    let issuer = partnership_badges::issuer::Issuer::new(
+        &settings,
+        partnership_badges::keys::KeyRing::single("k", key.clone()),
+    );
+    let now = chrono::Utc::now();
+    let no_status = |_: &str, _: u64| Some(false);
+    let report = verify_document(&doc, &issuer, &jsonld, &no_status, now);
+    assert_eq!(report.checks.proof, Check::Passed, "{report:?}");
+    c.bench_function("verify_document/fast", |b| {
+        b.iter(|| {
+            black_box(verify_document(
+                black_box(&doc),
+                &issuer,
+                &jsonld,
+                &no_status,
+                now,
+            ))
+        })
     });
 
     let unsigned = serde_json::to_value(credential(1)).unwrap();
