@@ -842,6 +842,49 @@ async fn legacy_token(app: &TestApp) {
 }
 both_backends!(legacy_tokens_keep_working, crate::legacy_token);
 
+/// The `Authorization` scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and
+/// any mix work like `Bearer`; another scheme, or a scheme with no token, does not.
+async fn bearer_any_case(app: &TestApp) {
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        for gap in [" ", "  "] {
+            let authorization = format!("{scheme}{gap}{}", app.token);
+            let r = send(
+                app,
+                &Method::GET,
+                "/api/v1/tokens",
+                None,
+                Some(&authorization),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{authorization:?}: {}", r.text);
+            assert_eq!(
+                last_audit(app).await.entry.token_name.as_deref(),
+                Some("test-admin")
+            );
+        }
+    }
+    for refused in [
+        format!("Bearer{}", app.token),
+        format!("Bearerx {}", app.token),
+        format!("Token {}", app.token),
+        "bearer ".to_owned(),
+        "bearer".to_owned(),
+    ] {
+        send(
+            app,
+            &Method::GET,
+            "/api/v1/tokens",
+            None,
+            Some(&refused),
+            None,
+        )
+        .await
+        .assert_problem(401, "Bearer");
+    }
+}
+both_backends!(bearer_scheme_is_case_insensitive, crate::bearer_any_case);
+
 /// The migrations before access control, copied to a temp dir: a database as an older
 /// version of the service left it.
 async fn older_migrator(backend: &str) -> (sqlx::migrate::Migrator, tempfile::TempDir) {
