@@ -213,6 +213,75 @@ async fn public_documents(app: &TestApp) {
 }
 both_backends!(public_documents_resolve, crate::public_documents);
 
+/// Each resource has one URL: a status list only at its canonical decimal number, an id only
+/// in its hyphenated form (either case). Other spellings are 404 problems, never the same
+/// document under a second URL.
+async fn one_spelling(app: &TestApp) {
+    let (_, closing, id) = app.closed_person("ada@example.org").await;
+    let r = app.get(&format!("/api/v1/credentials/{id}")).await;
+    let list_url = r.body["status_list"].as_str().unwrap().to_owned();
+    let n: i64 = list_url
+        .strip_prefix(&format!("{BASE}/status/"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = app
+        .call(Method::GET, &format!("/status/{n}"), None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["id"], list_url);
+    for other in [
+        format!("0{n}"),
+        format!("00{n}"),
+        format!("+{n}"),
+        format!("%2B{n}"),
+        format!("{n}.0"),
+        format!("%20{n}"),
+        format!("{n}%20"),
+        format!("-{n}"),
+    ] {
+        let r = app
+            .call(Method::GET, &format!("/status/{other}"), None, None)
+            .await;
+        r.assert_problem(404, "no status list");
+    }
+
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    let closing_uuid: uuid::Uuid = closing.parse().unwrap();
+    let upper = id.to_uppercase();
+    for path in [
+        format!("/credentials/{upper}"),
+        format!("/api/v1/credentials/{upper}"),
+        format!("/ob2/assertions/{upper}"),
+    ] {
+        let r = app.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    }
+    for spelling in [
+        uuid.simple().to_string(),
+        format!("%7B{id}%7D"),
+        uuid.urn().to_string(),
+    ] {
+        for path in [
+            format!("/credentials/{spelling}"),
+            format!("/credentials/{spelling}/badge.png"),
+            format!("/api/v1/credentials/{spelling}"),
+            format!("/ob2/assertions/{spelling}"),
+        ] {
+            app.get(&path).await.assert_problem(404, "");
+        }
+    }
+    for path in [
+        format!("/closings/{}", closing_uuid.simple()),
+        format!("/api/v1/closings/{}", closing_uuid.urn()),
+    ] {
+        app.get(&path).await.assert_problem(404, "");
+    }
+    let r = app.get(&format!("/api/v1/closings/{closing}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+both_backends!(one_url_per_resource, crate::one_spelling);
+
 // ---------------------------------------------------------------- idempotency and batch
 
 async fn idempotency(app: &TestApp) {
