@@ -259,7 +259,8 @@ pub fn expiry(
 }
 
 /// Checks a token name: 1 to 100 characters once trimmed, no control characters (PostgreSQL
-/// stores no NUL in text, and a name is shown in lists and logs).
+/// stores no NUL in text, and a name is shown in lists and logs), and the characters every
+/// name keeps to (`program::records::check_name_chars`: something visible, no bidi controls).
 pub fn check_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -274,6 +275,7 @@ pub fn check_name(name: &str) -> AppResult<String> {
             "token name must not contain control characters",
         ));
     }
+    crate::program::records::check_name_chars("name", name)?;
     Ok(name.to_owned())
 }
 

@@ -68,7 +68,7 @@ async fn list_tokens(
 #[serde(deny_unknown_fields)]
 struct CreateTokenRequest {
     /// Who or what will use it: 1 to 100 characters once trimmed, no control characters,
-    /// unique (even once revoked).
+    /// something visible, no bidirectional control characters; unique (even once revoked).
     #[schema(
         min_length = 1,
         max_length = 100,
