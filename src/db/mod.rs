@@ -336,7 +336,10 @@ pub struct RegistryProbe {
 /// The order of a registry query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistryOrder {
-    /// By lower-cased name, then person id (the directory, cursor-paged).
+    /// By lower-cased name, then the id of the active Certified (the directory,
+    /// cursor-paged): both public, so a cursor holding them reveals no internal id. A
+    /// person keeps their place while their name and badge stay; a renewal (a new badge id)
+    /// can move them within the people of the same name.
     Name,
     /// Newest active certification first, then credential id (the feeds).
     Newest,
@@ -349,7 +352,7 @@ pub struct RegistryQuery {
     pub country: Option<String>,
     /// Only names starting with this (case-insensitive).
     pub prefix: Option<String>,
-    /// [`RegistryOrder::Name`] only: start after this `(name key, person id)`.
+    /// [`RegistryOrder::Name`] only: start after this `(name key, credential id)`.
     pub after: Option<(String, Uuid)>,
     /// Order.
     pub order: RegistryOrder,
