@@ -173,7 +173,8 @@ pub struct Person {
     pub created_at: DateTime<Utc>,
 }
 
-/// Dates on which a partnership reached each of its five stages.
+/// Dates on which a partnership reached each of its five stages: each from 1900-01-01 to
+/// the closing day, in this order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stages {

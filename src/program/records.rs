@@ -99,7 +99,8 @@ pub struct NewClosing {
     pub closer_id: Uuid,
     /// The mentor CC'd on the closing communications.
     pub mentor_id: Uuid,
-    /// When the mentor was CC'd (RFC 3339).
+    /// When the mentor was CC'd (RFC 3339): from 1900-01-01T00:00:00Z to now, judged in
+    /// UTC; kept at whole seconds.
     pub mentor_cc_at: DateTime<Utc>,
     /// Reference to the CC'd message, e.g. its Message-ID.
     #[serde(default)]
@@ -122,7 +123,7 @@ pub struct NewClosing {
     pub partner_country: Option<String>,
     /// Dates each stage was reached.
     pub stages: Stages,
-    /// Day the partnership closed (`YYYY-MM-DD`).
+    /// Day the partnership closed (`YYYY-MM-DD`): from 1900-01-01 to today (UTC).
     pub closed_on: NaiveDate,
     /// Outcome.
     #[schema(min_length = 1, max_length = 5000)]
@@ -340,26 +341,15 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
     let partner_url = optional_url("partner_url", input.partner_url.as_deref())?;
     let partner_city = optional_name("partner_city", input.partner_city.as_deref(), 100)?;
     let partner_country = optional_name("partner_country", input.partner_country.as_deref(), 100)?;
-    if input.closed_on > now.date_naive() {
-        return Err(AppError::invalid(
-            "closed_on",
-            "closed_on must not be in the future",
-        ));
-    }
-    let cc_at = input.mentor_cc_at.with_timezone(&Utc);
-    if cc_at > now {
-        return Err(AppError::invalid(
-            "mentor_cc_at",
-            "mentor_cc_at must not be in the future",
-        ));
-    }
-    if cc_at.date_naive() > input.closed_on {
+    let closed_on = super::past_date("closed_on", input.closed_on, now.date_naive())?;
+    let cc_at = super::past_time("mentor_cc_at", input.mentor_cc_at, now)?;
+    if cc_at.date_naive() > closed_on {
         return Err(AppError::invalid(
             "mentor_cc_at",
             "rule: the mentor must be CC'd no later than closed_on",
         ));
     }
-    check_stage_order(&input.stages, input.closed_on)?;
+    check_stage_order(&input.stages, closed_on)?;
     let closer = store
         .person(input.closer_id)
         .await?
@@ -378,14 +368,14 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
         id: Uuid::new_v4(),
         closer_id: closer.id,
         mentor_id: mentor.id,
-        mentor_cc_at: super::truncate(cc_at),
+        mentor_cc_at: cc_at,
         mentor_cc_ref,
         partner_name,
         partner_url,
         partner_city,
         partner_country,
         stages: input.stages,
-        closed_on: input.closed_on,
+        closed_on,
         summary,
         created_at: now,
     };
@@ -393,7 +383,8 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
     Ok(closing)
 }
 
-/// Stage dates, where given, must run in order and end by the closing date.
+/// Stage dates, where given, must lie in the range of past dates ([`super::past_date`]: from
+/// 1900-01-01), run in order and end by the closing date.
 fn check_stage_order(stages: &Stages, closed_on: NaiveDate) -> AppResult<()> {
     let named = [
         ("stages.lead", stages.lead),
@@ -405,10 +396,23 @@ fn check_stage_order(stages: &Stages, closed_on: NaiveDate) -> AppResult<()> {
     let mut last: Option<(&str, NaiveDate)> = None;
     for (field, date) in named {
         let Some(date) = date else { continue };
+        let earliest = super::EARLIEST_DATE;
+        if date < earliest {
+            return Err(AppError::invalid(
+                field,
+                format!(
+                    "{field} must not be before {earliest}: stage dates run from {earliest} \
+                     to closed_on ({closed_on})"
+                ),
+            ));
+        }
         if date > closed_on {
             return Err(AppError::invalid(
                 field,
-                format!("{field} must not be after closed_on"),
+                format!(
+                    "{field} must not be after closed_on: stage dates run from {earliest} to \
+                     closed_on ({closed_on})"
+                ),
             ));
         }
         if let Some((prev_field, prev)) = last {
