@@ -11,7 +11,8 @@ use crate::db::{AuditEntry, DbResult};
 
 /// Longest `target` kept (path ids are UUIDs; anything longer is not one).
 const MAX_TARGET: usize = 100;
-/// Longest request id kept (they are UUIDs unless a client brought its own).
+/// Longest request id kept. They are the UUIDs this service makes (a client's own
+/// `x-request-id` is never ours, see `routes::router`); the bound is a safeguard.
 const MAX_REQUEST_ID: usize = 200;
 
 /// Writes audit entries; cheap to clone.

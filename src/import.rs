@@ -29,10 +29,10 @@ use sha2::{Digest as _, Sha256};
 use crate::db::{Stages, Store};
 use crate::error::AppError;
 use crate::program::issue::{issue, IssueRequest};
-use crate::program::normalise_email;
 use crate::program::records::{
     create_closing, create_mentor, create_person, NewClosing, NewMentor, NewPerson,
 };
+use crate::program::{normalise_email, past_date};
 use crate::state::AppState;
 
 /// What a file holds.
@@ -803,6 +803,12 @@ async fn issue_row(state: &AppState, row: IssueRow) -> anyhow::Result<Outcome> {
             row.person_email.trim()
         )));
     };
+    // The closing day only names a closing, yet it is a date input like any other.
+    if let Some(day) = row.closing_closed_on {
+        if let Err(e) = past_date("closing_closed_on", day, crate::program::now().date_naive()) {
+            return Ok(Outcome::Failed(e.to_string()));
+        }
+    }
     let partner = row
         .closing_partner
         .as_deref()

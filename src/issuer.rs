@@ -80,7 +80,7 @@ impl Issuer {
         let rest = url
             .strip_prefix(self.base.as_str())?
             .strip_prefix("/credentials/")?;
-        Uuid::parse_str(rest).ok()
+        path_uuid(rest)
     }
 
     /// `{base}/achievements/{slug}`.
@@ -101,8 +101,69 @@ impl Issuer {
     /// The list number named by a status list URL of this issuer.
     pub fn status_list_of(&self, url: &str) -> Option<i64> {
         url.strip_prefix(self.base.as_str())?
-            .strip_prefix("/status/")?
-            .parse()
-            .ok()
+            .strip_prefix("/status/")
+            .and_then(path_number)
+    }
+}
+
+/// A UUID as a URL path segment names it: the hyphenated form these URLs are written with
+/// (either case: RFC 9562 reads hex digits case-insensitively). The simple, braced and URN
+/// forms that [`Uuid::parse_str`] also takes are other spellings of the resource, so they
+/// name nothing.
+pub fn path_uuid(segment: &str) -> Option<Uuid> {
+    if segment.len() != 36 {
+        return None;
+    }
+    Uuid::try_parse(segment).ok()
+}
+
+/// A non-negative number as a URL path segment names it: canonical decimal, as these URLs
+/// are written (`1`, never `01`, `+1` or `1.0`), so each resource has one URL.
+pub fn path_number(segment: &str) -> Option<i64> {
+    let canonical = !segment.is_empty()
+        && segment.bytes().all(|b| b.is_ascii_digit())
+        && (segment == "0" || !segment.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    segment.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_have_one_spelling() {
+        for (segment, n) in [("0", 0), ("1", 1), ("131072", 131_072)] {
+            assert_eq!(path_number(segment), Some(n), "{segment:?}");
+        }
+        for bad in [
+            "",
+            "01",
+            "00",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "1e3",
+            "0x1",
+            "\u{661}",
+            "99999999999999999999",
+        ] {
+            assert_eq!(path_number(bad), None, "{bad:?}");
+        }
+        let id = Uuid::new_v4();
+        assert_eq!(path_uuid(&id.to_string()), Some(id));
+        assert_eq!(path_uuid(&id.to_string().to_uppercase()), Some(id));
+        for other in [
+            id.simple().to_string(),
+            id.braced().to_string(),
+            id.urn().to_string(),
+            format!(" {id}"),
+        ] {
+            assert_eq!(path_uuid(&other), None, "{other:?}");
+        }
     }
 }

@@ -803,7 +803,8 @@ pub struct AuditEntryView {
     /// The HTTP status of the answer.
     #[schema(minimum = 100, maximum = 599)]
     status: u16,
-    /// The request's `x-request-id`.
+    /// The id this service gave the request (the `x-request-id` of its answer; a client's
+    /// own `x-request-id` is never used).
     #[schema(required)]
     request_id: Option<String>,
 }

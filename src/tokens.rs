@@ -234,7 +234,8 @@ pub fn parse_lifetime(text: &str) -> Result<Duration, String> {
 }
 
 /// The expiry from a lifetime (`90d`) or an RFC 3339 time, at most one of them; it must
-/// lie in the future. `Err` names what is wrong.
+/// lie in the future, at most [`crate::program::MAX_EXPIRY_YEARS`] years ahead (judged in
+/// UTC, at whole seconds). `Err` names what is wrong.
 pub fn expiry(
     expires_in: Option<&str>,
     expires_at: Option<&str>,
@@ -248,18 +249,33 @@ pub fn expiry(
             .map_err(|e| format!("{at:?} is not an RFC 3339 time: {e}"))?
             .with_timezone(&Utc),
     };
+    // Stored at whole seconds, like every other time, so compared so.
+    let at = crate::program::truncate(at);
+    let latest = crate::program::latest_expiry(now);
+    let range = format!(
+        "an expiry runs from after now ({}) to at most {} years ahead ({})",
+        crate::program::format_time(now),
+        crate::program::MAX_EXPIRY_YEARS,
+        crate::program::format_time(latest)
+    );
     if at <= now {
         return Err(format!(
-            "the expiry {} is not in the future",
+            "the expiry {} is not in the future: {range}",
             crate::program::format_time(at)
         ));
     }
-    // Stored at whole seconds, like every other time.
-    Ok(Some(crate::program::truncate(at)))
+    if at > latest {
+        return Err(format!(
+            "the expiry {} is too far ahead: {range}",
+            crate::program::format_time(at)
+        ));
+    }
+    Ok(Some(at))
 }
 
 /// Checks a token name: 1 to 100 characters once trimmed, no control characters (PostgreSQL
-/// stores no NUL in text, and a name is shown in lists and logs).
+/// stores no NUL in text, and a name is shown in lists and logs), and the characters every
+/// name keeps to (`program::records::check_name_chars`: something visible, no bidi controls).
 pub fn check_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -274,6 +290,7 @@ pub fn check_name(name: &str) -> AppResult<String> {
             "token name must not contain control characters",
         ));
     }
+    crate::program::records::check_name_chars("name", name)?;
     Ok(name.to_owned())
 }
 

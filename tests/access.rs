@@ -400,13 +400,12 @@ async fn matrix(app: &TestApp) {
                 assert_eq!(r.status.as_u16(), status, "{what}: {}", r.text);
             }
 
-            // The audit log has this call: who, what, target, result, request id.
+            // The audit log has this call: who, what, target, result, and the request id
+            // this service gave it (answered in `x-request-id`), not the client's.
             let entry = last_audit(app).await.entry;
-            assert_eq!(
-                entry.request_id.as_deref(),
-                Some(request_id.as_str()),
-                "{what}"
-            );
+            let ours = r.headers["x-request-id"].to_str().unwrap();
+            assert_ne!(ours, request_id, "{what}");
+            assert_eq!(entry.request_id.as_deref(), Some(ours), "{what}");
             assert_eq!(
                 entry.action,
                 format!("{} {}", route.method, route.template),
@@ -680,7 +679,10 @@ async fn audit_listing(app: &TestApp) {
     let reader = make_token(store, "reader", "read", None).await;
     let reader_auth = format!("Bearer {}", reader.secret);
     let start = now();
-    // Five reads by `reader`, one refused call without a token, one without a request id.
+    // Five reads by `reader`, one refused call without a token, one without a request id;
+    // each is logged under the id it was answered with.
+    let answered = |r: &Res| r.headers["x-request-id"].to_str().unwrap().to_owned();
+    let mut reads = Vec::new();
     for i in 0..5 {
         let r = send(
             app,
@@ -692,8 +694,9 @@ async fn audit_listing(app: &TestApp) {
         )
         .await;
         assert_eq!(r.status, StatusCode::OK);
+        reads.push(answered(&r));
     }
-    send(
+    let r = send(
         app,
         &Method::POST,
         "/api/v1/people",
@@ -701,8 +704,9 @@ async fn audit_listing(app: &TestApp) {
         None,
         Some("anon"),
     )
-    .await
-    .assert_problem(401, "missing");
+    .await;
+    r.assert_problem(401, "missing");
+    let anon = answered(&r);
     let r = send(
         app,
         &Method::GET,
@@ -725,10 +729,10 @@ async fn audit_listing(app: &TestApp) {
     assert_eq!(items[0]["request_id"], generated.as_str());
     assert_eq!(items[0]["token"]["name"], "reader");
     assert_eq!(items[0]["token"]["id"], reader.token.id.to_string());
-    assert_eq!(items[1]["request_id"], "anon");
+    assert_eq!(items[1]["request_id"], anon.as_str());
     assert_eq!(items[1]["token"], Value::Null);
     assert_eq!(items[1]["status"], 401);
-    assert_eq!(items[2]["request_id"], "read-4");
+    assert_eq!(items[2]["request_id"], reads[4].as_str());
 
     // Pages by cursor: each entry once, in strictly decreasing order.
     let mut seen = Vec::new();
@@ -761,7 +765,8 @@ async fn audit_listing(app: &TestApp) {
         .iter()
         .map(|e| e["request_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["read-4", "read-3", "read-2", "read-1", "read-0"]);
+    let newest_first: Vec<&str> = reads.iter().rev().map(String::as_str).collect();
+    assert_eq!(ids, newest_first);
     let r = app
         .get("/api/v1/audit?action=POST%20/api/v1/people&limit=500")
         .await;
@@ -841,6 +846,89 @@ async fn legacy_token(app: &TestApp) {
         .assert_problem(401, "revoked");
 }
 both_backends!(legacy_tokens_keep_working, crate::legacy_token);
+
+/// The `Authorization` scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and
+/// any mix work like `Bearer`; another scheme, or a scheme with no token, does not.
+async fn bearer_any_case(app: &TestApp) {
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        for gap in [" ", "  "] {
+            let authorization = format!("{scheme}{gap}{}", app.token);
+            let r = send(
+                app,
+                &Method::GET,
+                "/api/v1/tokens",
+                None,
+                Some(&authorization),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{authorization:?}: {}", r.text);
+            assert_eq!(
+                last_audit(app).await.entry.token_name.as_deref(),
+                Some("test-admin")
+            );
+        }
+    }
+    for refused in [
+        format!("Bearer{}", app.token),
+        format!("Bearerx {}", app.token),
+        format!("Token {}", app.token),
+        "bearer ".to_owned(),
+        "bearer".to_owned(),
+    ] {
+        send(
+            app,
+            &Method::GET,
+            "/api/v1/tokens",
+            None,
+            Some(&refused),
+            None,
+        )
+        .await
+        .assert_problem(401, "Bearer");
+    }
+}
+both_backends!(bearer_scheme_is_case_insensitive, crate::bearer_any_case);
+
+/// A client's `x-request-id` is never taken as ours: the answer carries a fresh UUID, the
+/// audit log records that one, and a client cannot make two requests share an id.
+async fn request_ids_are_ours(app: &TestApp) {
+    let auth = format!("Bearer {}", app.token);
+    let mut seen = std::collections::HashSet::new();
+    for client_id in [
+        "trace-me-42",
+        "trace-me-42",
+        "forged \"id\"\twith=tabs",
+        &"x".repeat(5000),
+    ] {
+        let req = Request::get("/api/v1/tokens")
+            .header(header::AUTHORIZATION, &auth)
+            .header("x-request-id", client_id)
+            .header("x-request-id", "a-second-one")
+            .body(Body::empty())
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let values: Vec<&str> = r
+            .headers
+            .get_all("x-request-id")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(values.len(), 1, "{values:?}");
+        let ours = values[0];
+        assert!(Uuid::try_parse(ours).is_ok(), "{ours}");
+        assert!(seen.insert(ours.to_owned()), "{ours} answered twice");
+        let entry = last_audit(app).await.entry;
+        assert_eq!(entry.request_id.as_deref(), Some(ours));
+    }
+    assert_eq!(
+        app.count("audit_log where request_id like '%trace-me%'")
+            .await,
+        0
+    );
+}
+both_backends!(request_ids_are_generated, crate::request_ids_are_ours);
 
 /// The migrations before access control, copied to a temp dir: a database as an older
 /// version of the service left it.

@@ -213,6 +213,75 @@ async fn public_documents(app: &TestApp) {
 }
 both_backends!(public_documents_resolve, crate::public_documents);
 
+/// Each resource has one URL: a status list only at its canonical decimal number, an id only
+/// in its hyphenated form (either case). Other spellings are 404 problems, never the same
+/// document under a second URL.
+async fn one_spelling(app: &TestApp) {
+    let (_, closing, id) = app.closed_person("ada@example.org").await;
+    let r = app.get(&format!("/api/v1/credentials/{id}")).await;
+    let list_url = r.body["status_list"].as_str().unwrap().to_owned();
+    let n: i64 = list_url
+        .strip_prefix(&format!("{BASE}/status/"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = app
+        .call(Method::GET, &format!("/status/{n}"), None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["id"], list_url);
+    for other in [
+        format!("0{n}"),
+        format!("00{n}"),
+        format!("+{n}"),
+        format!("%2B{n}"),
+        format!("{n}.0"),
+        format!("%20{n}"),
+        format!("{n}%20"),
+        format!("-{n}"),
+    ] {
+        let r = app
+            .call(Method::GET, &format!("/status/{other}"), None, None)
+            .await;
+        r.assert_problem(404, "no status list");
+    }
+
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    let closing_uuid: uuid::Uuid = closing.parse().unwrap();
+    let upper = id.to_uppercase();
+    for path in [
+        format!("/credentials/{upper}"),
+        format!("/api/v1/credentials/{upper}"),
+        format!("/ob2/assertions/{upper}"),
+    ] {
+        let r = app.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    }
+    for spelling in [
+        uuid.simple().to_string(),
+        format!("%7B{id}%7D"),
+        uuid.urn().to_string(),
+    ] {
+        for path in [
+            format!("/credentials/{spelling}"),
+            format!("/credentials/{spelling}/badge.png"),
+            format!("/api/v1/credentials/{spelling}"),
+            format!("/ob2/assertions/{spelling}"),
+        ] {
+            app.get(&path).await.assert_problem(404, "");
+        }
+    }
+    for path in [
+        format!("/closings/{}", closing_uuid.simple()),
+        format!("/api/v1/closings/{}", closing_uuid.urn()),
+    ] {
+        app.get(&path).await.assert_problem(404, "");
+    }
+    let r = app.get(&format!("/api/v1/closings/{closing}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+both_backends!(one_url_per_resource, crate::one_spelling);
+
 // ---------------------------------------------------------------- idempotency and batch
 
 async fn idempotency(app: &TestApp) {
@@ -673,6 +742,138 @@ async fn bad_input(app: &TestApp) {
     assert_eq!(app.count("credentials").await, 0);
 }
 both_backends!(bad_input_gets_problem_json, crate::bad_input);
+
+/// Names that show nothing (only spaces, zero-width, format, control or filler characters)
+/// or that hold a bidirectional control are refused with a 422 naming the field, wherever a
+/// name is accepted: people, mentors, partners, places, tokens. Real names in any script,
+/// a zero-width joiner between letters included, are kept.
+async fn names(app: &TestApp) {
+    let invisible = [
+        " \u{200B} ",
+        "\u{200C}\u{200D}",
+        "\u{2060}",
+        "\u{FEFF}",
+        "\u{00AD}",
+        "\u{180E}",
+        "\u{E0041}\u{E0064}",
+        "\u{FE0F}",
+        "\u{034F}",
+        "\u{3164}",
+        "\u{2800}",
+        "\u{00A0}\u{3000}",
+        "\u{200B}\t\u{200B}",
+    ];
+    let bidi = [
+        "Ada \u{202E}ecalevoL",
+        "\u{202A}Ada\u{202C}",
+        "\u{2066}Ada\u{2069}",
+        "\u{2067}Ada",
+        "Ada\u{2068}",
+        "Ada\u{200E}",
+        "Ada\u{200F}",
+        "\u{061C}Ada",
+    ];
+    let person = app.person("Ada Closer", "ada@example.org").await;
+    let mentor = app.mentor("Maya Mentor", "maya@example.org").await;
+    for (n, bad) in invisible.iter().chain(&bidi).enumerate() {
+        let email = format!("p{n}@example.org");
+        let cases: Vec<(&str, &str, Value)> = vec![
+            (
+                "/api/v1/mentors",
+                "name",
+                json!({"name": bad, "email": email}),
+            ),
+            (
+                "/api/v1/people",
+                "name",
+                json!({"name": bad, "email": email, "listed_in_registry": true}),
+            ),
+            (
+                "/api/v1/people",
+                "city",
+                json!({"name": "Bo", "email": email, "city": bad, "listed_in_registry": true}),
+            ),
+            (
+                "/api/v1/people",
+                "country",
+                json!({"name": "Bo", "email": email, "country": bad,
+                       "listed_in_registry": true}),
+            ),
+            ("/api/v1/closings", "partner_name", {
+                let mut b = TestApp::closing_body(&person, &mentor);
+                b["partner_name"] = json!(bad);
+                b
+            }),
+            ("/api/v1/closings", "partner_city", {
+                let mut b = TestApp::closing_body(&person, &mentor);
+                b["partner_city"] = json!(bad);
+                b
+            }),
+            (
+                "/api/v1/tokens",
+                "name",
+                json!({"name": bad, "scopes": ["read"]}),
+            ),
+        ];
+        for (uri, field, body) in cases {
+            // A blank optional field is absent, not refused.
+            let optional = ["city", "country", "partner_city"].contains(&field);
+            if optional && bad.trim().is_empty() {
+                continue;
+            }
+            let r = app.post(uri, body).await;
+            r.assert_problem(422, field);
+            assert_eq!(r.body["field"], field, "{uri} {bad:?}: {}", r.text);
+        }
+        let r = app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/people/{person}"),
+                Some(json!({"name": bad})),
+                Some(&app.token),
+            )
+            .await;
+        r.assert_problem(422, "name");
+        assert_eq!(r.body["field"], "name", "{bad:?}");
+    }
+    // Nothing was stored: one person, one mentor, no closing, the test's token only.
+    assert_eq!(app.count("people").await, 1);
+    assert_eq!(app.count("mentors").await, 1);
+    assert_eq!(app.count("closings").await, 0);
+    assert_eq!(app.count("api_tokens").await, 1);
+
+    // Real names in any script are kept, as sent (trimmed).
+    for (n, good) in [
+        "Zoë Ångström",
+        "محمد الفاسي",
+        "李小龍",
+        "O'Brien-Smith",
+        "क्‍ष",
+        "Ada\u{200D}Lovelace",
+        "\u{1F600}",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = app
+            .post(
+                "/api/v1/people",
+                json!({"name": format!(" {good} "), "email": format!("g{n}@example.org"),
+                       "city": good, "listed_in_registry": false}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{good:?}: {}", r.text);
+        assert_eq!(r.body["name"], good);
+        let r = app
+            .post(
+                "/api/v1/tokens",
+                json!({"name": format!("{good} {n}"), "scopes": ["read"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{good:?}: {}", r.text);
+    }
+}
+both_backends!(invisible_and_bidi_names_are_refused, crate::names);
 
 async fn revoked_token(app: &TestApp) {
     let r = app.get("/api/v1/credentials").await;

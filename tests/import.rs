@@ -395,6 +395,96 @@ async fn bulk_issue(app: &TestApp) {
 }
 both_backends!(bulk_issue_creates_nothing_twice, crate::bulk_issue);
 
+/// Files are held to the API's date ranges: past-event dates from 1900-01-01 to now, an
+/// expiry after now and at most 100 years ahead, all judged in UTC (an offset of -23:59
+/// takes 9999-12-31T23:59:59 into year 10000). What is accepted verifies.
+async fn dates_in_files(app: &TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = &*app.state.store;
+    let setup = [
+        (
+            Kind::Mentors,
+            write(d, "m.csv", "name,email\nMaya,maya@example.org\n"),
+        ),
+        (
+            Kind::People,
+            write(
+                d,
+                "p.csv",
+                "name,email,listed_in_registry\nAda,ada@example.org,true\n",
+            ),
+        ),
+    ];
+    for (kind, file) in &setup {
+        let r = import::run(store, *kind, file, csv()).await.unwrap();
+        assert!(r.is_ok(), "{kind:?}: {:?}", r.failed);
+    }
+    let closings = write(
+        d,
+        "c.csv",
+        "closer_email,mentor_email,mentor_cc_at,partner_name,closed_on,stage_lead,summary\n\
+         ada@example.org,maya@example.org,1900-01-01T23:59:00+23:59,Old Library,1900-01-01,1900-01-01,Done\n\
+         ada@example.org,maya@example.org,1900-01-01,Older Library,1899-12-31,,Done\n\
+         ada@example.org,maya@example.org,9999-12-31T23:59:59-23:59,Far Library,2026-10-02,,Done\n\
+         ada@example.org,maya@example.org,1900-01-01T23:58:59+23:59,Early Library,1900-01-01,,Done\n\
+         ada@example.org,maya@example.org,2026-10-01,Stage Library,2026-10-02,1899-12-31,Done\n\
+         ada@example.org,maya@example.org,2026-10-01,Zero Library,0026-10-02,,Done\n",
+    );
+    let r = import::run(store, Kind::Closings, &closings, csv())
+        .await
+        .unwrap();
+    assert_failed(
+        &r,
+        &[
+            (3, "closed_on must not be before 1900-01-01"),
+            (4, "mentor_cc_at must not be in the future"),
+            (5, "mentor_cc_at must not be before 1900-01-01T00:00:00Z"),
+            (6, "stages.lead must not be before 1900-01-01"),
+            (7, "closed_on must not be before 1900-01-01"),
+        ],
+    );
+    assert_eq!(r.summary(), "created 1, existing 0, failed 5");
+
+    let far = (chrono::Utc::now() + chrono::Duration::days(36_500 - 2))
+        .with_timezone(&chrono::FixedOffset::west_opt(23 * 3600 + 59 * 60).unwrap())
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
+    let badges = write(
+        d,
+        "badges.csv",
+        &format!(
+            "achievement,person_email,closing_partner,closing_closed_on,valid_until\n\
+             partnership-closed,ada@example.org,Old Library,1900-01-01,9999-12-31T23:59:59-23:59\n\
+             partnership-closed,ada@example.org,Old Library,1899-12-31,\n\
+             partnership-closed,ada@example.org,Old Library,1900-01-01,{far}\n"
+        ),
+    );
+    let r = import::issue_from(&app.state, &badges, csv())
+        .await
+        .unwrap();
+    assert_failed(
+        &r,
+        &[
+            (2, "valid_until is too far ahead"),
+            (3, "closing_closed_on must not be before 1900-01-01"),
+        ],
+    );
+    assert_eq!(r.summary(), "created 1, existing 0, failed 2");
+    let ada = store
+        .person_by_email("ada@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let held = store.credentials_of_person(ada.id).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let doc: serde_json::Value = serde_json::from_str(&held[0].document).unwrap();
+    let until = doc["validUntil"].as_str().unwrap();
+    assert!(until.len() == 20 && until.ends_with('Z'), "{until}");
+    let report = partnership_badges::verify::verify_with_state(&app.state, &doc).await;
+    assert!(report.verified, "{report:?}");
+}
+both_backends!(dates_in_files_are_bounded, crate::dates_in_files);
+
 async fn api_email_key(app: &TestApp) {
     app.person("Ada", "ada@example.org").await;
     let r = app

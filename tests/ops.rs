@@ -108,12 +108,16 @@ async fn readiness_and_request_ids(app: &TestApp) {
     let id = r.headers["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "a UUID request id: {id}");
 
+    // A client's own id is not taken as ours: the answer carries a fresh one.
     let req = Request::get("/healthz")
         .header("x-request-id", "trace-me-42")
         .body(Body::empty())
         .unwrap();
     let r = app.send(req).await;
-    assert_eq!(r.headers["x-request-id"], "trace-me-42");
+    let ours = r.headers["x-request-id"].to_str().unwrap();
+    assert_ne!(ours, "trace-me-42");
+    assert!(uuid::Uuid::try_parse(ours).is_ok(), "{ours}");
+    assert_ne!(ours, id);
 
     // With the database gone, readiness fails and liveness still answers.
     app.state.store.close().await;

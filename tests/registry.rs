@@ -313,6 +313,97 @@ async fn paging_while_entries_change(app: &TestApp) {
 }
 both_backends!(paging, crate::paging_while_entries_change);
 
+/// A cursor holds only what the page showed (the name, lower-cased, and the badge id of its
+/// last entry), never a person's internal id; paging one entry at a time, people of the same
+/// name included, lists everyone once; an edited, truncated or older-format cursor is a 400.
+async fn cursors_hold_no_internal_ids(app: &TestApp) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut people = Vec::new();
+    for name in ["Ada", "ada", "ADA", "Bea", "Cy"] {
+        let (person, cert) = app.certified_person(name, "France", true).await;
+        people.push((name, person, cert));
+    }
+    let mut seen = Vec::new();
+    let mut cursors = Vec::new();
+    let mut query = "?limit=1".to_owned();
+    loop {
+        let r = registry(app, &query).await;
+        let item = &r.body["items"][0];
+        seen.push(item["badge_url"].as_str().unwrap().to_owned());
+        let Some(cursor) = r.body["next_cursor"].as_str() else {
+            break;
+        };
+        let decoded = String::from_utf8(b64.decode(cursor).unwrap()).unwrap();
+        for (_, person, _) in &people {
+            let simple = person.replace('-', "");
+            for text in [cursor, decoded.as_str()] {
+                let text = text.to_lowercase();
+                assert!(
+                    !text.contains(person) && !text.contains(&simple),
+                    "a cursor names a person: {decoded:?}"
+                );
+            }
+        }
+        let badge = item["badge_url"].as_str().unwrap();
+        let badge_id = badge.rsplit('/').next().unwrap();
+        assert!(decoded.contains(badge_id), "{decoded:?}");
+        assert!(decoded.contains(&item["name"].as_str().unwrap().to_lowercase()));
+        cursors.push(cursor.to_owned());
+        query = format!("?limit=1&cursor={cursor}");
+    }
+    // Everyone once, by name, then by badge id among the three Adas.
+    let mut adas: Vec<String> = people[..3]
+        .iter()
+        .map(|(_, _, cert)| format!("{BASE}/credentials/{cert}"))
+        .collect();
+    adas.sort();
+    let expected: Vec<String> = adas
+        .into_iter()
+        .chain(
+            people[3..]
+                .iter()
+                .map(|(_, _, cert)| format!("{BASE}/credentials/{cert}")),
+        )
+        .collect();
+    assert_eq!(seen, expected);
+
+    // Anything but a cursor as returned is refused.
+    let good = &cursors[1];
+    let decoded = String::from_utf8(b64.decode(good).unwrap()).unwrap();
+    let (body, _check) = decoded.rsplit_once('\n').unwrap();
+    let person_of_ada = &people[0].1;
+    let mut flipped = good.clone().into_bytes();
+    let mid = flipped.len() / 2;
+    flipped[mid] = if flipped[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = [
+        String::from_utf8(flipped).unwrap(),
+        good[..good.len() - 3].to_owned(),
+        format!("{good}AA"),
+        b64.encode(decoded.replacen("ada", "bea", 1)),
+        b64.encode(body),
+        b64.encode(format!("r1\nada\n{person_of_ada}")),
+        format!("{good}="),
+        "not base64!".to_owned(),
+    ];
+    for cursor in tampered {
+        let r = app
+            .public_get(
+                &format!(
+                    "/registry.json?cursor={}",
+                    form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>()
+                ),
+                &[],
+            )
+            .await;
+        r.assert_problem(400, "cursor");
+    }
+}
+both_backends!(
+    cursors_are_public_values,
+    crate::cursors_hold_no_internal_ids
+);
+
 // ---------------------------------------------------------------- filters
 
 async fn filters(app: &TestApp) {

@@ -173,7 +173,8 @@ pub struct Person {
     pub created_at: DateTime<Utc>,
 }
 
-/// Dates on which a partnership reached each of its five stages.
+/// Dates on which a partnership reached each of its five stages: each from 1900-01-01 to
+/// the closing day, in this order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stages {
@@ -336,7 +337,10 @@ pub struct RegistryProbe {
 /// The order of a registry query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistryOrder {
-    /// By lower-cased name, then person id (the directory, cursor-paged).
+    /// By lower-cased name, then the id of the active Certified (the directory,
+    /// cursor-paged): both public, so a cursor holding them reveals no internal id. A
+    /// person keeps their place while their name and badge stay; a renewal (a new badge id)
+    /// can move them within the people of the same name.
     Name,
     /// Newest active certification first, then credential id (the feeds).
     Newest,
@@ -349,7 +353,7 @@ pub struct RegistryQuery {
     pub country: Option<String>,
     /// Only names starting with this (case-insensitive).
     pub prefix: Option<String>,
-    /// [`RegistryOrder::Name`] only: start after this `(name key, person id)`.
+    /// [`RegistryOrder::Name`] only: start after this `(name key, credential id)`.
     pub after: Option<(String, Uuid)>,
     /// Order.
     pub order: RegistryOrder,

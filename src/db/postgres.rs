@@ -816,13 +816,17 @@ impl Store for PgStore {
         match q.order {
             RegistryOrder::Name => {
                 if q.after.is_some() {
+                    // The first term seeks the index; the second skips the cursor's own row.
                     let (k, id) = (next(), next());
                     sql.push_str(&format!(
-                        " and (lower(p.name) collate \"C\", p.id) > (${k}::text collate \"C\", ${id}::uuid)"
+                        " and lower(p.name) collate \"C\" >= ${k}::text collate \"C\" \
+                         and (lower(p.name) collate \"C\" > ${k}::text collate \"C\" \
+                         or c.id > ${id}::uuid)"
                     ));
                 }
+                // An incremental sort orders each name's few rows by badge id.
                 sql.push_str(&format!(
-                    " order by lower(p.name) collate \"C\", p.id limit ${}",
+                    " order by lower(p.name) collate \"C\", c.id limit ${}",
                     next()
                 ));
             }

@@ -832,9 +832,11 @@ impl Store for SqliteStore {
             RegistryOrder::Name => {
                 if q.after.is_some() {
                     // The first term seeks the index; the second skips the cursor's own row.
-                    sql.push_str(" and lower(p.name) >= $4 and (lower(p.name) > $4 or p.id > $5)");
+                    sql.push_str(" and lower(p.name) >= $4 and (lower(p.name) > $4 or c.id > $5)");
                 }
-                sql.push_str(" order by lower(p.name), p.id limit $6");
+                // Within one name, SQLite sorts the few rows it walks (a temp b-tree for the
+                // right part of the order), still stopping after `limit`.
+                sql.push_str(" order by lower(p.name), c.id limit $6");
             }
             RegistryOrder::Newest => sql.push_str(" order by c.issued_at desc, c.id desc limit $6"),
         }

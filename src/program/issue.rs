@@ -28,7 +28,8 @@ pub struct IssueRequest {
     /// Certified: optionally, the one closing to cite (default: all valid Closed badges).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closing_id: Option<Uuid>,
-    /// Optional expiry (RFC 3339).
+    /// Optional expiry (RFC 3339): after now and at most 100 years ahead, judged in UTC;
+    /// kept at whole seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<Utc>>,
 }
@@ -110,14 +111,12 @@ async fn issue_new(
             format!("achievement must be \"{CLOSED}\" or \"{CERTIFIED}\""),
         )
     })?;
-    if let Some(until) = req.valid_until {
-        if until <= issued_at {
-            return Err(AppError::invalid(
-                "valid_until",
-                "valid_until must be in the future",
-            ));
-        }
-    }
+    // Checked here, before anything is built: a time the credential could not carry as an
+    // `xsd:dateTime`, or that would make it expired from the start, is never signed.
+    let valid_until = req
+        .valid_until
+        .map(|t| super::expiry("valid_until", t, issued_at))
+        .transpose()?;
     let store = &*state.store;
     let person = store
         .person(req.person_id)
@@ -195,7 +194,7 @@ async fn issue_new(
             status_list,
             status_index,
             issued_at,
-            valid_until: req.valid_until.map(super::truncate),
+            valid_until,
         },
     );
     let signed = state.sign(credential)?;
@@ -211,7 +210,7 @@ async fn issue_new(
         status_list,
         status_index,
         issued_at,
-        valid_until: req.valid_until.map(super::truncate),
+        valid_until,
         document: signed,
         idempotency_key: idempotency_key.clone(),
         request_hash: Some(hash.clone()),

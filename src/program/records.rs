@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMentor {
-    /// Full name.
+    /// Full name: something visible, no bidirectional control characters.
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Email (kept private).
@@ -29,7 +29,7 @@ pub struct NewMentor {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
-    /// Full name.
+    /// Full name: something visible, no bidirectional control characters.
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Email; credentials carry only its salted hash.
@@ -56,7 +56,7 @@ pub struct NewPerson {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
-    /// Full name.
+    /// Full name: something visible, no bidirectional control characters.
     #[serde(default, deserialize_with = "present")]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
@@ -99,13 +99,14 @@ pub struct NewClosing {
     pub closer_id: Uuid,
     /// The mentor CC'd on the closing communications.
     pub mentor_id: Uuid,
-    /// When the mentor was CC'd (RFC 3339).
+    /// When the mentor was CC'd (RFC 3339): from 1900-01-01T00:00:00Z to now, judged in
+    /// UTC; kept at whole seconds.
     pub mentor_cc_at: DateTime<Utc>,
     /// Reference to the CC'd message, e.g. its Message-ID.
     #[serde(default)]
     #[schema(max_length = 500)]
     pub mentor_cc_ref: Option<String>,
-    /// Partner organisation.
+    /// Partner organisation: something visible, no bidirectional control characters.
     #[schema(min_length = 1, max_length = 200)]
     pub partner_name: String,
     /// Partner web site.
@@ -122,7 +123,7 @@ pub struct NewClosing {
     pub partner_country: Option<String>,
     /// Dates each stage was reached.
     pub stages: Stages,
-    /// Day the partnership closed (`YYYY-MM-DD`).
+    /// Day the partnership closed (`YYYY-MM-DD`): from 1900-01-01 to today (UTC).
     pub closed_on: NaiveDate,
     /// Outcome.
     #[schema(min_length = 1, max_length = 5000)]
@@ -165,6 +166,79 @@ pub(crate) fn optional_text(
     Ok(Some(v.to_owned()))
 }
 
+/// A human-readable name (of a person, a mentor, a partner, a place): [`text`] that passes
+/// [`check_name_chars`].
+pub(crate) fn name(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = text(field, value, max)?;
+    check_name_chars(field, &v)?;
+    Ok(v)
+}
+
+/// An optional name: [`optional_text`] that passes [`check_name_chars`].
+pub(crate) fn optional_name(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> AppResult<Option<String>> {
+    let v = optional_text(field, value, max)?;
+    if let Some(v) = &v {
+        check_name_chars(field, v)?;
+    }
+    Ok(v)
+}
+
+/// The characters every name must keep to, wherever one is accepted (records, tokens): at
+/// least one visible character, and no bidirectional control. A name is shown to people (on
+/// badges, pages, the registry, in lists and logs): one that shows nothing would pass for
+/// another, and a bidi override or isolate makes the text after it display reordered, so a
+/// name could show as something it is not. Invisible characters between visible ones (a
+/// zero-width joiner, which some scripts need) are kept.
+pub(crate) fn check_name_chars(field: &str, value: &str) -> AppResult<()> {
+    if value.chars().any(is_bidi_control) {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "{field} must not contain bidirectional control characters (U+202A to U+202E, \
+                 U+2066 to U+2069, U+200E, U+200F, U+061C)"
+            ),
+        ));
+    }
+    if !value.chars().any(is_visible) {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "{field} must contain a visible character, not only spaces, control, format \
+                 (zero-width) or filler characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the
+/// left-to-right, right-to-left and Arabic letter marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A character that shows something by itself: a letter, number, punctuation or symbol
+/// (general categories L, N, P, S), except the fillers that render blank. Separators and
+/// spaces (Z), controls (Cc), format characters (Cf: zero-width space, joiners, word joiner,
+/// BOM, soft hyphen, …), private-use and unassigned code points do not; neither do
+/// combining marks (M) alone, such as the variation selectors or U+034F.
+fn is_visible(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory as _};
+    // Hangul fillers and the blank Braille pattern are letters or symbols that show nothing.
+    const BLANK: [char; 5] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}', '\u{2800}'];
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter
+            | GeneralCategoryGroup::Number
+            | GeneralCategoryGroup::Punctuation
+            | GeneralCategoryGroup::Symbol
+    ) && !BLANK.contains(&c)
+}
+
 /// An email address, normalised (trim + lowercase).
 pub(crate) fn email(field: &str, value: &str) -> AppResult<String> {
     let v = normalise_email(value);
@@ -200,7 +274,7 @@ pub(crate) fn optional_url(field: &str, value: Option<&str>) -> AppResult<Option
 pub async fn create_mentor(store: &dyn Store, input: NewMentor) -> AppResult<Mentor> {
     let mentor = Mentor {
         id: Uuid::new_v4(),
-        name: text("name", &input.name, 200)?,
+        name: name("name", &input.name, 200)?,
         email: email("email", &input.email)?,
         url: optional_url("url", input.url.as_deref())?,
         created_at: now(),
@@ -213,10 +287,10 @@ pub async fn create_mentor(store: &dyn Store, input: NewMentor) -> AppResult<Men
 pub async fn create_person(store: &dyn Store, input: NewPerson) -> AppResult<Person> {
     let person = Person {
         id: Uuid::new_v4(),
-        name: text("name", &input.name, 200)?,
+        name: name("name", &input.name, 200)?,
         email: email("email", &input.email)?,
-        city: optional_text("city", input.city.as_deref(), 100)?,
-        country: optional_text("country", input.country.as_deref(), 100)?,
+        city: optional_name("city", input.city.as_deref(), 100)?,
+        country: optional_name("country", input.country.as_deref(), 100)?,
         url: optional_url("url", input.url.as_deref())?,
         listed_in_registry: input.listed_in_registry,
         created_at: now(),
@@ -234,17 +308,17 @@ pub async fn update_person(store: &dyn Store, id: Uuid, patch: PersonPatch) -> A
         .ok_or_else(|| AppError::NotFound(format!("no person with id {id}")))?;
     let before = person.clone();
     let required = |field: &str| AppError::invalid(field, format!("{field} must not be null"));
-    if let Some(name) = patch.name {
-        person.name = text("name", &name.ok_or_else(|| required("name"))?, 200)?;
+    if let Some(n) = patch.name {
+        person.name = name("name", &n.ok_or_else(|| required("name"))?, 200)?;
     }
     if let Some(e) = patch.email {
         person.email = email("email", &e.ok_or_else(|| required("email"))?)?;
     }
     if let Some(city) = patch.city {
-        person.city = optional_text("city", city.as_deref(), 100)?;
+        person.city = optional_name("city", city.as_deref(), 100)?;
     }
     if let Some(country) = patch.country {
-        person.country = optional_text("country", country.as_deref(), 100)?;
+        person.country = optional_name("country", country.as_deref(), 100)?;
     }
     if let Some(url) = patch.url {
         person.url = optional_url("url", url.as_deref())?;
@@ -261,32 +335,21 @@ pub async fn update_person(store: &dyn Store, id: Uuid, patch: PersonPatch) -> A
 /// Validates a closing against the program's rules and stores it.
 pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<Closing> {
     let now = now();
-    let partner_name = text("partner_name", &input.partner_name, 200)?;
+    let partner_name = name("partner_name", &input.partner_name, 200)?;
     let summary = text("summary", &input.summary, 5000)?;
     let mentor_cc_ref = optional_text("mentor_cc_ref", input.mentor_cc_ref.as_deref(), 500)?;
     let partner_url = optional_url("partner_url", input.partner_url.as_deref())?;
-    let partner_city = optional_text("partner_city", input.partner_city.as_deref(), 100)?;
-    let partner_country = optional_text("partner_country", input.partner_country.as_deref(), 100)?;
-    if input.closed_on > now.date_naive() {
-        return Err(AppError::invalid(
-            "closed_on",
-            "closed_on must not be in the future",
-        ));
-    }
-    let cc_at = input.mentor_cc_at.with_timezone(&Utc);
-    if cc_at > now {
-        return Err(AppError::invalid(
-            "mentor_cc_at",
-            "mentor_cc_at must not be in the future",
-        ));
-    }
-    if cc_at.date_naive() > input.closed_on {
+    let partner_city = optional_name("partner_city", input.partner_city.as_deref(), 100)?;
+    let partner_country = optional_name("partner_country", input.partner_country.as_deref(), 100)?;
+    let closed_on = super::past_date("closed_on", input.closed_on, now.date_naive())?;
+    let cc_at = super::past_time("mentor_cc_at", input.mentor_cc_at, now)?;
+    if cc_at.date_naive() > closed_on {
         return Err(AppError::invalid(
             "mentor_cc_at",
             "rule: the mentor must be CC'd no later than closed_on",
         ));
     }
-    check_stage_order(&input.stages, input.closed_on)?;
+    check_stage_order(&input.stages, closed_on)?;
     let closer = store
         .person(input.closer_id)
         .await?
@@ -305,14 +368,14 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
         id: Uuid::new_v4(),
         closer_id: closer.id,
         mentor_id: mentor.id,
-        mentor_cc_at: super::truncate(cc_at),
+        mentor_cc_at: cc_at,
         mentor_cc_ref,
         partner_name,
         partner_url,
         partner_city,
         partner_country,
         stages: input.stages,
-        closed_on: input.closed_on,
+        closed_on,
         summary,
         created_at: now,
     };
@@ -320,7 +383,8 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
     Ok(closing)
 }
 
-/// Stage dates, where given, must run in order and end by the closing date.
+/// Stage dates, where given, must lie in the range of past dates ([`super::past_date`]: from
+/// 1900-01-01), run in order and end by the closing date.
 fn check_stage_order(stages: &Stages, closed_on: NaiveDate) -> AppResult<()> {
     let named = [
         ("stages.lead", stages.lead),
@@ -332,10 +396,23 @@ fn check_stage_order(stages: &Stages, closed_on: NaiveDate) -> AppResult<()> {
     let mut last: Option<(&str, NaiveDate)> = None;
     for (field, date) in named {
         let Some(date) = date else { continue };
+        let earliest = super::EARLIEST_DATE;
+        if date < earliest {
+            return Err(AppError::invalid(
+                field,
+                format!(
+                    "{field} must not be before {earliest}: stage dates run from {earliest} \
+                     to closed_on ({closed_on})"
+                ),
+            ));
+        }
         if date > closed_on {
             return Err(AppError::invalid(
                 field,
-                format!("{field} must not be after closed_on"),
+                format!(
+                    "{field} must not be after closed_on: stage dates run from {earliest} to \
+                     closed_on ({closed_on})"
+                ),
             ));
         }
         if let Some((prev_field, prev)) = last {

@@ -97,24 +97,51 @@ pub fn certified_since(
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-const CURSOR_TAG: &str = "r1\n";
+/// The cursor format's version: `r1` cursors carried the person's internal id and are
+/// refused (a 400: the client starts again from the first page).
+const CURSOR_TAG: &str = "r2\n";
+/// Hex digits of the check digest that ends a cursor.
+const CURSOR_CHECK_LEN: usize = 16;
 
-/// Encodes a position `(name key, person id)` as an opaque cursor.
-pub fn encode_cursor(name_key: &str, person: Uuid) -> String {
-    B64.encode(format!("{CURSOR_TAG}{name_key}\n{person}"))
+/// Encodes a position `(name key, credential id)` as a cursor: base64url of the version tag,
+/// the name key, the id of the entry's active Certified badge and a check digest. Only
+/// public values: the name key is the entry's name lower-cased, and the badge id is in its
+/// `badge_url`, so a cursor reveals nothing the page did not show (never the person's
+/// internal id). The digest makes an edited or truncated cursor a 400 rather than a page
+/// from some other place; it is no secret, and needs none, as a forged cursor can only name
+/// a position anyone could ask for.
+pub fn encode_cursor(name_key: &str, credential: Uuid) -> String {
+    let body = format!("{CURSOR_TAG}{name_key}\n{credential}");
+    let check = cursor_check(&body);
+    B64.encode(format!("{body}\n{check}"))
 }
 
-/// Decodes a cursor this service returned; anything else is a 400.
+fn cursor_check(body: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"partnership-badges registry cursor\n")
+        .chain_update(body.as_bytes())
+        .finalize();
+    hex::encode(digest)[..CURSOR_CHECK_LEN].to_owned()
+}
+
+/// Decodes a cursor this service returned into `(name key, credential id)`; anything else
+/// (malformed, edited, or of an older format) is a 400.
 pub fn decode_cursor(cursor: &str) -> AppResult<(String, Uuid)> {
     let bad = || AppError::BadRequest("cursor is not one this service returned".into());
     if cursor.len() > 2000 {
         return Err(bad());
     }
     let text = String::from_utf8(B64.decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    let rest = text.strip_prefix(CURSOR_TAG).ok_or_else(bad)?;
-    // The id is last: names may hold newlines.
+    // The id and the check are last: names may hold newlines.
+    let (body, check) = text.rsplit_once('\n').ok_or_else(bad)?;
+    if check != cursor_check(body) {
+        return Err(bad());
+    }
+    let rest = body.strip_prefix(CURSOR_TAG).ok_or_else(bad)?;
     let (key, id) = rest.rsplit_once('\n').ok_or_else(bad)?;
-    Ok((key.to_owned(), Uuid::parse_str(id).map_err(|_| bad())?))
+    let id = crate::issuer::path_uuid(id).ok_or_else(bad)?;
+    Ok((key.to_owned(), id))
 }
 
 /// Runs a registry query and builds its entries (two round trips: the page, then the
@@ -137,7 +164,8 @@ pub async fn page(store: &dyn Store, issuer: &Issuer, query: &RegistryQuery) -> 
         .map(|r| entry(issuer, r, by_person.get(&r.person_id), query.now))
         .collect();
     let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&r.name_key, r.person_id))
+        rows.last()
+            .map(|r| encode_cursor(&r.name_key, r.credential_id))
     } else {
         None
     };
@@ -204,7 +232,24 @@ mod tests {
         let id = Uuid::new_v4();
         let c = encode_cursor("ada\nlovelace", id);
         assert_eq!(decode_cursor(&c).unwrap(), ("ada\nlovelace".into(), id));
-        for bad in ["", "!!", "cjE", &B64.encode("r2\nx\nnot-a-uuid")] {
+        let text = String::from_utf8(B64.decode(&c).unwrap()).unwrap();
+        assert!(text.starts_with("r2\nada\nlovelace\n"), "{text:?}");
+        // An older cursor (it named the person), an edited one, a truncated one.
+        let older = B64.encode(format!("r1\nada\n{id}"));
+        let edited = B64.encode(text.replacen("ada", "bob", 1));
+        let unchecked = B64.encode(format!("r2\nada\n{id}"));
+        let no_check = B64.encode(text.rsplit_once('\n').unwrap().0);
+        for bad in [
+            "",
+            "!!",
+            "cjE",
+            &B64.encode("r2\nx\nnot-a-uuid"),
+            &older,
+            &edited,
+            &unchecked,
+            &no_check,
+            &c[..c.len() - 2],
+        ] {
             assert!(decode_cursor(bad).is_err(), "{bad:?}");
         }
     }

@@ -41,9 +41,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/credentials/{id}/revoke", post(revoke_credential))
 }
 
-/// Parses a path id; a malformed id names nothing, so it is a 404.
+/// Parses a path id ([`crate::issuer::path_uuid`]: hyphenated only); a malformed id, or
+/// another spelling of one, names nothing, so it is a 404.
 pub(crate) fn path_id(kind: &str, raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound(format!("no {kind} with id {raw:?}")))
+    crate::issuer::path_uuid(raw)
+        .ok_or_else(|| AppError::NotFound(format!("no {kind} with id {raw:?}")))
 }
 
 fn mentor_json(m: &Mentor) -> Value {

@@ -110,7 +110,8 @@ struct AuditQuery {
     /// Only this action: the method and route template, like `POST /api/v1/credentials`.
     #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     action: Option<String>,
-    /// Only entries at or after this time (RFC 3339).
+    /// Only entries at or after this time (RFC 3339, from 1900-01-01T00:00:00Z to
+    /// 9999-12-31T23:59:59Z in UTC).
     #[param(value_type = Option<DateTime<Utc>>)]
     since: Option<String>,
     /// The `next_cursor` of the previous page.
@@ -142,6 +143,30 @@ fn entry_json(r: &AuditRecord) -> Value {
         "id": r.id, "at": e.at, "token": token, "action": e.action, "target": e.target,
         "status": e.status, "request_id": e.request_id,
     })
+}
+
+/// Longest `since` accepted: the end of year 9999, the last an `xsd:dateTime` or a stored
+/// time can name (past it the backends would compare `+10000-…` as text, or not at all).
+const LATEST_SINCE: &str = "9999-12-31T23:59:59Z";
+
+/// The `since` filter: RFC 3339, from 1900-01-01 (`program::EARLIEST_DATE`, before any entry)
+/// to the end of 9999, judged in UTC; a 400 otherwise.
+fn since(raw: &str) -> AppResult<DateTime<Utc>> {
+    let earliest = crate::program::earliest_time();
+    let latest: DateTime<Utc> = LATEST_SINCE.parse().expect("a valid time");
+    let bad = || {
+        AppError::BadRequest(format!(
+            "since must be an RFC 3339 time from {} to {LATEST_SINCE}",
+            crate::program::format_time(earliest)
+        ))
+    };
+    let t = DateTime::parse_from_rfc3339(raw)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
+    if t < earliest || t > latest {
+        return Err(bad());
+    }
+    Ok(t)
 }
 
 /// Reads the audit log.
@@ -196,15 +221,7 @@ async fn list_audit(
             "action is at most 300 characters, like `POST /api/v1/credentials`".into(),
         ));
     }
-    let since = q
-        .since
-        .as_deref()
-        .map(|s| {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| AppError::BadRequest("since must be an RFC 3339 time".into()))
-        })
-        .transpose()?;
+    let since = q.since.as_deref().map(since).transpose()?;
     let filter = AuditFilter {
         token_id,
         token_name,

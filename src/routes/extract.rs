@@ -140,6 +140,14 @@ pub enum Authentication {
 /// an unknown id and a wrong secret take the same path.
 const NO_HASH: &str = "----------------------------------------------------------------";
 
+/// The credentials of an `Authorization` value whose scheme is `Bearer`. Schemes are
+/// case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` are the same scheme; one or
+/// more spaces separate it from the token.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
 /// Checks the `Authorization: Bearer` header: finds the token by its public id and
 /// compares SHA-256 of the secret with the stored hash in constant time. `Err` only when
 /// the store fails.
@@ -154,8 +162,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Au
     let Some(presented) = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer_credentials)
         .filter(|s| !s.is_empty())
     else {
         return Ok(refused("Authorization must be `Bearer <token>`"));

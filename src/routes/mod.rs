@@ -15,7 +15,8 @@ pub mod verify;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::Response;
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -26,6 +27,41 @@ use crate::state::AppState;
 
 /// The request id header, set on every request and response.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest client request id kept for the log, in characters.
+const MAX_CLIENT_REQUEST_ID: usize = 64;
+
+/// The `x-request-id` a client sent, kept apart from ours: only logged (the request span's
+/// `client_request_id`), never echoed, never stored as the request's id.
+#[derive(Debug, Clone)]
+struct ClientRequestId(String);
+
+/// A client's request id as logged: at most [`MAX_CLIENT_REQUEST_ID`] characters from a
+/// conservative set (letters, digits, `-_.:/+=@`), others dropped, so it cannot forge log
+/// fields or flood the log. `None` when nothing is left.
+fn client_request_id(raw: &[u8]) -> Option<String> {
+    let kept: String = raw
+        .iter()
+        .map(|&b| char::from(b))
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.:/+=@".contains(*c))
+        .take(MAX_CLIENT_REQUEST_ID)
+        .collect();
+    (!kept.is_empty()).then_some(kept)
+}
+
+/// Outermost middleware: moves the client's `x-request-id` (all of them) out of the
+/// headers, so the request id layer always makes our own. A client choosing our id could
+/// otherwise reuse another request's, or plant a misleading one in the audit log.
+async fn set_aside_client_request_id(mut req: Request, next: Next) -> Response {
+    let mut sent = None;
+    while let Some(value) = req.headers_mut().remove(REQUEST_ID) {
+        sent.get_or_insert(value);
+    }
+    if let Some(id) = sent.and_then(|v| client_request_id(v.as_bytes())) {
+        req.extensions_mut().insert(ClientRequestId(id));
+    }
+    next.run(req).await
+}
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
@@ -90,12 +126,23 @@ pub fn router(state: AppState) -> Router {
                 .get(REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), route, request_id)
+            let client_request_id = req
+                .extensions()
+                .get::<ClientRequestId>()
+                .map_or("", |c| c.0.as_str());
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                route,
+                request_id,
+                client_request_id
+            )
         }))
-        // Outermost: every request gets an id (or keeps a sane one it brought), echoed in
-        // the response and recorded in the request span.
+        // Every request gets an id of ours, echoed in the response, recorded in the request
+        // span and the audit log. Outermost, the client's own id is set aside first.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(from_fn(set_aside_client_request_id))
         .with_state(state)
 }
 
@@ -110,5 +157,29 @@ impl axum::response::IntoResponse for MethodNotAllowed {
                 .into(),
         )
         .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_request_ids_are_bounded_and_sanitised() {
+        assert_eq!(
+            client_request_id(b"trace-me-42").as_deref(),
+            Some("trace-me-42")
+        );
+        assert_eq!(
+            client_request_id(b"a b\"c\\d=e\r\nf\x1b[31m").as_deref(),
+            Some("abcd=ef31m")
+        );
+        assert_eq!(client_request_id("\u{e9}\u{200b}".as_bytes()), None);
+        assert_eq!(client_request_id(b"  "), None);
+        let long = "x".repeat(1000);
+        assert_eq!(
+            client_request_id(long.as_bytes()).unwrap().len(),
+            MAX_CLIENT_REQUEST_ID
+        );
     }
 }

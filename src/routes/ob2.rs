@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::extract::AppPath;
 use crate::credential::baking;
@@ -229,7 +228,7 @@ async fn badge_image(AppPath(slug): AppPath<String>) -> AppResult<Response> {
 /// The stored credential behind assertion `raw_id`, or 404.
 async fn record(state: &AppState, raw_id: &str) -> AppResult<CredentialRecord> {
     let not_found = || AppError::NotFound(format!("no assertion with id {raw_id:?}"));
-    let id = Uuid::parse_str(raw_id).map_err(|_| not_found())?;
+    let id = crate::issuer::path_uuid(raw_id).ok_or_else(not_found)?;
     state.store.credential(id).await?.ok_or_else(not_found)
 }
 

@@ -289,8 +289,9 @@ async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
     get,
     path = "/status/{list}",
     tag = "public",
-    params(("list" = i64, Path,
-        description = "The list number, from a credential's `credentialStatus`.")),
+    params(("list" = i64, Path, minimum = 0,
+        description = "The list number, from a credential's `credentialStatus`, in canonical \
+            decimal: `1`, never `01` or `+1`.")),
     responses(
         (status = 200, description = "The status list credential.",
             body = crate::openapi::StatusListCredential, content_type = "application/vc+ld+json"),
@@ -302,7 +303,8 @@ async fn status(
     AppPath(list): AppPath<String>,
 ) -> AppResult<Response> {
     let not_found = || AppError::NotFound(format!("no status list {list:?}"));
-    let n: i64 = list.parse().map_err(|_| not_found())?;
+    // One URL per list: `/status/01` or `/status/+1` is not `/status/1`.
+    let n = crate::issuer::path_number(&list).ok_or_else(not_found)?;
     let mut revoked = state
         .store
         .revoked_indices(n)

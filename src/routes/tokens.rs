@@ -68,7 +68,7 @@ async fn list_tokens(
 #[serde(deny_unknown_fields)]
 struct CreateTokenRequest {
     /// Who or what will use it: 1 to 100 characters once trimmed, no control characters,
-    /// unique (even once revoked).
+    /// something visible, no bidirectional control characters; unique (even once revoked).
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -78,7 +78,8 @@ struct CreateTokenRequest {
     /// What it may do; `admin` allows everything.
     #[schema(value_type = Vec<crate::openapi::TokenScope>, min_items = 1)]
     scopes: Vec<String>,
-    /// When it stops working (RFC 3339, in the future); at most one of this and `expires_in`.
+    /// When it stops working (RFC 3339, in the future, at most 100 years ahead); at most one
+    /// of this and `expires_in`.
     #[serde(default)]
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     expires_at: Option<String>,
@@ -121,7 +122,7 @@ async fn create_token(
         req.expires_at.as_deref(),
         crate::program::now(),
     )
-    .map_err(|e| AppError::invalid(field, e))?;
+    .map_err(|e| AppError::invalid(field, format!("{field}: {e}")))?;
     let created = tokens::create(
         &*state.store,
         NewToken {
