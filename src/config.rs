@@ -256,8 +256,10 @@ pub fn apply_config_file(args: &[std::ffi::OsString]) -> anyhow::Result<Option<P
 /// Every setting as (file key, environment variable), from the clap definition itself so
 /// the two can never drift apart.
 fn setting_env_names() -> Vec<(String, String)> {
-    use clap::CommandFactory as _;
-    crate::cli::Cli::command()
+    use clap::Args as _;
+    // The settings' own arguments, on an empty command: the command line (`cli`) sits
+    // above this module and flattens these same arguments into itself.
+    Settings::augment_args(clap::Command::new("settings"))
         .get_arguments()
         .filter_map(|a| {
             let env = a.get_env()?.to_string_lossy().into_owned();

@@ -34,7 +34,6 @@ use axum::response::{IntoResponse, Response};
 
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::state::AppState;
 
 /// Most clients one limiter tracks individually (about 40 bytes each, so a few MB at most).
 pub const MAX_TRACKED_CLIENTS: usize = 100_000;
@@ -208,6 +207,12 @@ pub struct Limits {
     pub auth_failures: Option<KeyedLimiter>,
     /// Whether client addresses come from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// The settings the limits' answers name (taken at start, like the limiters).
+    verify_rate_per_minute: u32,
+    verify_rate_burst: u32,
+    auth_failure_limit: u32,
+    auth_failure_window_secs: u64,
+    request_timeout: Duration,
 }
 
 impl Limits {
@@ -225,6 +230,11 @@ impl Limits {
                 settings.auth_failure_limit,
             ),
             trust_forwarded_for: settings.trust_forwarded_for,
+            verify_rate_per_minute: settings.verify_rate_per_minute,
+            verify_rate_burst: settings.verify_rate_burst,
+            auth_failure_limit: settings.auth_failure_limit,
+            auth_failure_window_secs: settings.auth_failure_window_secs,
+            request_timeout: Duration::from_secs(settings.request_timeout_secs),
         }
     }
 }
@@ -235,8 +245,7 @@ fn retry_secs(wait: Duration) -> u64 {
 }
 
 /// Limits `POST /verify` per client (other methods pass).
-pub async fn verify_rate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limits = &state.limits;
+pub async fn verify_rate(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
     if let (Some(limiter), &Method::POST) = (&limits.verify, req.method()) {
         let key = ClientKey::of(&req, limits.trust_forwarded_for);
         if let Err(wait) = limiter.check(key) {
@@ -246,8 +255,8 @@ pub async fn verify_rate(State(state): State<AppState>, req: Request, next: Next
                 detail: format!(
                     "rate limit: at most {} POST /verify requests per minute per client \
                      (bursts of {}); retry in {} s",
-                    state.settings.verify_rate_per_minute,
-                    state.settings.verify_rate_burst,
+                    limits.verify_rate_per_minute,
+                    limits.verify_rate_burst,
                     retry_secs(wait)
                 ),
                 retry_after_secs: retry_secs(wait),
@@ -262,11 +271,10 @@ pub async fn verify_rate(State(state): State<AppState>, req: Request, next: Next
 /// looked up or its body read (the audit layer, outside this one, records the refusal);
 /// every `401` the routes answer counts.
 pub async fn admin_auth_failures(
-    State(state): State<AppState>,
+    State(limits): State<Arc<Limits>>,
     req: Request,
     next: Next,
 ) -> Response {
-    let limits = &state.limits;
     let Some(limiter) = &limits.auth_failures else {
         return next.run(req).await;
     };
@@ -277,8 +285,8 @@ pub async fn admin_auth_failures(
             detail: format!(
                 "too many failed authentications: at most {} per {} s per client; admin \
                  requests from this client are refused for {} s",
-                state.settings.auth_failure_limit,
-                state.settings.auth_failure_window_secs,
+                limits.auth_failure_limit,
+                limits.auth_failure_window_secs,
                 retry_secs(wait)
             ),
             retry_after_secs: retry_secs(wait),
@@ -355,8 +363,8 @@ fn human_bytes(n: usize) -> String {
 /// attacks look), `503` with `Retry-After` if the body had arrived (the service itself was
 /// too slow, and the same request may well succeed later). The handler is dropped at that
 /// point, which rolls back any open database transaction.
-pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = Duration::from_secs(state.settings.request_timeout_secs);
+pub async fn timeout(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
+    let limit = limits.request_timeout;
     let arrived = Arc::new(AtomicBool::new(req.body().is_end_stream()));
     let req = req.map(|body| {
         Body::new(Tracked {

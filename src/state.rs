@@ -101,6 +101,14 @@ impl AppState {
     }
 }
 
+/// The limits middleware (`crate::limits`) takes only the limits, so that module needs
+/// nothing of the state that holds it.
+impl axum::extract::FromRef<AppState> for Arc<crate::limits::Limits> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.limits)
+    }
+}
+
 /// Signed documents kept in memory (a few KB each: about 30 MB at most).
 const DOCUMENT_CACHE_ENTRIES: usize = 10_000;
 

@@ -328,7 +328,10 @@ both_backends!(evidence_shown, crate::evidence);
 // ---------------------------------------------------------------- hostile text
 
 async fn hostile(app: &TestApp) {
-    let name = "<script>alert(1)</script> \"Quote\" O'Neil \u{202E}evil";
+    // Names may hold right-to-left script (isolated on the page) but no bidi controls, which
+    // the API refuses; free text such as the summary keeps them, shown as text.
+    let name =
+        "<script>alert(1)</script> \"Quote\" O'Neil \u{627}\u{644}\u{639}\u{631}\u{628}\u{64A}";
     let summary = "<script>alert(2)</script><img src=x onerror=alert(3)> \"done\" \u{202E}txt";
     let (_p, closing, id) = app
         .closed_badge_for(name, "mallory@example.org", true, summary)

@@ -33,18 +33,18 @@
 //! 4. A new static file goes in `src/html/assets/` and gets a line in [`asset`]; it is served
 //!    at `/assets/{name}`.
 
+pub mod artwork;
 pub mod pages;
+pub mod when;
 
-use std::sync::OnceLock;
+pub use artwork::{artwork_description, artwork_png, artwork_svg, asset, BADGE_PNG_SIZE};
+pub use when::When;
 
 use askama::Template;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::credential::baking;
 use crate::error::AppError;
-use crate::program::{CERTIFIED, CLOSED};
 
 /// The content security policy of every HTML page: same-origin scripts, styles and images
 /// (plus `data:` images), no inline script or style, never framed.
@@ -53,9 +53,6 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self
 
 /// The policy of served SVG images: an SVG opened on its own runs nothing and loads nothing.
 pub const SVG_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-
-/// Edge, in pixels, of the PNG rendering of the badge artwork.
-pub const BADGE_PNG_SIZE: u32 = 600;
 
 /// Whether the client asked for a web page rather than JSON.
 ///
@@ -214,99 +211,6 @@ pub fn error_page(err: AppError) -> Response {
     )
 }
 
-/// A static asset by file name: `(media type, bytes)`.
-pub fn asset(name: &str) -> Option<(&'static str, &'static [u8])> {
-    Some(match name {
-        "style.css" => (
-            "text/css; charset=utf-8",
-            include_bytes!("assets/style.css"),
-        ),
-        "badge.js" => (
-            "text/javascript; charset=utf-8",
-            include_bytes!("assets/badge.js"),
-        ),
-        "partnership-closed.svg" => ("image/svg+xml", CLOSED_SVG.as_bytes()),
-        "partnership-certified.svg" => ("image/svg+xml", CERTIFIED_SVG.as_bytes()),
-        _ => return None,
-    })
-}
-
-const CLOSED_SVG: &str = include_str!("assets/partnership-closed.svg");
-const CERTIFIED_SVG: &str = include_str!("assets/partnership-certified.svg");
-
-/// The artwork (SVG source) of an achievement, by slug.
-pub fn artwork_svg(slug: &str) -> Option<&'static str> {
-    match slug {
-        CLOSED => Some(CLOSED_SVG),
-        CERTIFIED => Some(CERTIFIED_SVG),
-        _ => None,
-    }
-}
-
-/// A text description of an achievement's artwork (its SVG `<desc>`), for `alt` text.
-pub fn artwork_description(slug: &str) -> &'static str {
-    artwork_svg(slug)
-        .and_then(|svg| svg.split_once("<desc>"))
-        .and_then(|(_, rest)| rest.split_once("</desc>"))
-        .map(|(desc, _)| desc.trim())
-        .unwrap_or("")
-}
-
-/// The artwork of an achievement rendered to a [`BADGE_PNG_SIZE`] PNG: drawn once per
-/// process and slug, then shared (baking copies it and adds one chunk).
-pub fn artwork_png(slug: &str) -> Option<Result<&'static [u8], AppError>> {
-    static CLOSED_PNG: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-    static CERTIFIED_PNG: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-    let cell = match slug {
-        CLOSED => &CLOSED_PNG,
-        CERTIFIED => &CERTIFIED_PNG,
-        _ => return None,
-    };
-    let svg = artwork_svg(slug)?;
-    let png = cell.get_or_init(|| {
-        baking::render_png(svg, BADGE_PNG_SIZE).map_err(|e| format!("rendering {slug}: {e}"))
-    });
-    Some(match png {
-        Ok(bytes) => Ok(bytes.as_slice()),
-        Err(e) => Err(AppError::Internal(anyhow::anyhow!("{e}"))),
-    })
-}
-
-/// A date or time for display: machine-readable for `<time datetime>`, and for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct When {
-    /// ISO 8601 (`2026-10-02` or `2026-10-02T09:30:00Z`).
-    pub iso: String,
-    /// `2 October 2026` or `2 October 2026, 09:30 UTC`.
-    pub human: String,
-}
-
-impl When {
-    /// A day.
-    pub fn date(d: NaiveDate) -> When {
-        When {
-            iso: d.format("%Y-%m-%d").to_string(),
-            human: d.format("%-d %B %Y").to_string(),
-        }
-    }
-
-    /// The day of an instant (UTC).
-    pub fn day_of(t: DateTime<Utc>) -> When {
-        When {
-            iso: crate::program::format_time(t),
-            human: t.format("%-d %B %Y").to_string(),
-        }
-    }
-
-    /// An instant, to the minute (UTC).
-    pub fn time(t: DateTime<Utc>) -> When {
-        When {
-            iso: crate::program::format_time(t),
-            human: t.format("%-d %B %Y, %H:%M UTC").to_string(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,15 +254,5 @@ mod tests {
             Some("Mozilla/5.0")
         )));
         assert!(!wants_html(&headers(Some("text/html;q=0"), None)));
-    }
-
-    #[test]
-    fn artwork_renders_once_and_has_descriptions() {
-        let a = artwork_png(CLOSED).unwrap().unwrap();
-        let b = artwork_png(CLOSED).unwrap().unwrap();
-        assert!(std::ptr::eq(a, b));
-        assert!(a.starts_with(b"\x89PNG"));
-        assert!(artwork_png("nope").is_none());
-        assert!(artwork_description(CERTIFIED).contains("gold seal"));
     }
 }

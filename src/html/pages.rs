@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use askama::Template;
 use chrono::{DateTime, Datelike as _, Utc};
 
-use super::When;
+use super::when::When;
 use crate::credential::model::OpenBadgeCredential;
 use crate::db::{Closing, CredentialRecord, Holder, Mentor};
 use crate::issuer::Issuer;
@@ -269,7 +269,11 @@ impl<'a> BadgePage<'a> {
             png_url: format!("{credential_url}/badge.png"),
             svg_url: format!("{credential_url}/badge.svg"),
             file_stem: format!("{slug}-{}", record.id),
-            image_alt: format!("{} badge: {}", a.name, super::artwork_description(slug)),
+            image_alt: format!(
+                "{} badge: {}",
+                a.name,
+                super::artwork::artwork_description(slug)
+            ),
             linkedin_url,
             technical,
             credential_url,
@@ -456,7 +460,11 @@ impl AchievementPage {
             criteria: blocks(a.criteria),
             svg_url: format!("{url}/image.svg"),
             png_url: format!("{url}/image.png"),
-            image_alt: format!("{} badge: {}", a.name, super::artwork_description(a.slug)),
+            image_alt: format!(
+                "{} badge: {}",
+                a.name,
+                super::artwork::artwork_description(a.slug)
+            ),
             issuer_name: issuer.profile().name,
             url,
         }
