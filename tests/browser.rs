@@ -43,13 +43,21 @@ async fn people_see_status_holder_and_evidence_in_chromium() {
         .closed_badge_for("Cleo Expired", "cleo@example.org", false, outcome)
         .await;
     app.expire(&expired).await;
-    let hostile_name =
-        "<img src=x onerror=\"window.__pwned=1;alert(1)\"><script>alert('name')</script> \u{202E}evil";
+    let accepted_name =
+        "<img src=x onerror=\"window.__pwned=1;alert(1)\"><script>alert('name')</script>";
+    let hostile_name = format!("{accepted_name} \u{202E}evil");
     let hostile_summary =
         "\"><script>window.__pwned=1;alert('summary')</script><svg onload=alert(2)> \u{202E}txt";
-    let (_p, hostile_closing, hostile) = app
-        .closed_badge_for(hostile_name, "mallory@example.org", true, hostile_summary)
+    let (hostile_person, hostile_closing, hostile) = app
+        .closed_badge_for(accepted_name, "mallory@example.org", true, hostile_summary)
         .await;
+    // The API refuses a name holding a bidi override; one stored before that rule must
+    // still show as isolated text, so it is written straight to the row.
+    app.exec(&format!(
+        "update people set name = '{}' where id = '{hostile_person}'",
+        hostile_name.replace('\'', "''")
+    ))
+    .await;
 
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
     let pages = [

@@ -328,14 +328,19 @@ both_backends!(evidence_shown, crate::evidence);
 // ---------------------------------------------------------------- hostile text
 
 async fn hostile(app: &TestApp) {
-    // Names may hold right-to-left script (isolated on the page) but no bidi controls, which
-    // the API refuses; free text such as the summary keeps them, shown as text.
-    let name =
-        "<script>alert(1)</script> \"Quote\" O'Neil \u{627}\u{644}\u{639}\u{631}\u{628}\u{64A}";
+    let accepted = "<script>alert(1)</script> \"Quote\" O'Neil";
+    let name = format!("{accepted} \u{202E}evil");
     let summary = "<script>alert(2)</script><img src=x onerror=alert(3)> \"done\" \u{202E}txt";
-    let (_p, closing, id) = app
-        .closed_badge_for(name, "mallory@example.org", true, summary)
+    // The API refuses a name holding a bidi override now (tests/api.rs), but one stored
+    // before that rule must still show as text, isolated: it is written straight to the row.
+    let (person, closing, id) = app
+        .closed_badge_for(accepted, "mallory@example.org", true, summary)
         .await;
+    app.exec(&format!(
+        "update people set name = '{}' where id = '{person}'",
+        name.replace('\'', "''")
+    ))
+    .await;
     for uri in [format!("/credentials/{id}"), format!("/closings/{closing}")] {
         let r = app.page(&uri).await;
         assert_html(&r);

@@ -170,6 +170,24 @@ async fn baked_images(app: &TestApp) {
         &app.post_bytes("/verify", "image/svg+xml", svg.clone().into_bytes())
             .await,
     );
+    // The baked element is known by its namespace, not its prefix: under another prefix it
+    // verifies; with `openbadges` bound to another namespace nothing is baked.
+    let declaration = format!("xmlns:openbadges=\"{}\"", baking::SVG_NAMESPACE_OB3);
+    let prefixed = svg
+        .replacen(
+            &declaration,
+            &format!("xmlns:ob=\"{}\"", baking::SVG_NAMESPACE_OB3),
+            1,
+        )
+        .replace("openbadges:credential", "ob:credential");
+    assert_verified(
+        &app.post_bytes("/verify", "image/svg+xml", prefixed.into_bytes())
+            .await,
+    );
+    let foreign = svg.replacen(&declaration, "xmlns:openbadges=\"urn:example:other\"", 1);
+    app.post_bytes("/verify", "image/svg+xml", foreign.into_bytes())
+        .await
+        .assert_problem(422, "no baked credential");
     // No media type: sniffed.
     assert_verified(&app.post_bytes("/verify", "", png.clone()).await);
     assert_verified(

@@ -11,7 +11,10 @@
 //! - **SVG**: the root `<svg>` declares `xmlns:openbadges` and its first child is
 //!   `<openbadges:credential>` (OB 3.0, namespace `https://purl.imsglobal.org/ob/v3p0`) or
 //!   `<openbadges:assertion verify="…">` (OB 2.0, namespace `http://openbadges.org`), with the
-//!   JSON in CDATA.
+//!   JSON in CDATA. Reading one, the element is known by its namespace, as any XML reader
+//!   knows it, not by its prefix: `<ob:credential>` with `ob` bound to the OB 3.0 namespace
+//!   is baked; `<openbadges:credential>` with `openbadges` bound elsewhere, or not at all, is
+//!   not.
 //!
 //! Everything here is pure: bytes and strings in, bytes and strings out. The one exception is
 //! rendering an SVG that contains `<text>`: the system fonts are then scanned, once per
@@ -22,6 +25,8 @@
 //! CRC and bound is checked, the work is linear in the input, the payload is capped at
 //! [`MAX_PAYLOAD_BYTES`], and nothing panics.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -367,7 +372,17 @@ fn check_payload_size(payload: &str) -> Result<(), BakeError> {
 // A small scanner rather than an XML library: baking must keep the artwork byte for byte and
 // only touch the root tag and the baked element. It skips comments, CDATA, processing
 // instructions and quoted attribute values, so markup-like text inside them is never mistaken
-// for an element. Elements are matched by the `openbadges:` prefix that the baking rules fix.
+// for an element.
+//
+// It is namespace-aware ([`baked_elements`]): it follows the element tree (each end tag must
+// close the element it ends) and the namespace declarations in scope, and knows a baked
+// element by its expanded name, as the spec's `xmlns:openbadges` declaration means it. It
+// stays linear in the input, which a general XML library does not promise for hostile
+// documents (roxmltree, say, compares each attribute with the earlier ones of its element and
+// copies the namespaces in scope into every element that declares one): one hash lookup per
+// declaration and per candidate element. Reading and baking find elements the same way, so
+// baking removes exactly what reading would find. DTDs are skipped, never interpreted: an
+// entity they declare is not expanded.
 
 /// Bakes an Open Badges 3.0 credential (JSON with an embedded proof) into `svg`.
 ///
@@ -408,11 +423,12 @@ pub fn bake_svg_ob2(svg: &str, assertion_url: &str, payload: &str) -> Result<Str
 }
 
 /// Reads the baked payload of `svg`: the content (CDATA and text, trimmed) of the first
-/// `<openbadges:credential>` or `<openbadges:assertion>` element, or, when it has none, its
-/// `verify` attribute (an OB 3.0 VC-JWT or OB 2.0 signed JWS). `None` if nothing is baked.
+/// baked element (`credential` in the OB 3.0 namespace or `assertion` in the OB 2.0 one,
+/// whatever its prefix: see [`baked_elements`]), or, when it has none, its `verify`
+/// attribute (an OB 3.0 VC-JWT or OB 2.0 signed JWS). `None` if nothing is baked.
 pub fn extract_svg(svg: &str) -> Result<Option<String>, BakeError> {
     let root = find_root(svg)?;
-    let Some(element) = find_baked_element(svg, root.end)? else {
+    let Some(element) = baked_elements(svg, &root, None, true)?.into_iter().next() else {
         return Ok(None);
     };
     if let Some(content) = element.content.clone() {
@@ -440,14 +456,20 @@ pub fn extract_svg(svg: &str) -> Result<Option<String>, BakeError> {
 }
 
 /// Writes `element` as the first child of the root and points `xmlns:openbadges` at
-/// `namespace`, dropping earlier baked elements.
+/// `namespace`, dropping earlier baked elements: those the image has, and those that would
+/// read as baked once the root binds `openbadges` to `namespace` (an `openbadges:` element
+/// whose prefix was unbound, or bound on the root to another namespace).
 fn bake_svg_element(svg: &str, namespace: &str, element: &str) -> Result<String, BakeError> {
     let root = find_root(svg)?;
-    let mut old = Vec::new();
-    let mut from = root.end;
-    while let Some(found) = find_baked_element(svg, from)? {
-        from = found.end;
-        old.push(found.start..found.end);
+    let mut found = baked_elements(svg, &root, None, false)?;
+    found.extend(baked_elements(svg, &root, Some(namespace), false)?);
+    found.sort_by_key(|e| e.start);
+    // The two walks overlap; each element goes once, and never one inside another.
+    let mut old: Vec<Range<usize>> = Vec::with_capacity(found.len());
+    for e in found {
+        if old.last().is_none_or(|last| e.start >= last.end) {
+            old.push(e.start..e.end);
+        }
     }
 
     let mut out = String::with_capacity(svg.len() + element.len() + namespace.len() + 32);
@@ -681,64 +703,219 @@ fn parse_start_tag(doc: &str, start: usize) -> Result<StartTag, BakeError> {
     }
 }
 
-/// The first `openbadges:credential` or `openbadges:assertion` element at or after `from`.
-fn find_baked_element(doc: &str, mut from: usize) -> Result<Option<BakedElement>, BakeError> {
-    while let Some(found) = doc.get(from..).and_then(|rest| rest.find('<')) {
-        let at = from + found;
-        let rest = &doc[at..];
-        from = if rest.starts_with("<!--") {
-            skip_past(doc, at + 4, "-->", "unterminated comment")?
-        } else if rest.starts_with("<![CDATA[") {
-            skip_past(doc, at + 9, "]]>", "unterminated CDATA section")?
-        } else if rest.starts_with("<?") {
-            skip_past(doc, at + 2, "?>", "unterminated processing instruction")?
-        } else if rest.starts_with("</") || rest.starts_with("<!") {
-            skip_past(doc, at + 2, ">", "unterminated tag")?
-        } else {
-            let tag = parse_start_tag(doc, at)?;
-            let name = &doc[tag.name.clone()];
-            if name == OB3_ELEMENT || name == OB2_ELEMENT {
-                let (content, end) = if tag.self_closing {
-                    (None, tag.end)
-                } else {
-                    let (close_start, close_end) = find_end_tag(doc, tag.end, name)?;
-                    (Some(tag.end..close_start), close_end)
-                };
-                return Ok(Some(BakedElement {
-                    start: at,
-                    end,
-                    tag,
-                    content,
-                }));
-            }
-            tag.end
-        };
-    }
-    Ok(None)
+/// Namespace declarations in scope while walking the element tree.
+#[derive(Default)]
+struct Scope<'a> {
+    /// Each prefix (`""`: the default namespace) with the namespaces it is bound to, the
+    /// innermost last, each with the depth of the element that declared it.
+    bindings: HashMap<&'a str, Vec<(usize, Cow<'a, str>)>>,
+    /// The prefixes declared by the open elements, in order, to unbind at their end tags.
+    declared: Vec<(usize, &'a str)>,
 }
 
-/// Start and end offsets of the `</name>` that closes an element whose content starts at
-/// `from`, skipping CDATA and comments (a credential may contain any text).
-fn find_end_tag(doc: &str, mut from: usize, name: &str) -> Result<(usize, usize), BakeError> {
-    while let Some(found) = doc.get(from..).and_then(|rest| rest.find('<')) {
-        let at = from + found;
-        let rest = &doc[at..];
-        if rest.starts_with("<![CDATA[") {
-            from = skip_past(doc, at + 9, "]]>", "unterminated CDATA section")?;
-        } else if rest.starts_with("<!--") {
-            from = skip_past(doc, at + 4, "-->", "unterminated comment")?;
-        } else if rest
-            .strip_prefix("</")
-            .and_then(|r| r.strip_prefix(name))
-            .is_some_and(|r| r.trim_start().starts_with('>'))
-        {
-            let end = skip_past(doc, at, ">", "unterminated end tag")?;
-            return Ok((at, end));
-        } else {
-            from = at + 1;
+impl<'a> Scope<'a> {
+    /// Applies the `xmlns` and `xmlns:p` attributes of `tag`, an element at `depth`.
+    fn open(&mut self, doc: &'a str, tag: &StartTag, depth: usize) -> Result<(), BakeError> {
+        for attribute in &tag.attributes {
+            let name = &doc[attribute.name.clone()];
+            let prefix = match name.strip_prefix("xmlns") {
+                Some("") => "",
+                Some(rest) => match rest.strip_prefix(':') {
+                    Some(p) if !p.is_empty() => p,
+                    _ => continue,
+                },
+                None => continue,
+            };
+            let raw = &doc[attribute.value.clone()];
+            // A value that does not decode (an entity of the DTD) names some other namespace.
+            let namespace = match decode_entities(doc, raw) {
+                Ok(decoded) => Cow::Owned(decoded),
+                Err(_) => Cow::Borrowed(raw),
+            };
+            self.bind(prefix, namespace, depth, attribute.name.start)?;
+        }
+        Ok(())
+    }
+
+    fn bind(
+        &mut self,
+        prefix: &'a str,
+        namespace: Cow<'a, str>,
+        depth: usize,
+        at: usize,
+    ) -> Result<(), BakeError> {
+        let stack = self.bindings.entry(prefix).or_default();
+        if stack.last().is_some_and(|(d, _)| *d == depth) {
+            return Err(malformed_svg(
+                at,
+                "a namespace prefix is declared twice on one element",
+            ));
+        }
+        stack.push((depth, namespace));
+        self.declared.push((depth, prefix));
+        Ok(())
+    }
+
+    /// Reads the root's `prefix` as bound to `namespace`, whatever the root declares.
+    fn rebind_root(&mut self, prefix: &'a str, namespace: &'a str) {
+        let stack = self.bindings.entry(prefix).or_default();
+        match stack.first_mut() {
+            Some((0, bound)) => *bound = Cow::Borrowed(namespace),
+            _ => {
+                stack.insert(0, (0, Cow::Borrowed(namespace)));
+                self.declared.insert(0, (0, prefix));
+            }
         }
     }
-    Err(malformed_svg(from, "baked element is never closed"))
+
+    /// Undoes the declarations of the element at `depth`, at its end.
+    fn close(&mut self, depth: usize) {
+        while let Some(&(d, prefix)) = self.declared.last() {
+            if d < depth {
+                break;
+            }
+            self.declared.pop();
+            if let Some(stack) = self.bindings.get_mut(prefix) {
+                stack.pop();
+            }
+        }
+    }
+
+    /// Whether the element named `qname` is a baked one: `credential` in the OB 3.0
+    /// namespace or `assertion` in the OB 2.0 one. An unbound prefix names no namespace.
+    fn is_baked(&self, qname: &str) -> bool {
+        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
+        if local != "credential" && local != "assertion" {
+            return false;
+        }
+        let namespace = self
+            .bindings
+            .get(prefix)
+            .and_then(|stack| stack.last())
+            .map(|(_, ns)| ns.as_ref());
+        matches!(
+            (namespace, local),
+            (Some(SVG_NAMESPACE_OB3), "credential") | (Some(SVG_NAMESPACE_OB2), "assertion")
+        )
+    }
+}
+
+/// The baked elements inside the root element `root` (its start tag), outermost only, in
+/// document order; with `first_only`, the first one at most. An element is baked by its
+/// expanded name, as a namespace-aware XML reader sees it: `credential` in
+/// [`SVG_NAMESPACE_OB3`] or `assertion` in [`SVG_NAMESPACE_OB2`], whatever the prefix (or
+/// the default namespace) that names it there. With `root_openbadges`, the root's
+/// `openbadges` prefix is read as bound to that namespace, as baking is about to declare.
+///
+/// The walk follows the element tree: an end tag that does not close the element it ends,
+/// a prefix declared twice on one element or a baked element never closed is malformed.
+/// It stops at the root's end tag.
+fn baked_elements<'a>(
+    doc: &'a str,
+    root: &StartTag,
+    root_openbadges: Option<&'a str>,
+    first_only: bool,
+) -> Result<Vec<BakedElement>, BakeError> {
+    let mut scope = Scope::default();
+    scope.open(doc, root, 0)?;
+    if let Some(namespace) = root_openbadges {
+        scope.rebind_root("openbadges", namespace);
+    }
+    let mut found = Vec::new();
+    if root.self_closing {
+        return Ok(found);
+    }
+    // The names of the open elements, the root first: one's depth is its index.
+    let mut open: Vec<&str> = vec![&doc[root.name.clone()]];
+    // The baked element being walked through: its depth, start tag and start.
+    let mut current: Option<(usize, StartTag, usize)> = None;
+    let mut from = root.end;
+    while let Some(found_at) = doc.get(from..).and_then(|rest| rest.find('<')) {
+        let at = from + found_at;
+        let rest = &doc[at..];
+        if rest.starts_with("<!--") {
+            from = skip_past(doc, at + 4, "-->", "unterminated comment")?;
+        } else if rest.starts_with("<![CDATA[") {
+            from = skip_past(doc, at + 9, "]]>", "unterminated CDATA section")?;
+        } else if rest.starts_with("<?") {
+            from = skip_past(doc, at + 2, "?>", "unterminated processing instruction")?;
+        } else if rest.starts_with("</") {
+            let (name, end) = parse_end_tag(doc, at)?;
+            let depth = open.len() - 1;
+            if open.pop() != Some(name) {
+                return Err(malformed_svg(
+                    at,
+                    "an end tag does not close the element it ends",
+                ));
+            }
+            scope.close(depth);
+            if current.as_ref().is_some_and(|(d, _, _)| *d == depth) {
+                let (_, tag, start) = current.take().expect("checked just above");
+                found.push(BakedElement {
+                    start,
+                    end,
+                    content: Some(tag.end..at),
+                    tag,
+                });
+                if first_only {
+                    return Ok(found);
+                }
+            }
+            if open.is_empty() {
+                return Ok(found);
+            }
+            from = end;
+        } else if rest.starts_with("<!") {
+            from = skip_past(doc, at + 2, ">", "unterminated tag")?;
+        } else {
+            let tag = parse_start_tag(doc, at)?;
+            let depth = open.len();
+            scope.open(doc, &tag, depth)?;
+            // Its own declarations count for its name; inside a baked element, nothing is.
+            let baked = current.is_none() && scope.is_baked(&doc[tag.name.clone()]);
+            from = tag.end;
+            if tag.self_closing {
+                scope.close(depth);
+                if baked {
+                    found.push(BakedElement {
+                        start: at,
+                        end: tag.end,
+                        content: None,
+                        tag,
+                    });
+                    if first_only {
+                        return Ok(found);
+                    }
+                }
+            } else {
+                open.push(&doc[tag.name.clone()]);
+                if baked {
+                    current = Some((depth, tag, at));
+                }
+            }
+        }
+    }
+    match current {
+        Some((_, _, start)) => Err(malformed_svg(start, "baked element is never closed")),
+        None => Ok(found),
+    }
+}
+
+/// The name of the end tag whose `<` is at `start`, and the offset just past its `>`.
+fn parse_end_tag(doc: &str, start: usize) -> Result<(&str, usize), BakeError> {
+    let bytes = doc.as_bytes();
+    let name_start = start + 2;
+    let name_end = (name_start..bytes.len())
+        .find(|&i| bytes[i].is_ascii_whitespace() || bytes[i] == b'>')
+        .ok_or(malformed_svg(start, "unterminated end tag"))?;
+    let mut at = name_end;
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    if name_end == name_start || bytes.get(at) != Some(&b'>') {
+        return Err(malformed_svg(start, "malformed end tag"));
+    }
+    Ok((&doc[name_start..name_end], at + 1))
 }
 
 /// The character data of an element's content: CDATA verbatim, text with entities decoded.
@@ -1138,17 +1315,23 @@ mod tests {
         );
         assert_eq!(extract_svg(&spaced).unwrap().as_deref(), Some("{\"a\":1}"));
         // Escaped text instead of CDATA.
-        let escaped =
-            "<svg><openbadges:credential>{&quot;a&quot;:&#60;&#x3e;}</openbadges:credential></svg>";
-        assert_eq!(extract_svg(escaped).unwrap().as_deref(), Some("{\"a\":<>}"));
+        let escaped = format!(
+            "{OB3_ROOT}<openbadges:credential>{{&quot;a&quot;:&#60;&#x3e;}}</openbadges:credential></svg>"
+        );
+        assert_eq!(
+            extract_svg(&escaped).unwrap().as_deref(),
+            Some("{\"a\":<>}")
+        );
         // VC-JWT / signed OB 2.0: the JWS in `verify`, no content.
-        let jws = "<svg><openbadges:credential verify=\"h.p.s\"></openbadges:credential></svg>";
-        assert_eq!(extract_svg(jws).unwrap().as_deref(), Some("h.p.s"));
-        let signed = "<svg><openbadges:assertion verify='h.p.s'/></svg>";
-        assert_eq!(extract_svg(signed).unwrap().as_deref(), Some("h.p.s"));
+        let jws = format!(
+            "{OB3_ROOT}<openbadges:credential verify=\"h.p.s\"></openbadges:credential></svg>"
+        );
+        assert_eq!(extract_svg(&jws).unwrap().as_deref(), Some("h.p.s"));
+        let signed = format!("{OB2_ROOT}<openbadges:assertion verify='h.p.s'/></svg>");
+        assert_eq!(extract_svg(&signed).unwrap().as_deref(), Some("h.p.s"));
         // An end tag inside the CDATA does not end the element.
         let tricky = format!(
-            "<svg>{}</svg>",
+            "{OB3_ROOT}{}</svg>",
             "<openbadges:credential><![CDATA[</openbadges:credential>]]></openbadges:credential>"
         );
         assert_eq!(
@@ -1156,8 +1339,134 @@ mod tests {
             Some("</openbadges:credential>")
         );
         // Baked-looking text inside comments is not a baked element.
-        let commented = "<svg><!-- <openbadges:credential>x</openbadges:credential> --></svg>";
-        assert_eq!(extract_svg(commented).unwrap(), None);
+        let commented =
+            format!("{OB3_ROOT}<!-- <openbadges:credential>x</openbadges:credential> --></svg>");
+        assert_eq!(extract_svg(&commented).unwrap(), None);
+    }
+
+    /// Root tags declaring the `openbadges` prefix as the baking rules do.
+    const OB3_ROOT: &str = "<svg xmlns:openbadges=\"https://purl.imsglobal.org/ob/v3p0\">";
+    const OB2_ROOT: &str = "<svg xmlns:openbadges=\"http://openbadges.org\">";
+
+    /// What a namespace-aware XML reader finds: the text of the first element that is
+    /// `credential` in the OB 3.0 namespace or `assertion` in the OB 2.0 one, else its
+    /// `verify`; `None` when there is none (or the document is not namespace-well-formed).
+    fn oracle(svg: &str) -> Option<String> {
+        let doc = roxmltree::Document::parse(svg).ok()?;
+        let found = doc.descendants().find(|n| {
+            let name = n.tag_name();
+            n.is_element()
+                && matches!(
+                    (name.namespace(), name.name()),
+                    (Some(SVG_NAMESPACE_OB3), "credential")
+                        | (Some(SVG_NAMESPACE_OB2), "assertion")
+                )
+        })?;
+        let text: String = found.children().filter_map(|c| c.text()).collect();
+        let text = text.trim();
+        if text.is_empty() {
+            found.attribute("verify").map(str::to_owned)
+        } else {
+            Some(text.to_owned())
+        }
+    }
+
+    #[test]
+    fn svg_baked_elements_are_known_by_namespace_not_prefix() {
+        let ob3 = SVG_NAMESPACE_OB3;
+        let ob2 = SVG_NAMESPACE_OB2;
+        let found = [
+            // Another prefix bound to the namespace, on the root or on the element itself.
+            format!("<svg xmlns:ob=\"{ob3}\"><ob:credential>{{\"v\":1}}</ob:credential></svg>"),
+            format!("<svg><x:credential xmlns:x='{ob3}'>{{\"v\":1}}</x:credential></svg>"),
+            // The default namespace.
+            format!("<svg><g><credential xmlns=\"{ob3}\">{{\"v\":1}}</credential></g></svg>"),
+            // OB 2.0 under another prefix; a declaration written with an entity.
+            format!("<svg xmlns:b=\"{ob2}\"><b:assertion verify=\"{{&quot;v&quot;:1}}\"/></svg>"),
+            "<svg xmlns:o=\"https://purl.imsglobal.org/ob/v3p0\"><o:credential>{\"v\":1}</o:credential></svg>"
+                .replace("imsglobal", "ims&#103;lobal"),
+            // Rebound to the OB namespace below a foreign binding.
+            format!(
+                "<svg xmlns:openbadges=\"urn:other\"><g xmlns:openbadges=\"{ob3}\">\
+                 <openbadges:credential>{{\"v\":1}}</openbadges:credential></g></svg>"
+            ),
+            // The first baked element counts, not the first `openbadges:` one.
+            format!(
+                "<svg xmlns:openbadges=\"urn:other\" xmlns:ob=\"{ob3}\">\
+                 <openbadges:credential>no</openbadges:credential>\
+                 <ob:credential>{{\"v\":1}}</ob:credential></svg>"
+            ),
+        ];
+        for svg in &found {
+            assert_eq!(
+                extract_svg(svg).unwrap().as_deref(),
+                Some("{\"v\":1}"),
+                "{svg}"
+            );
+            assert_eq!(oracle(svg).as_deref(), Some("{\"v\":1}"), "{svg}");
+        }
+        let not_found = [
+            // Bound to another namespace, or to the other version's element name.
+            "<svg xmlns:openbadges=\"urn:other\"><openbadges:credential>x</openbadges:credential></svg>"
+                .to_owned(),
+            format!("<svg xmlns:openbadges=\"{ob2}\"><openbadges:credential>x</openbadges:credential></svg>"),
+            format!("<svg xmlns:openbadges=\"{ob3}\"><openbadges:assertion verify=\"x\"/></svg>"),
+            format!("<svg xmlns:openbadges=\"{ob3}/\"><openbadges:credential>x</openbadges:credential></svg>"),
+            // Rebound below the root; declared only on a sibling; unbound; the default
+            // namespace undeclared.
+            format!(
+                "<svg xmlns:openbadges=\"{ob3}\"><g xmlns:openbadges=\"urn:other\">\
+                 <openbadges:credential>x</openbadges:credential></g></svg>"
+            ),
+            format!(
+                "<svg><g xmlns:openbadges=\"{ob3}\"/><openbadges:credential>x</openbadges:credential></svg>"
+            ),
+            "<svg><openbadges:credential>x</openbadges:credential></svg>".to_owned(),
+            format!(
+                "<svg xmlns=\"{ob3}\"><g xmlns=\"\"><credential>x</credential></g></svg>"
+            ),
+            // Nothing baked at all; a near miss of a name.
+            format!("<svg xmlns:openbadges=\"{ob3}\"><openbadges:credentials>x</openbadges:credentials></svg>"),
+        ];
+        for svg in &not_found {
+            assert_eq!(extract_svg(svg).unwrap(), None, "{svg}");
+            assert_eq!(oracle(svg), None, "{svg}");
+        }
+    }
+
+    #[test]
+    fn svg_baking_replaces_baked_elements_whatever_their_prefix() {
+        let ob3 = SVG_NAMESPACE_OB3;
+        for svg in [
+            // An earlier bake under another prefix: removed, one credential stays.
+            format!("<svg xmlns:ob=\"{ob3}\"><g/><ob:credential>old</ob:credential></svg>"),
+            // An `openbadges:` element that baking's declaration would make baked.
+            "<svg><openbadges:credential>old</openbadges:credential><g/></svg>".to_owned(),
+            "<svg xmlns:openbadges=\"urn:other\"><openbadges:credential>old</openbadges:credential></svg>"
+                .to_owned(),
+            // A baked element holding another.
+            format!(
+                "<svg xmlns:ob=\"{ob3}\"><ob:credential><ob:credential/>old</ob:credential></svg>"
+            ),
+        ] {
+            let baked = bake_svg(&svg, "{\"v\":2}").unwrap();
+            assert_eq!(extract_svg(&baked).unwrap().as_deref(), Some("{\"v\":2}"), "{baked}");
+            assert_eq!(oracle(&baked).as_deref(), Some("{\"v\":2}"), "{baked}");
+            assert!(!baked.contains("old"), "{baked}");
+            let doc = roxmltree::Document::parse(&baked).unwrap();
+            let baked_count = doc
+                .descendants()
+                .filter(|n| n.tag_name().namespace() == Some(ob3))
+                .count();
+            assert_eq!(baked_count, 1, "{baked}");
+        }
+        // Elements of another namespace that merely share a local name are kept.
+        let foreign = "<svg xmlns:x=\"urn:other\"><x:credential>kept</x:credential></svg>";
+        let baked = bake_svg(foreign, "{}").unwrap();
+        assert!(
+            baked.contains("<x:credential>kept</x:credential>"),
+            "{baked}"
+        );
     }
 
     #[test]
@@ -1178,15 +1487,25 @@ mod tests {
         assert!(bake_svg(CLOSED_SVG, "").is_err());
         assert!(bake_svg_ob2(CLOSED_SVG, "", "{}").is_err());
         for broken in [
-            "<svg><openbadges:credential><![CDATA[x</svg>",
-            "<svg><openbadges:credential>x</svg>",
-            "<svg><openbadges:credential>&bogus;</openbadges:credential></svg>",
-            "<svg><openbadges:credential>&#xD800;</openbadges:credential></svg>",
-            "<svg><openbadges:credential><b/></openbadges:credential></svg>",
-            "<svg><openbadges:credential/></svg>",
+            "<openbadges:credential><![CDATA[x</svg>",
+            "<openbadges:credential>x</svg>",
+            "<openbadges:credential>x",
+            "<openbadges:credential>&bogus;</openbadges:credential></svg>",
+            "<openbadges:credential>&#xD800;</openbadges:credential></svg>",
+            "<openbadges:credential><b/></openbadges:credential></svg>",
+            "<openbadges:credential/></svg>",
+            // The tree must hold: end tags close what they end; one declaration per prefix.
+            "<g></h><openbadges:credential>x</openbadges:credential></svg>",
+            "<g xmlns:a=\"x\" xmlns:a=\"y\"/><openbadges:credential>x</openbadges:credential></svg>",
+            "</ g><openbadges:credential>x</openbadges:credential></svg>",
         ] {
-            assert!(extract_svg(broken).is_err(), "{broken}");
+            let broken = format!("{OB3_ROOT}{broken}");
+            assert!(extract_svg(&broken).is_err(), "{broken}");
         }
+        let twice = format!(
+            "<svg xmlns:openbadges=\"{SVG_NAMESPACE_OB3}\" xmlns:openbadges=\"urn:x\"><g/></svg>"
+        );
+        assert!(bake_svg(&twice, "{}").is_err());
         // Every truncation of a baked SVG is an error or a clean answer, never a panic.
         let baked = bake_svg("<svg><g/></svg>", "{\"é\":\"]]>\"}").unwrap();
         for (at, _) in baked.char_indices() {

@@ -77,13 +77,19 @@ pub fn past_date(field: &str, day: NaiveDate, today: NaiveDate) -> AppResult<Nai
     if day < EARLIEST_DATE {
         return Err(AppError::invalid(
             field,
-            format!("{field} must not be before {EARLIEST_DATE}: dates run from {EARLIEST_DATE} to today ({today})"),
+            format!(
+                "{field} must not be before {EARLIEST_DATE}: dates run from {EARLIEST_DATE} \
+                 to today ({today})"
+            ),
         ));
     }
     if day > today {
         return Err(AppError::invalid(
             field,
-            format!("{field} must not be in the future: dates run from {EARLIEST_DATE} to today ({today})"),
+            format!(
+                "{field} must not be in the future: dates run from {EARLIEST_DATE} to today \
+                 ({today})"
+            ),
         ));
     }
     Ok(day)
@@ -97,7 +103,10 @@ pub fn past_time(field: &str, t: DateTime<Utc>, now: DateTime<Utc>) -> AppResult
     if t < earliest_time() {
         return Err(AppError::invalid(
             field,
-            format!("{field} must not be before {earliest}: times run from {earliest} to now ({now_text})"),
+            format!(
+                "{field} must not be before {earliest}: times run from {earliest} to now \
+                 ({now_text})"
+            ),
         ));
     }
     if t > now {

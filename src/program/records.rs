@@ -218,7 +218,10 @@ pub(crate) fn check_name_chars(field: &str, value: &str) -> AppResult<()> {
 /// Embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the
 /// left-to-right, right-to-left and Arabic letter marks.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 /// A character that shows something by itself: a letter, number, punctuation or symbol
