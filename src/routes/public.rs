@@ -10,15 +10,18 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use chrono::NaiveDate;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::path_id;
 use super::extract::AppPath;
 use super::pages;
-use crate::credential::model::{OB_V3_CONTEXT, VC_V2_CONTEXT};
+use crate::credential::model::{DataIntegrityProof, Profile, OB_V3_CONTEXT, VC_V2_CONTEXT};
 use crate::credential::{multikey, status_list};
+use crate::db::Stages;
 use crate::error::{AppError, AppResult};
 use crate::html;
 use crate::program::{self, achievements};
@@ -31,14 +34,14 @@ const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 const SECURITY_V2_CONTEXT: &str = "https://w3id.org/security/v2";
 
 /// The public routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/issuer", get(issuer_profile))
-        .route("/issuer/keys/{kid}", get(issuer_key))
-        .route("/achievements/{slug}", get(achievement))
-        .route("/credentials/{id}", get(credential))
-        .route("/closings/{id}", get(closing))
-        .route("/status/{list}", get(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(issuer_profile))
+        .routes(routes!(issuer_key))
+        .routes(routes!(achievement))
+        .routes(routes!(credential))
+        .routes(routes!(closing))
+        .routes(routes!(status))
 }
 
 /// A JSON response with an explicit media type and a short public cache lifetime.
@@ -58,7 +61,7 @@ fn json_response(body: String, media_type: &'static str, max_age: u32) -> Respon
     path = "/issuer",
     tag = "public",
     responses((status = 200, description = "The Profile (JSON-LD).",
-        body = crate::openapi::IssuerProfileDocument, content_type = "application/ld+json")),
+        body = IssuerProfileDocument, content_type = "application/ld+json")),
 )]
 async fn issuer_profile(State(state): State<AppState>) -> Response {
     let issuer = &state.issuer;
@@ -93,7 +96,7 @@ async fn issuer_profile(State(state): State<AppState>) -> Response {
     params(("kid" = String, Path, description = "Key id, as in `assertionMethod`.")),
     responses(
         (status = 200, description = "The key (JSON-LD).",
-            body = crate::openapi::MultikeyDocument, content_type = "application/ld+json"),
+            body = MultikeyDocument, content_type = "application/ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -125,7 +128,7 @@ async fn issuer_key(
         description = "`partnership-closed` or `partnership-certified`.")),
     responses(
         (status = 200, description = "The Achievement; a browser gets its page.", content(
-            (crate::openapi::AchievementDocument = "application/ld+json"),
+            (AchievementDocument = "application/ld+json"),
             (String = "text/html"),
         )),
         crate::openapi::NotFoundPage,
@@ -240,7 +243,7 @@ async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> App
     responses(
         (status = 200, description = "The public closing record; a browser gets its page.",
             content(
-                (crate::openapi::PublicClosing = "application/json"),
+                (PublicClosing = "application/json"),
                 (String = "text/html"),
             )),
         crate::openapi::NotFoundPage,
@@ -294,7 +297,7 @@ async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
             decimal: `1`, never `01` or `+1`.")),
     responses(
         (status = 200, description = "The status list credential.",
-            body = crate::openapi::StatusListCredential, content_type = "application/vc+ld+json"),
+            body = StatusListCredential, content_type = "application/vc+ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -352,4 +355,138 @@ async fn status(
     };
     // Short cache: a revocation must show quickly.
     Ok(json_response(doc.to_string(), "application/vc+ld+json", 30))
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// The issuer `Profile` (JSON-LD), listing every key that ever signed for it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IssuerProfileDocument {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    /// `Profile`.
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    url: Option<String>,
+    email: Option<String>,
+    /// Key URLs, `{base}/issuer/keys/{kid}`.
+    #[serde(rename = "assertionMethod")]
+    assertion_method: Vec<String>,
+}
+
+/// A public key as a `Multikey` document.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MultikeyDocument {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    /// `Multikey`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// The issuer, `{base}/issuer`.
+    controller: String,
+    /// `z6Mk…`: the Ed25519 public key, multibase.
+    #[serde(rename = "publicKeyMultibase")]
+    public_key_multibase: String,
+}
+
+/// The narrative criteria of an achievement.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NarrativeCriteria {
+    narrative: String,
+}
+
+/// An `Achievement` (JSON-LD), with its creator.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AchievementDocument {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    #[serde(rename = "type")]
+    types: Vec<String>,
+    /// `Badge` or `Certification`.
+    #[serde(rename = "achievementType")]
+    achievement_type: String,
+    name: String,
+    description: String,
+    criteria: NarrativeCriteria,
+    creator: Profile,
+}
+
+/// The partner of a public closing record.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublicPartner {
+    name: String,
+    #[schema(required)]
+    url: Option<String>,
+    #[schema(required)]
+    city: Option<String>,
+    #[schema(required)]
+    country: Option<String>,
+}
+
+/// The mentor of a public closing record.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublicMentor {
+    #[schema(required)]
+    name: Option<String>,
+    /// When the mentor was CC'd.
+    cc_at: String,
+}
+
+/// The public fields of a closing record (the evidence a badge links to): no emails, no
+/// people's ids.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublicClosing {
+    id: String,
+    partner: PublicPartner,
+    stages: Stages,
+    closed_on: NaiveDate,
+    summary: String,
+    mentor: PublicMentor,
+}
+
+/// The subject of a status list credential.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BitstringStatusList {
+    id: String,
+    /// `BitstringStatusList`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// `revocation`.
+    #[serde(rename = "statusPurpose")]
+    status_purpose: String,
+    /// Multibase (`u`) base64url of the GZIP-compressed bitstring.
+    #[serde(rename = "encodedList")]
+    encoded_list: String,
+}
+
+/// A signed `BitstringStatusListCredential`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StatusListCredential {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    #[serde(rename = "type")]
+    types: Vec<String>,
+    /// The issuer's id.
+    issuer: String,
+    #[serde(rename = "validFrom")]
+    valid_from: String,
+    #[serde(rename = "credentialSubject")]
+    credential_subject: BitstringStatusList,
+    proof: DataIntegrityProof,
 }

@@ -15,10 +15,12 @@ use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::db::{RegistryOrder, RegistryQuery};
@@ -33,19 +35,51 @@ const CACHE_CONTROL: &str = "public, no-cache";
 const FEED_LIMIT: i64 = 50;
 
 /// The registry routes. CORS applies to the machine-readable documents only.
-pub fn router(settings: &Settings) -> Router<AppState> {
-    let documents = Router::new()
-        .route("/registry.json", get(registry_json).options(options))
-        .route("/registry.schema.json", get(schema).options(options))
-        .route("/registry/feed.json", get(json_feed).options(options))
-        .route("/registry/atom.xml", get(atom).options(options))
+pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
+    // One `OPTIONS` handler answers on every document; its operation, documented on
+    // `/registry.json`, is copied to the others by `document_preflights`.
+    let mut documents = OpenApiRouter::default()
+        .routes(routes!(registry_json, options))
+        .routes(routes!(schema))
+        .route("/registry.schema.json", axum::routing::options(options))
+        .routes(routes!(json_feed))
+        .route("/registry/feed.json", axum::routing::options(options))
+        .routes(routes!(atom))
+        .route("/registry/atom.xml", axum::routing::options(options))
         .layer(cors(settings));
-    Router::new()
+    document_preflights(documents.get_openapi_mut());
+    OpenApiRouter::default()
         .merge(documents)
-        .route("/registry", get(html_page))
-        .route("/registry/embed", get(embed_page))
-        .route("/registry/embed.css", get(embed_css))
-        .route("/embed.js", get(embed_js))
+        .routes(routes!(html_page))
+        .routes(routes!(embed_page))
+        .routes(routes!(embed_css))
+        .routes(routes!(embed_js))
+}
+
+/// The registry documents that answer CORS preflights besides `/registry.json` (whose
+/// `OPTIONS` operation is the one on [`options`]), with the operation id of each.
+const PREFLIGHT_PATHS: [(&str, &str); 3] = [
+    ("/registry.schema.json", "options_registry_schema"),
+    ("/registry/feed.json", "options_registry_feed"),
+    ("/registry/atom.xml", "options_registry_atom"),
+];
+
+/// Documents the `OPTIONS` of [`PREFLIGHT_PATHS`]: the one attribute of [`options`] names a
+/// single path, so its operation is copied to the others.
+fn document_preflights(api: &mut utoipa::openapi::OpenApi) {
+    let preflight = api
+        .paths
+        .paths
+        .get("/registry.json")
+        .and_then(|item| item.options.clone());
+    let Some(op) = preflight else { return };
+    for (path, id) in PREFLIGHT_PATHS {
+        if let Some(item) = api.paths.paths.get_mut(path) {
+            let mut op = op.clone();
+            op.operation_id = Some(id.to_owned());
+            item.options = Some(op);
+        }
+    }
 }
 
 fn cors(settings: &Settings) -> CorsLayer {
@@ -393,7 +427,7 @@ async fn schema(State(state): State<AppState>, headers: HeaderMap) -> AppResult<
             description = "The `Last-Modified` of an earlier answer."),
     ),
     responses(
-        (status = 200, description = "A JSON Feed 1.1.", body = crate::openapi::JsonFeed,
+        (status = 200, description = "A JSON Feed 1.1.", body = JsonFeed,
             content_type = "application/feed+json"),
         crate::openapi::NotModified, crate::openapi::BadQuery,
     ),
@@ -702,4 +736,22 @@ mod tests {
         assert!(not_modified(&h, "\"x\"", t));
         assert!(!not_modified(&h, "\"x\"", t + chrono::Duration::seconds(1)));
     }
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// A JSON Feed 1.1 of the newest certifications.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct JsonFeed {
+    version: String,
+    title: String,
+    description: String,
+    home_page_url: String,
+    feed_url: String,
+    language: String,
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<Value>,
 }
