@@ -5,6 +5,7 @@
 //! browsers get HTML from [`super::pages`] (negotiated on `Accept`, answered with
 //! `Vary: Accept`), everyone else the JSON here.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -52,6 +53,22 @@ fn json_response(body: String, media_type: &'static str, max_age: u32) -> Respon
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         h.insert(header::CACHE_CONTROL, v);
     }
+    res
+}
+
+/// Answers a URL shared by a page and a JSON document: the page (from [`super::pages`]) when
+/// the client asked for HTML ([`html::wants_html`]), else the JSON, an error as a problem;
+/// with `Vary: Accept` (the pages set it themselves). Only the chosen side runs.
+async fn negotiate(
+    headers: &HeaderMap,
+    page: impl Future<Output = Response>,
+    json: impl Future<Output = AppResult<Response>>,
+) -> Response {
+    if html::wants_html(headers) {
+        return page.await;
+    }
+    let mut res = json.await.unwrap_or_else(IntoResponse::into_response);
+    html::vary_accept(&mut res);
     res
 }
 
@@ -139,15 +156,21 @@ async fn achievement(
     AppPath(slug): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if html::wants_html(&headers) {
-        return pages::achievement_page(&state, &slug);
-    }
-    let Some(a) = achievements::by_slug(&slug) else {
-        return html::error(
-            &headers,
-            AppError::NotFound(format!("no achievement {slug:?}")),
-        );
+    let json = async {
+        let a = achievements::by_slug(&slug)
+            .ok_or_else(|| AppError::NotFound(format!("no achievement {slug:?}")))?;
+        Ok(achievement_json(&state, a))
     };
+    negotiate(
+        &headers,
+        async { pages::achievement_page(&state, &slug) },
+        json,
+    )
+    .await
+}
+
+/// The `Achievement` document of `a`.
+fn achievement_json(state: &AppState, a: &achievements::Achievement) -> Response {
     let doc = json!({
         "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
         "id": state.issuer.achievement_url(a.slug),
@@ -158,9 +181,7 @@ async fn achievement(
         "criteria": {"narrative": a.criteria},
         "creator": state.issuer.profile(),
     });
-    let mut res = json_response(doc.to_string(), "application/ld+json", 3600);
-    html::vary_accept(&mut res);
-    res
+    json_response(doc.to_string(), "application/ld+json", 3600)
 }
 
 /// The media type to answer a credential request with, from `Accept`.
@@ -201,14 +222,12 @@ async fn credential(
     AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if html::wants_html(&headers) {
-        return pages::credential_page(&state, &id).await;
-    }
-    let mut res = credential_json(&state, &id, &headers)
-        .await
-        .unwrap_or_else(|e| e.into_response());
-    html::vary_accept(&mut res);
-    res
+    negotiate(
+        &headers,
+        pages::credential_page(&state, &id),
+        credential_json(&state, &id, &headers),
+    )
+    .await
 }
 
 async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> AppResult<Response> {
@@ -254,14 +273,12 @@ async fn closing(
     AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if html::wants_html(&headers) {
-        return pages::closing_page(&state, &id).await;
-    }
-    let mut res = closing_json(&state, &id)
-        .await
-        .unwrap_or_else(|e| e.into_response());
-    html::vary_accept(&mut res);
-    res
+    negotiate(
+        &headers,
+        pages::closing_page(&state, &id),
+        closing_json(&state, &id),
+    )
+    .await
 }
 
 async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {

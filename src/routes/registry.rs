@@ -545,23 +545,15 @@ async fn html_page(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let p = match params(raw.as_deref(), &["country", "prefix", "cursor", "limit"]) {
-        Ok(p) => p,
-        Err(e) => return crate::html::error_page(e),
-    };
-    let key = p.key("html");
-    let res = cached(
+    let allowed = ["country", "prefix", "cursor", "limit"];
+    html_answer(
         &state,
         &headers,
-        key,
-        "text/html; charset=utf-8",
-        |_| async {
-            let page = registry::page(
-                &*state.store,
-                &state.issuer,
-                &query(&p, RegistryOrder::Name, DEFAULT_LIMIT),
-            )
-            .await?;
+        raw.as_deref(),
+        &allowed,
+        "html",
+        None,
+        |p, page| {
             let next = page
                 .next_cursor
                 .as_deref()
@@ -571,7 +563,7 @@ async fn html_page(
                 .is_some()
                 .then(|| format!("/registry?{}", p.query_string(None)));
             pages::registry_page(
-                &page,
+                page,
                 p.prefix.as_deref(),
                 p.country.as_deref(),
                 next,
@@ -580,14 +572,7 @@ async fn html_page(
             )
         },
     )
-    .await;
-    match res {
-        Ok(mut res) => {
-            html_headers(&mut res, None);
-            res
-        }
-        Err(e) => crate::html::error_page(e),
-    }
+    .await
 }
 
 /// The registry as a page to embed in an `iframe` on another site.
@@ -618,36 +603,58 @@ async fn embed_page(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame_ancestors = state.settings.registry_frame_ancestors.clone();
-    let p = match params(raw.as_deref(), &["country", "limit", "theme"]) {
-        Ok(p) => p,
-        Err(e) => {
-            let mut res = crate::html::error_page(e);
-            html_headers(&mut res, Some(&frame_ancestors));
-            return res;
-        }
-    };
-    let key = p.key("embed");
-    let res = cached(
+    let allowed = ["country", "limit", "theme"];
+    let frame_ancestors = Some(state.settings.registry_frame_ancestors.as_str());
+    html_answer(
         &state,
         &headers,
-        key,
-        "text/html; charset=utf-8",
-        |_| async {
-            let page = registry::page(
-                &*state.store,
-                &state.issuer,
-                &query(&p, RegistryOrder::Name, DEFAULT_LIMIT),
-            )
-            .await?;
-            let base = state.issuer.base();
-            let more = format!("{base}/registry?{}", p.query_string(None));
-            pages::embed_page(&page, p.theme.as_deref() == Some("dark"), more)
+        raw.as_deref(),
+        &allowed,
+        "embed",
+        frame_ancestors,
+        |p, page| {
+            let more = format!("{}/registry?{}", state.issuer.base(), p.query_string(None));
+            pages::embed_page(page, p.theme.as_deref() == Some("dark"), more)
         },
     )
-    .await;
+    .await
+}
+
+/// A registry page for people: the registry by name under the filters of the query `raw`
+/// (of the `allowed` parameters), rendered by `render` and answered from the cache as
+/// `kind` (or 304), with the page headers of [`html_headers`]. An error, a malformed query's
+/// too, is an error page with the same headers.
+async fn html_answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Option<&str>,
+    allowed: &[&str],
+    kind: &str,
+    frame_ancestors: Option<&str>,
+    render: impl FnOnce(&Params, &registry::Page) -> AppResult<String>,
+) -> Response {
+    let res = match params(raw, allowed) {
+        Ok(p) => {
+            let key = p.key(kind);
+            cached(
+                state,
+                headers,
+                key,
+                "text/html; charset=utf-8",
+                |_| async move {
+                    let order = query(&p, RegistryOrder::Name, DEFAULT_LIMIT);
+                    let page = registry::page(&*state.store, &state.issuer, &order).await?;
+                    render(&p, &page)
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    // On an error page (already with the headers of every page) this only sets the embed's
+    // `frame-ancestors`.
     let mut res = res.unwrap_or_else(crate::html::error_page);
-    html_headers(&mut res, Some(&frame_ancestors));
+    html_headers(&mut res, frame_ancestors);
     res
 }
 
