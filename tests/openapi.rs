@@ -3,7 +3,8 @@
 //!
 //! An axum router cannot list its routes, so "served" is established from both sides:
 //! - every `.route("…", get(…).post(…))` call in `src/` is read from the source, so a route
-//!   added anywhere without its `#[utoipa::path]` fails here;
+//!   added anywhere without its `#[utoipa::path]` fails here; so is every handler of a
+//!   `routes!(…)` (`utoipa_axum`), at the method and path of its attribute;
 //! - every documented operation is sent to the app, which must match it to that same route
 //!   template (`MatchedPath`) and method (no 405), so the document names nothing unserved.
 //!
@@ -141,6 +142,22 @@ fn routes_in(source: &str, file: &str) -> Operations {
         );
     }
     let mut ops = Operations::new();
+    let attributes = utoipa_paths(&code, file);
+    for (at, _) in code.match_indices("routes!(") {
+        for handler in balanced(&code[at + "routes!(".len()..]).split(',') {
+            let handler = handler.trim();
+            if handler.is_empty() {
+                continue;
+            }
+            let name = handler.rsplit("::").next().unwrap_or(handler);
+            let op = attributes.get(name).unwrap_or_else(|| {
+                panic!(
+                    "{file}: `routes!` names {handler}, whose #[utoipa::path] is not in the file"
+                )
+            });
+            ops.insert(op.clone());
+        }
+    }
     for (at, _) in code.match_indices(".route(") {
         let args = balanced(&code[at + ".route(".len()..]);
         let args = args.trim_start();
@@ -155,6 +172,29 @@ fn routes_in(source: &str, file: &str) -> Operations {
         }
     }
     ops
+}
+
+/// The (METHOD, path) of each `#[utoipa::path(method, path = "…")]` in `code`, by the name
+/// of the function it documents.
+fn utoipa_paths(code: &str, file: &str) -> std::collections::BTreeMap<String, (String, String)> {
+    let mut found = std::collections::BTreeMap::new();
+    for (at, _) in code.match_indices("#[utoipa::path(") {
+        let start = at + "#[utoipa::path(".len();
+        let args = balanced(&code[start..]);
+        let method = args.split(',').next().unwrap_or("").trim().to_uppercase();
+        let path = args
+            .split_once("path = \"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(path, _)| path.to_owned())
+            .unwrap_or_else(|| panic!("{file}: a #[utoipa::path] without a path: {args:.80}"));
+        let after = &code[start + args.len()..];
+        let name: String = after[after.find("fn ").expect("the attribute documents a fn") + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        found.insert(name, (method, path));
+    }
+    found
 }
 
 /// (METHOD, path) of every route registered anywhere in `src/`.
@@ -185,6 +225,18 @@ fn route_reader_reads_chained_multiline_routes() {
             .route("/d", axum::routing::get(|| async { "(not a route)" }).options(opts))
     "#;
     let ops = routes_in(source, "sample");
+    let documented = r#"
+        #[utoipa::path(get, path = "/e/{id}", responses((status = 200, description = "(e)")))]
+        async fn e() {}
+        #[utoipa::path(post, path = "/e/{id}")]
+        pub async fn f(x: X) {}
+        OpenApiRouter::default().routes(routes!(e, self::f))
+    "#;
+    let expected: Operations = [("GET", "/e/{id}"), ("POST", "/e/{id}")]
+        .into_iter()
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+        .collect();
+    assert_eq!(routes_in(documented, "sample"), expected);
     let expected: Operations = [
         ("GET", "/a/{id}"),
         ("PATCH", "/a/{id}"),
@@ -585,7 +637,7 @@ async fn documented_is_served(app: &TestApp) {
     let unserved: Vec<_> = documented.difference(&served).collect();
     assert!(
         undocumented.is_empty() && unserved.is_empty(),
-        "routes without a #[utoipa::path] (add one and list it in src/openapi.rs): \
+        "routes without a #[utoipa::path] (add one and register the handler with routes!): \
          {undocumented:?}; documented but not routed in src/: {unserved:?}"
     );
 

@@ -42,6 +42,26 @@ pub const MAX_FILTER_CHARS: usize = 100;
 /// The JSON Schema of `/registry.json`, committed beside this module.
 pub const SCHEMA: &str = include_str!("registry.schema.json");
 
+/// [`SCHEMA`] split into the page and its entry, as the OpenAPI document's `RegistryPage`
+/// and `RegistryEntry` components (`crate::openapi::document`).
+pub fn openapi_schemas() -> (serde_json::Value, serde_json::Value) {
+    let mut page: serde_json::Value =
+        serde_json::from_str(SCHEMA).expect("the registry schema is JSON");
+    let obj = page
+        .as_object_mut()
+        .expect("the registry schema is an object");
+    obj.remove("$schema");
+    obj.remove("$id");
+    let entry = obj
+        .remove("$defs")
+        .and_then(|mut defs| defs.get_mut("entry").map(serde_json::Value::take))
+        .expect("the registry schema defines its entry");
+    page["properties"]["items"]["items"] = serde_json::json!({
+        "$ref": "#/components/schemas/RegistryEntry"
+    });
+    (page, entry)
+}
+
 /// One published entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {

@@ -6,39 +6,40 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{scope, AppJson, AppPath, Auth};
-use crate::db::{Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome};
+use crate::db::{
+    Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome, Stages,
+};
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
 use crate::program::records::{self, NewClosing, NewMentor, NewPerson, PersonPatch};
 use crate::program::{self, CERTIFIED, CLOSED};
 use crate::state::AppState;
 
-/// The admin routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/mentors", post(create_mentor))
-        .route("/api/v1/mentors/{id}", get(get_mentor))
-        .route("/api/v1/people", post(create_person))
-        .route("/api/v1/people/{id}", get(get_person).patch(patch_person))
-        .route("/api/v1/closings", post(create_closing))
-        .route("/api/v1/closings/{id}", get(get_closing))
-        .route(
-            "/api/v1/credentials",
-            post(create_credential).get(list_credentials),
-        )
-        .route("/api/v1/credentials/batch", post(batch_issue))
-        .route("/api/v1/credentials/{id}", get(get_credential))
-        .route("/api/v1/credentials/{id}/revoke", post(revoke_credential))
+/// The admin routes, each at the path and method of its `#[utoipa::path]`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create_mentor))
+        .routes(routes!(get_mentor))
+        .routes(routes!(create_person))
+        .routes(routes!(get_person, patch_person))
+        .routes(routes!(create_closing))
+        .routes(routes!(get_closing))
+        .routes(routes!(create_credential, list_credentials))
+        .routes(routes!(batch_issue))
+        .routes(routes!(get_credential))
+        .routes(routes!(revoke_credential))
 }
 
 /// Parses a path id ([`crate::issuer::path_uuid`]: hyphenated only); a malformed id, or
@@ -78,7 +79,7 @@ pub(crate) struct CredentialView<'a> {
     achievement: &'a str,
     person_id: Uuid,
     closing_id: Option<Uuid>,
-    #[schema(value_type = crate::openapi::CredentialStatus)]
+    #[schema(value_type = CredentialStatus)]
     status: &'static str,
     issued_at: DateTime<Utc>,
     valid_until: Option<DateTime<Utc>>,
@@ -130,7 +131,7 @@ pub(crate) fn credential_view<'a>(
     security(("bearer" = ["issue"])),
     request_body = NewMentor,
     responses(
-        (status = 201, description = "Recorded.", body = crate::openapi::MentorView),
+        (status = 201, description = "Recorded.", body = MentorView),
         crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
     ),
 )]
@@ -151,7 +152,7 @@ async fn create_mentor(
     security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The mentor's id.")),
     responses(
-        (status = 200, description = "The mentor.", body = crate::openapi::MentorView),
+        (status = 200, description = "The mentor.", body = MentorView),
         crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
@@ -177,7 +178,7 @@ async fn get_mentor(
     security(("bearer" = ["issue"])),
     request_body = NewPerson,
     responses(
-        (status = 201, description = "Recorded.", body = crate::openapi::PersonView),
+        (status = 201, description = "Recorded.", body = PersonView),
         crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
     ),
 )]
@@ -198,7 +199,7 @@ async fn create_person(
     security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The person's id.")),
     responses(
-        (status = 200, description = "The person.", body = crate::openapi::PersonView),
+        (status = 200, description = "The person.", body = PersonView),
         crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
@@ -226,7 +227,7 @@ async fn get_person(
     request_body = PersonPatch,
     responses(
         (status = 200, description = "The person as now stored.",
-            body = crate::openapi::PersonView),
+            body = PersonView),
         crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::NotFound,
         crate::openapi::Conflict,
     ),
@@ -250,7 +251,7 @@ async fn patch_person(
     security(("bearer" = ["issue"])),
     request_body = NewClosing,
     responses(
-        (status = 201, description = "Recorded.", body = crate::openapi::ClosingView),
+        (status = 201, description = "Recorded.", body = ClosingView),
         crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors,
     ),
 )]
@@ -271,7 +272,7 @@ async fn create_closing(
     security(("bearer" = ["read"])),
     params(("id" = Uuid, Path, description = "The closing's id.")),
     responses(
-        (status = 200, description = "The closing record.", body = crate::openapi::ClosingView),
+        (status = 200, description = "The closing record.", body = ClosingView),
         crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
@@ -351,7 +352,7 @@ struct BatchItem {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchRequest {
-    #[schema(value_type = Vec<crate::openapi::BatchItemSchema>, min_items = 1)]
+    #[schema(value_type = Vec<BatchItemSchema>, min_items = 1)]
     items: Vec<Value>,
 }
 
@@ -364,7 +365,7 @@ struct BatchRequest {
     request_body = BatchRequest,
     responses(
         (status = 200, description = "One result per row, in order.",
-            body = crate::openapi::BatchResponse),
+            body = BatchResponse),
         crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors,
     ),
 )]
@@ -522,7 +523,7 @@ struct ListQuery {
     #[param(pattern = "^partnership-(closed|certified)$")]
     achievement: Option<String>,
     /// Only credentials with this status now.
-    #[param(value_type = Option<crate::openapi::CredentialStatus>)]
+    #[param(value_type = Option<CredentialStatus>)]
     status: Option<String>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -557,7 +558,7 @@ fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
     params(ListQuery),
     responses(
         (status = 200, description = "A page; follow `next_cursor`.",
-            body = crate::openapi::CredentialList),
+            body = CredentialList),
         crate::openapi::BadQuery, crate::openapi::AuthErrors,
     ),
 )]
@@ -610,4 +611,140 @@ async fn list_credentials(
         .map(|r| credential_view(&state, r, false))
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Json(json!({"items": items, "next_cursor": next})))
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// A mentor, as the admin API shows it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MentorView {
+    id: Uuid,
+    name: String,
+    /// Never published.
+    email: String,
+    #[schema(required)]
+    url: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// A person, as the admin API shows it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PersonView {
+    id: Uuid,
+    name: String,
+    /// Normalised (trimmed, lower-case); credentials carry only its salted hash.
+    email: String,
+    #[schema(required)]
+    city: Option<String>,
+    #[schema(required)]
+    country: Option<String>,
+    #[schema(required)]
+    url: Option<String>,
+    listed_in_registry: bool,
+    created_at: DateTime<Utc>,
+}
+
+/// A closing record, as the admin API shows it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClosingView {
+    id: Uuid,
+    /// The public closing record, `{base}/closings/{id}`.
+    url: String,
+    closer_id: Uuid,
+    mentor_id: Uuid,
+    mentor_cc_at: DateTime<Utc>,
+    #[schema(required)]
+    mentor_cc_ref: Option<String>,
+    partner_name: String,
+    #[schema(required)]
+    partner_url: Option<String>,
+    #[schema(required)]
+    partner_city: Option<String>,
+    #[schema(required)]
+    partner_country: Option<String>,
+    stages: Stages,
+    closed_on: NaiveDate,
+    summary: String,
+    created_at: DateTime<Utc>,
+}
+
+/// A credential's status at the time of the answer.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum CredentialStatus {
+    /// Neither revoked nor expired.
+    Valid,
+    /// Revoked by an admin.
+    Revoked,
+    /// Past its `valid_until`.
+    Expired,
+}
+
+/// A page of `GET /api/v1/credentials`, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CredentialList {
+    items: Vec<CredentialView<'static>>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
+}
+
+/// One row of a batch: an issue request plus its own optional idempotency key.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+#[schema(as = BatchItem)]
+pub struct BatchItemSchema {
+    /// `partnership-closed` or `partnership-certified`.
+    achievement: String,
+    person_id: Uuid,
+    /// Required for Partnership Closed; for Partnership Certified, the one closing to cite.
+    closing_id: Option<Uuid>,
+    valid_until: Option<DateTime<Utc>>,
+    /// Same meaning as the `Idempotency-Key` header of a single issue.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")]
+    idempotency_key: Option<String>,
+}
+
+/// What happened to one row of a batch.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum BatchOutcome {
+    /// Issued now (status 201).
+    Created,
+    /// An idempotent retry: the earlier credential (status 200).
+    Existing,
+    /// Not issued; `detail` says why.
+    Error,
+}
+
+/// One result of a batch, at the index of its row.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BatchResult {
+    index: usize,
+    /// The HTTP status the row would have had on its own.
+    status: u16,
+    result: BatchOutcome,
+    /// For `created` and `existing`: the credential (without the signed document).
+    credential: Option<CredentialView<'static>>,
+    /// For `error`: what is wrong.
+    detail: Option<String>,
+}
+
+/// The answer to a batch: one result per row, in order.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BatchResponse {
+    created: usize,
+    failed: usize,
+    results: Vec<BatchResult>,
 }

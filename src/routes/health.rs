@@ -7,19 +7,21 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppError;
 use crate::state::AppState;
 
 /// The operational routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
 /// Alive: the process answers. Cheap, touches nothing.
@@ -27,7 +29,7 @@ pub fn router() -> Router<AppState> {
     get,
     path = "/healthz",
     tag = "operations",
-    responses((status = 200, description = "Alive.", body = crate::openapi::Health)),
+    responses((status = 200, description = "Alive.", body = Health)),
 )]
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
@@ -40,7 +42,7 @@ async fn healthz() -> Json<serde_json::Value> {
     path = "/readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "Ready.", body = crate::openapi::Readiness),
+        (status = 200, description = "Ready.", body = Readiness),
         (status = 503, description = "The database is unreachable (or, as on every \
             operation, the request took longer than `REQUEST_TIMEOUT_SECS`).",
             body = crate::error::Problem, content_type = "application/problem+json"),
@@ -97,4 +99,28 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         .with_label_values(&[&method, &route, res.status().as_str()])
         .inc();
     res
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// `GET /healthz`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Health {
+    /// `ok`.
+    status: String,
+}
+
+/// `GET /readyz` when ready.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Readiness {
+    /// `ready`.
+    status: String,
+    /// `sqlite` or `postgres`.
+    database: String,
+    /// The active signing key id.
+    key: String,
 }

@@ -20,6 +20,7 @@ use axum::response::Response;
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::AppError;
 use crate::limits;
@@ -72,7 +73,9 @@ pub fn router(state: AppState) -> Router {
     // nested ones, whose error axum would no longer recognise as "too large". Elsewhere
     // `DefaultBodyLimit` stays.
     let admin_body = move |req, next| limits::body_limit(body_limit, req, next);
-    Router::new()
+    // Each module's routes come with their documentation (`utoipa_axum`); the merged
+    // document is split off for `/openapi.json`, and the rest is a plain router.
+    let (documented, paths) = OpenApiRouter::default()
         // Admin writes mark the registry cache dirty (only there: public reads skip it).
         // From the outside in: the audit layer records every request with its final status;
         // a client with too many failed authentications is then refused (429, recorded)
@@ -101,7 +104,9 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(health::router())
-        .merge(crate::openapi::router())
+        .split_for_parts();
+    documented
+        .merge(crate::openapi::router(paths))
         .fallback(|headers: axum::http::HeaderMap| async move {
             crate::html::error(&headers, AppError::NotFound("no such resource".into()))
         })

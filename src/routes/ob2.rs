@@ -16,11 +16,13 @@ use std::sync::OnceLock;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::AppPath;
+use super::public::NarrativeCriteria;
 use crate::credential::baking;
 use crate::credential::model::OpenBadgeCredential;
 use crate::credential::ob2::{self, IssuerInput, Ob2Urls};
@@ -35,14 +37,14 @@ pub const BADGE_PNG_SIZE: u32 = 512;
 const LD_JSON: &str = "application/ld+json";
 
 /// The OB 2.0 routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ob2/issuer", get(issuer))
-        .route("/ob2/revocations", get(revocations))
-        .route("/ob2/badges/{slug}", get(badge_class))
-        .route("/ob2/badges/{slug}/image.png", get(badge_image))
-        .route("/ob2/assertions/{id}", get(assertion))
-        .route("/ob2/assertions/{id}/badge.png", get(baked_assertion))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(issuer))
+        .routes(routes!(revocations))
+        .routes(routes!(badge_class))
+        .routes(routes!(badge_image))
+        .routes(routes!(assertion))
+        .routes(routes!(baked_assertion))
 }
 
 /// A response with `body`, its media type and a public cache lifetime.
@@ -97,7 +99,7 @@ pub fn issuer_email(state: &AppState) -> String {
     path = "/ob2/issuer",
     tag = "ob2",
     responses((status = 200, description = "The Issuer (JSON-LD).",
-        body = crate::openapi::Ob2Issuer, content_type = "application/ld+json")),
+        body = Ob2Issuer, content_type = "application/ld+json")),
 )]
 async fn issuer(State(state): State<AppState>) -> Response {
     let profile = state.issuer.profile();
@@ -122,7 +124,7 @@ async fn issuer(State(state): State<AppState>) -> Response {
     path = "/ob2/revocations",
     tag = "ob2",
     responses((status = 200, description = "The RevocationList (JSON-LD).",
-        body = crate::openapi::Ob2RevocationList, content_type = "application/ld+json")),
+        body = Ob2RevocationList, content_type = "application/ld+json")),
 )]
 async fn revocations(State(state): State<AppState>) -> AppResult<Response> {
     // Every revoked credential, newest first, a page at a time.
@@ -169,7 +171,7 @@ fn achievement(slug: &str) -> AppResult<&'static achievements::Achievement> {
         description = "`partnership-closed` or `partnership-certified`.")),
     responses(
         (status = 200, description = "The BadgeClass (JSON-LD).",
-            body = crate::openapi::Ob2BadgeClass, content_type = "application/ld+json"),
+            body = Ob2BadgeClass, content_type = "application/ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -257,9 +259,9 @@ fn assertion_doc(state: &AppState, r: &CredentialRecord) -> AppResult<Result<Val
     params(("id" = uuid::Uuid, Path, description = "The id of the OB 3.0 credential it mirrors.")),
     responses(
         (status = 200, description = "The Assertion (JSON-LD).",
-            body = crate::openapi::Ob2Assertion, content_type = "application/ld+json"),
+            body = Ob2Assertion, content_type = "application/ld+json"),
         (status = 410, description = "Revoked: the reason.",
-            body = crate::openapi::Ob2RevokedAssertion, content_type = "application/ld+json"),
+            body = Ob2RevokedAssertion, content_type = "application/ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -283,7 +285,7 @@ async fn assertion(
     responses(
         (status = 200, description = "The baked PNG.", content(("image/png"))),
         (status = 410, description = "Revoked: the reason.",
-            body = crate::openapi::Ob2RevokedAssertion, content_type = "application/ld+json"),
+            body = Ob2RevokedAssertion, content_type = "application/ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -300,4 +302,105 @@ async fn baked_assertion(
     let baked = baking::bake_png(png, baking::PNG_KEYWORD_OB2, &doc.to_string())
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("baking")))?;
     Ok(respond(StatusCode::OK, baked, "image/png", 60))
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// The hosted OB 2.0 issuer `Profile`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Ob2Issuer {
+    #[serde(rename = "@context")]
+    context: String,
+    /// `Issuer`.
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+    name: String,
+    url: String,
+    email: String,
+    #[serde(rename = "revocationList")]
+    revocation_list: String,
+}
+
+/// An OB 2.0 `BadgeClass`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Ob2BadgeClass {
+    #[serde(rename = "@context")]
+    context: String,
+    /// `BadgeClass`.
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+    name: String,
+    description: String,
+    image: String,
+    criteria: NarrativeCriteria,
+    issuer: String,
+}
+
+/// A hosted OB 2.0 `Assertion`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Ob2Assertion {
+    #[serde(rename = "@context")]
+    context: String,
+    /// `Assertion`.
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+    /// The hashed email identity.
+    #[schema(value_type = Object)]
+    recipient: Value,
+    badge: String,
+    #[serde(rename = "issuedOn")]
+    issued_on: String,
+    expires: Option<String>,
+    image: String,
+    #[schema(value_type = Option<Vec<Object>>)]
+    evidence: Option<Value>,
+    #[schema(value_type = Object)]
+    verification: Value,
+}
+
+/// The body of a revoked OB 2.0 assertion (HTTP 410).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Ob2RevokedAssertion {
+    #[serde(rename = "@context")]
+    context: String,
+    id: String,
+    /// `Assertion`.
+    #[serde(rename = "type")]
+    kind: String,
+    revoked: bool,
+    #[serde(rename = "revocationReason")]
+    revocation_reason: String,
+}
+
+/// One entry of the OB 2.0 revocation list.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Ob2Revoked {
+    id: String,
+    #[serde(rename = "revocationReason")]
+    revocation_reason: String,
+}
+
+/// The issuer's OB 2.0 `RevocationList`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Ob2RevocationList {
+    #[serde(rename = "@context")]
+    context: String,
+    /// `RevocationList`.
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+    issuer: String,
+    #[serde(rename = "revokedAssertions")]
+    revoked_assertions: Vec<Ob2Revoked>,
 }

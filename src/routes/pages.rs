@@ -8,8 +8,8 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::path_id;
 use super::extract::AppPath;
@@ -23,17 +23,14 @@ use crate::program::{self, achievements};
 use crate::state::AppState;
 
 /// The routes of this module (the shared URLs are registered in `public.rs`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/credentials/{id}/credential.json",
-            get(credential_download),
-        )
-        .route("/credentials/{id}/badge.png", get(baked_png))
-        .route("/credentials/{id}/badge.svg", get(baked_svg))
-        .route("/achievements/{slug}/image.png", get(artwork_png))
-        .route("/achievements/{slug}/image.svg", get(artwork_svg))
-        .route("/assets/{name}", get(asset))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(credential_download))
+        .routes(routes!(baked_png))
+        .routes(routes!(baked_svg))
+        .routes(routes!(artwork_png))
+        .routes(routes!(artwork_svg))
+        .routes(routes!(asset))
 }
 
 /// The badge page of credential `raw_id`; errors as HTML pages.

@@ -5,20 +5,24 @@
 //! browsers get HTML from [`super::pages`] (negotiated on `Accept`, answered with
 //! `Vary: Accept`), everyone else the JSON here.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use chrono::NaiveDate;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::path_id;
 use super::extract::AppPath;
 use super::pages;
-use crate::credential::model::{OB_V3_CONTEXT, VC_V2_CONTEXT};
+use crate::credential::model::{DataIntegrityProof, Profile, OB_V3_CONTEXT, VC_V2_CONTEXT};
 use crate::credential::{multikey, status_list};
+use crate::db::Stages;
 use crate::error::{AppError, AppResult};
 use crate::html;
 use crate::program::{self, achievements};
@@ -31,14 +35,14 @@ const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 const SECURITY_V2_CONTEXT: &str = "https://w3id.org/security/v2";
 
 /// The public routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/issuer", get(issuer_profile))
-        .route("/issuer/keys/{kid}", get(issuer_key))
-        .route("/achievements/{slug}", get(achievement))
-        .route("/credentials/{id}", get(credential))
-        .route("/closings/{id}", get(closing))
-        .route("/status/{list}", get(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(issuer_profile))
+        .routes(routes!(issuer_key))
+        .routes(routes!(achievement))
+        .routes(routes!(credential))
+        .routes(routes!(closing))
+        .routes(routes!(status))
 }
 
 /// A JSON response with an explicit media type and a short public cache lifetime.
@@ -52,13 +56,29 @@ fn json_response(body: String, media_type: &'static str, max_age: u32) -> Respon
     res
 }
 
+/// Answers a URL shared by a page and a JSON document: the page (from [`super::pages`]) when
+/// the client asked for HTML ([`html::wants_html`]), else the JSON, an error as a problem;
+/// with `Vary: Accept` (the pages set it themselves). Only the chosen side runs.
+async fn negotiate(
+    headers: &HeaderMap,
+    page: impl Future<Output = Response>,
+    json: impl Future<Output = AppResult<Response>>,
+) -> Response {
+    if html::wants_html(headers) {
+        return page.await;
+    }
+    let mut res = json.await.unwrap_or_else(IntoResponse::into_response);
+    html::vary_accept(&mut res);
+    res
+}
+
 /// The issuer `Profile`, listing every key that ever signed for it (retired keys too).
 #[utoipa::path(
     get,
     path = "/issuer",
     tag = "public",
     responses((status = 200, description = "The Profile (JSON-LD).",
-        body = crate::openapi::IssuerProfileDocument, content_type = "application/ld+json")),
+        body = IssuerProfileDocument, content_type = "application/ld+json")),
 )]
 async fn issuer_profile(State(state): State<AppState>) -> Response {
     let issuer = &state.issuer;
@@ -93,7 +113,7 @@ async fn issuer_profile(State(state): State<AppState>) -> Response {
     params(("kid" = String, Path, description = "Key id, as in `assertionMethod`.")),
     responses(
         (status = 200, description = "The key (JSON-LD).",
-            body = crate::openapi::MultikeyDocument, content_type = "application/ld+json"),
+            body = MultikeyDocument, content_type = "application/ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -125,7 +145,7 @@ async fn issuer_key(
         description = "`partnership-closed` or `partnership-certified`.")),
     responses(
         (status = 200, description = "The Achievement; a browser gets its page.", content(
-            (crate::openapi::AchievementDocument = "application/ld+json"),
+            (AchievementDocument = "application/ld+json"),
             (String = "text/html"),
         )),
         crate::openapi::NotFoundPage,
@@ -136,15 +156,21 @@ async fn achievement(
     AppPath(slug): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if html::wants_html(&headers) {
-        return pages::achievement_page(&state, &slug);
-    }
-    let Some(a) = achievements::by_slug(&slug) else {
-        return html::error(
-            &headers,
-            AppError::NotFound(format!("no achievement {slug:?}")),
-        );
+    let json = async {
+        let a = achievements::by_slug(&slug)
+            .ok_or_else(|| AppError::NotFound(format!("no achievement {slug:?}")))?;
+        Ok(achievement_json(&state, a))
     };
+    negotiate(
+        &headers,
+        async { pages::achievement_page(&state, &slug) },
+        json,
+    )
+    .await
+}
+
+/// The `Achievement` document of `a`.
+fn achievement_json(state: &AppState, a: &achievements::Achievement) -> Response {
     let doc = json!({
         "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
         "id": state.issuer.achievement_url(a.slug),
@@ -155,9 +181,7 @@ async fn achievement(
         "criteria": {"narrative": a.criteria},
         "creator": state.issuer.profile(),
     });
-    let mut res = json_response(doc.to_string(), "application/ld+json", 3600);
-    html::vary_accept(&mut res);
-    res
+    json_response(doc.to_string(), "application/ld+json", 3600)
 }
 
 /// The media type to answer a credential request with, from `Accept`.
@@ -198,14 +222,12 @@ async fn credential(
     AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if html::wants_html(&headers) {
-        return pages::credential_page(&state, &id).await;
-    }
-    let mut res = credential_json(&state, &id, &headers)
-        .await
-        .unwrap_or_else(|e| e.into_response());
-    html::vary_accept(&mut res);
-    res
+    negotiate(
+        &headers,
+        pages::credential_page(&state, &id),
+        credential_json(&state, &id, &headers),
+    )
+    .await
 }
 
 async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> AppResult<Response> {
@@ -240,7 +262,7 @@ async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> App
     responses(
         (status = 200, description = "The public closing record; a browser gets its page.",
             content(
-                (crate::openapi::PublicClosing = "application/json"),
+                (PublicClosing = "application/json"),
                 (String = "text/html"),
             )),
         crate::openapi::NotFoundPage,
@@ -251,14 +273,12 @@ async fn closing(
     AppPath(id): AppPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if html::wants_html(&headers) {
-        return pages::closing_page(&state, &id).await;
-    }
-    let mut res = closing_json(&state, &id)
-        .await
-        .unwrap_or_else(|e| e.into_response());
-    html::vary_accept(&mut res);
-    res
+    negotiate(
+        &headers,
+        pages::closing_page(&state, &id),
+        closing_json(&state, &id),
+    )
+    .await
 }
 
 async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
@@ -294,7 +314,7 @@ async fn closing_json(state: &AppState, id: &str) -> AppResult<Response> {
             decimal: `1`, never `01` or `+1`.")),
     responses(
         (status = 200, description = "The status list credential.",
-            body = crate::openapi::StatusListCredential, content_type = "application/vc+ld+json"),
+            body = StatusListCredential, content_type = "application/vc+ld+json"),
         crate::openapi::NotFound,
     ),
 )]
@@ -352,4 +372,138 @@ async fn status(
     };
     // Short cache: a revocation must show quickly.
     Ok(json_response(doc.to_string(), "application/vc+ld+json", 30))
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// The issuer `Profile` (JSON-LD), listing every key that ever signed for it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IssuerProfileDocument {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    /// `Profile`.
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    url: Option<String>,
+    email: Option<String>,
+    /// Key URLs, `{base}/issuer/keys/{kid}`.
+    #[serde(rename = "assertionMethod")]
+    assertion_method: Vec<String>,
+}
+
+/// A public key as a `Multikey` document.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MultikeyDocument {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    /// `Multikey`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// The issuer, `{base}/issuer`.
+    controller: String,
+    /// `z6Mk…`: the Ed25519 public key, multibase.
+    #[serde(rename = "publicKeyMultibase")]
+    public_key_multibase: String,
+}
+
+/// The narrative criteria of an achievement.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NarrativeCriteria {
+    narrative: String,
+}
+
+/// An `Achievement` (JSON-LD), with its creator.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AchievementDocument {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    #[serde(rename = "type")]
+    types: Vec<String>,
+    /// `Badge` or `Certification`.
+    #[serde(rename = "achievementType")]
+    achievement_type: String,
+    name: String,
+    description: String,
+    criteria: NarrativeCriteria,
+    creator: Profile,
+}
+
+/// The partner of a public closing record.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublicPartner {
+    name: String,
+    #[schema(required)]
+    url: Option<String>,
+    #[schema(required)]
+    city: Option<String>,
+    #[schema(required)]
+    country: Option<String>,
+}
+
+/// The mentor of a public closing record.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublicMentor {
+    #[schema(required)]
+    name: Option<String>,
+    /// When the mentor was CC'd.
+    cc_at: String,
+}
+
+/// The public fields of a closing record (the evidence a badge links to): no emails, no
+/// people's ids.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublicClosing {
+    id: String,
+    partner: PublicPartner,
+    stages: Stages,
+    closed_on: NaiveDate,
+    summary: String,
+    mentor: PublicMentor,
+}
+
+/// The subject of a status list credential.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BitstringStatusList {
+    id: String,
+    /// `BitstringStatusList`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// `revocation`.
+    #[serde(rename = "statusPurpose")]
+    status_purpose: String,
+    /// Multibase (`u`) base64url of the GZIP-compressed bitstring.
+    #[serde(rename = "encodedList")]
+    encoded_list: String,
+}
+
+/// A signed `BitstringStatusListCredential`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StatusListCredential {
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    id: String,
+    #[serde(rename = "type")]
+    types: Vec<String>,
+    /// The issuer's id.
+    issuer: String,
+    #[serde(rename = "validFrom")]
+    valid_from: String,
+    #[serde(rename = "credentialSubject")]
+    credential_subject: BitstringStatusList,
+    proof: DataIntegrityProof,
 }

@@ -4,10 +4,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::admin::path_id;
 use super::extract::{scope, AppJson, AppPath, Auth};
@@ -17,10 +21,10 @@ use crate::state::AppState;
 use crate::tokens::{self, NewToken, Scopes};
 
 /// The token routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{id}/revoke", post(revoke_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }
 
 /// A token as the API shows it: no secret, no hash.
@@ -46,7 +50,7 @@ fn token_json(t: &ApiToken) -> Value {
     tag = "access",
     security(("bearer" = ["admin"])),
     responses(
-        (status = 200, description = "Every token.", body = crate::openapi::TokenList),
+        (status = 200, description = "Every token.", body = TokenList),
         crate::openapi::AuthErrors,
     ),
 )]
@@ -76,7 +80,7 @@ struct CreateTokenRequest {
     )]
     name: String,
     /// What it may do; `admin` allows everything.
-    #[schema(value_type = Vec<crate::openapi::TokenScope>, min_items = 1)]
+    #[schema(value_type = Vec<TokenScope>, min_items = 1)]
     scopes: Vec<String>,
     /// When it stops working (RFC 3339, in the future, at most 100 years ahead); at most one
     /// of this and `expires_in`.
@@ -101,7 +105,7 @@ struct CreateTokenRequest {
     request_body = CreateTokenRequest,
     responses(
         (status = 201, description = "Created; `token` is shown only this once.",
-            body = crate::openapi::CreatedToken),
+            body = CreatedToken),
         crate::openapi::AuthErrors, crate::openapi::JsonBodyErrors, crate::openapi::Conflict,
     ),
 )]
@@ -148,7 +152,7 @@ async fn create_token(
     security(("bearer" = ["admin"])),
     params(("id" = uuid::Uuid, Path, description = "The token's id (not its secret).")),
     responses(
-        (status = 200, description = "The token, now revoked.", body = crate::openapi::TokenView),
+        (status = 200, description = "The token, now revoked.", body = TokenView),
         crate::openapi::AuthErrors, crate::openapi::NotFound,
     ),
 )]
@@ -164,4 +168,72 @@ async fn revoke_token(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no token with id {id}")))?;
     Ok(Json(token_json(&token)))
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// A scope a token can hold.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Record mentors, people and closings; issue credentials.
+    Issue,
+    /// Revoke credentials.
+    Revoke,
+    /// Read the admin API (the `GET` operations).
+    Read,
+    /// Everything, plus tokens and the audit log.
+    Admin,
+}
+
+/// Whether a token works now.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum TokenStatus {
+    /// Usable.
+    Active,
+    /// Revoked (over HTTP or with `token revoke`).
+    Revoked,
+    /// Past its `expires_at`.
+    Expired,
+}
+
+/// An API token as the admin API shows it: never its secret, nor the secret's hash.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenView {
+    id: Uuid,
+    name: String,
+    scopes: Vec<TokenScope>,
+    /// The start of the token string, `pb_<id>_`, to match a token someone holds to its
+    /// entry; null for a token made before tokens had a public id.
+    #[schema(required)]
+    prefix: Option<String>,
+    status: TokenStatus,
+    created_at: DateTime<Utc>,
+    #[schema(required)]
+    expires_at: Option<DateTime<Utc>>,
+    #[schema(required)]
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token just created, with the token string: shown only this once.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    view: TokenView,
+    /// `pb_<id>_<secret>`, to send as `Authorization: Bearer …`.
+    token: String,
+}
+
+/// `GET /api/v1/tokens`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenList {
+    items: Vec<TokenView>,
 }

@@ -18,8 +18,10 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -30,10 +32,10 @@ use crate::verify::{self, Input, Report};
 /// The verify route. Bodies are bounded by `MAX_VERIFY_BODY_BYTES`: room for a baked image,
 /// far below anything that costs real memory. Larger bodies are answered 413 before they are
 /// read when they declare their length, and cut off at that size when they do not.
-pub fn router(settings: &Settings) -> Router<AppState> {
+pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
     let limit = settings.max_verify_body_bytes;
-    Router::new()
-        .route("/verify", post(verify_handler).get(verify_form))
+    OpenApiRouter::default()
+        .routes(routes!(verify_handler, verify_form))
         // The one bound on the body; a second (`DefaultBodyLimit`) nested inside it would hide
         // its "too large" error from the extractors.
         .layer(DefaultBodyLimit::disable())
@@ -125,10 +127,10 @@ async fn verify_form() -> Response {
     request_body(
         description = "A credential, a baked badge image, a form upload, or raw bytes to sniff.",
         content(
-            (crate::openapi::VerifyJson = "application/json"),
-            (crate::openapi::VerifyJson = "application/ld+json"),
-            (crate::openapi::VerifyJson = "application/vc+ld+json"),
-            (crate::openapi::VerifyForm = "multipart/form-data"),
+            (VerifyJson = "application/json"),
+            (VerifyJson = "application/ld+json"),
+            (VerifyJson = "application/vc+ld+json"),
+            (VerifyForm = "multipart/form-data"),
             ("image/png"),
             ("image/svg+xml"),
             ("application/octet-stream"),
@@ -304,4 +306,30 @@ async fn multipart_input(state: &AppState, req: Request) -> AppResult<Raw> {
         "the form has nothing to verify: send a `file` (a baked PNG or SVG, or credential \
          JSON), a `credential` text field or a `url` field",
     ))
+}
+
+// ---------------------------------------------------------------- schemas
+//
+// The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// A JSON body to `POST /verify`: a credential (Open Badges 3.0, signed, or 2.0; any shape,
+/// the report says what is wrong), or `{"url": …}` naming a credential this service published.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct VerifyJson {
+    /// The URL of a credential of this service (instead of the credential itself).
+    url: Option<String>,
+}
+
+/// A form upload to `POST /verify`: the first non-empty field counts.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct VerifyForm {
+    /// A baked PNG or SVG, or credential JSON.
+    #[schema(value_type = Option<String>, content_media_type = "application/octet-stream")]
+    file: Option<Vec<u8>>,
+    /// A pasted credential.
+    credential: Option<String>,
+    /// The URL of a credential of this service.
+    url: Option<String>,
 }
