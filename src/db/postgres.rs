@@ -16,11 +16,12 @@ use sqlx::Row;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::{
-    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, Constraint,
-    CredentialFilter, CredentialRecord, DbError, DbResult, Mentor, Person, RegistryOrder,
-    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock, Store, Write,
+use super::records::{
+    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, CredentialFilter,
+    CredentialRecord, Holder, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery,
+    RegistryRow, RevokeOutcome, Stages, StatusBlock, Write, CERTIFIED,
 };
+use super::store::{Constraint, DbError, DbResult, Store};
 
 /// The PostgreSQL migrations, embedded.
 pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -97,7 +98,7 @@ fn token_row(row: &PgRow) -> Result<ApiToken, sqlx::Error> {
         name: row.try_get("name")?,
         public_id: row.try_get("public_id")?,
         token_hash: row.try_get("token_hash")?,
-        scopes: crate::tokens::Scopes::from_stored(&scopes),
+        scopes: crate::scopes::Scopes::from_stored(&scopes),
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
@@ -163,7 +164,7 @@ fn person_row(row: &PgRow) -> Result<Person, sqlx::Error> {
 }
 
 fn closing_row(row: &PgRow) -> Result<Closing, sqlx::Error> {
-    let stages: sqlx::types::Json<super::Stages> = row.try_get("stages")?;
+    let stages: sqlx::types::Json<Stages> = row.try_get("stages")?;
     Ok(Closing {
         id: uuid(row, "id")?,
         closer_id: uuid(row, "closer_id")?,
@@ -609,7 +610,7 @@ impl Store for PgStore {
     async fn credential_with_holder(
         &self,
         id: Uuid,
-    ) -> DbResult<Option<(CredentialRecord, super::Holder)>> {
+    ) -> DbResult<Option<(CredentialRecord, Holder)>> {
         let row = sqlx::query(JOINED_HOLDER_QUERY)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -618,7 +619,7 @@ impl Store for PgStore {
         row.map(|r| {
             Ok((
                 credential_row(&r)?,
-                super::Holder {
+                Holder {
                     name: r.try_get("holder_name")?,
                     listed_in_registry: r.try_get("holder_listed")?,
                 },
@@ -902,7 +903,7 @@ async fn insert_credential_row(
     conn: &mut sqlx::PgConnection,
     c: &CredentialRecord,
 ) -> Result<(), sqlx::Error> {
-    if c.achievement == crate::program::CERTIFIED {
+    if c.achievement == CERTIFIED {
         sqlx::query(
             "update credentials set replaced_at = $1 where person_id = $2 \
                  and achievement = $3 and revoked_at is null and replaced_at is null \
@@ -910,7 +911,7 @@ async fn insert_credential_row(
         )
         .bind(c.issued_at)
         .bind(c.person_id)
-        .bind(crate::program::CERTIFIED)
+        .bind(CERTIFIED)
         .execute(&mut *conn)
         .await?;
     }

@@ -18,11 +18,12 @@ use sqlx::Row;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::{
-    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, Constraint,
-    CredentialFilter, CredentialRecord, DbError, DbResult, Mentor, Person, RegistryOrder,
-    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock, Store, Write,
+use super::records::{
+    ApiToken, AuditEntry, AuditFilter, AuditRecord, BadgeDates, Closing, CredentialFilter,
+    CredentialRecord, Holder, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery,
+    RegistryRow, RevokeOutcome, Stages, StatusBlock, Write, CERTIFIED,
 };
+use super::store::{Constraint, DbError, DbResult, Store};
 
 /// The SQLite migrations, embedded.
 pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -116,7 +117,7 @@ fn token_row(row: &SqliteRow) -> Result<ApiToken, sqlx::Error> {
         name: row.try_get("name")?,
         public_id: row.try_get("public_id")?,
         token_hash: row.try_get("token_hash")?,
-        scopes: crate::tokens::Scopes::from_stored(&scopes),
+        scopes: crate::scopes::Scopes::from_stored(&scopes),
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
@@ -182,7 +183,7 @@ fn person_row(row: &SqliteRow) -> Result<Person, sqlx::Error> {
 }
 
 fn closing_row(row: &SqliteRow) -> Result<Closing, sqlx::Error> {
-    let stages: sqlx::types::Json<super::Stages> = row.try_get("stages")?;
+    let stages: sqlx::types::Json<Stages> = row.try_get("stages")?;
     Ok(Closing {
         id: uuid(row, "id")?,
         closer_id: uuid(row, "closer_id")?,
@@ -564,7 +565,7 @@ impl Store for SqliteStore {
             // A failed statement leaves SQLite's transaction intact (only that statement is
             // undone), so a one-statement insert needs no savepoint; a Certified (update,
             // then insert) does, so a refused insert also undoes its update.
-            let inserted = if c.achievement == crate::program::CERTIFIED {
+            let inserted = if c.achievement == CERTIFIED {
                 let mut sp = sqlx::Connection::begin(&mut *tx).await.map_err(other)?;
                 let inserted = insert_credential_row(&mut sp, c).await;
                 if inserted.is_ok() {
@@ -625,7 +626,7 @@ impl Store for SqliteStore {
     async fn credential_with_holder(
         &self,
         id: Uuid,
-    ) -> DbResult<Option<(CredentialRecord, super::Holder)>> {
+    ) -> DbResult<Option<(CredentialRecord, Holder)>> {
         let row = sqlx::query(JOINED_HOLDER_QUERY)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -634,7 +635,7 @@ impl Store for SqliteStore {
         row.map(|r| {
             Ok((
                 credential_row(&r)?,
-                super::Holder {
+                Holder {
                     name: r.try_get("holder_name")?,
                     listed_in_registry: r.try_get("holder_listed")?,
                 },
@@ -908,7 +909,7 @@ async fn insert_credential_row(
     conn: &mut sqlx::SqliteConnection,
     c: &CredentialRecord,
 ) -> Result<(), sqlx::Error> {
-    if c.achievement == crate::program::CERTIFIED {
+    if c.achievement == CERTIFIED {
         sqlx::query(
             "update credentials set replaced_at = $1 where person_id = $2 \
                  and achievement = $3 and revoked_at is null and replaced_at is null \
@@ -916,7 +917,7 @@ async fn insert_credential_row(
         )
         .bind(c.issued_at)
         .bind(c.person_id.to_string())
-        .bind(crate::program::CERTIFIED)
+        .bind(CERTIFIED)
         .execute(&mut *conn)
         .await?;
     }
