@@ -5,14 +5,17 @@
 //! migrations (same version and name, per-backend SQL) and enforce the program's uniqueness
 //! rules with constraints, so concurrent requests cannot break them.
 
+mod backend;
 pub mod group_commit;
 pub mod postgres;
 pub mod records;
+mod rows;
 pub mod sqlite;
 pub mod store;
 
 use std::sync::Arc;
 
+pub use backend::{Backend, Registry, SqlStore};
 pub use records::*;
 pub use store::{Constraint, DbError, DbResult, Store};
 
