@@ -118,3 +118,10 @@ impl Serialize for Scopes {
         s.collect_seq(self.iter().map(Scope::name))
     }
 }
+
+/// The stored form, as [`Scopes::from_stored`] reads it.
+impl From<String> for Scopes {
+    fn from(list: String) -> Scopes {
+        Scopes::from_stored(&list)
+    }
+}

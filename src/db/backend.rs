@@ -1,15 +1,18 @@
 //! The [`Store`] implementation both backends share: one statement per query (`$N`
-//! placeholders work on SQLite and PostgreSQL alike), rows decoded once ([`super::rows`]),
-//! over any sqlx database that implements [`Backend`].
+//! placeholders work on SQLite and PostgreSQL alike), rows decoded once (the records derive
+//! `FromRow`), over any sqlx database that implements [`Backend`].
 //!
 //! A backend supplies only what the databases really do differently: how a unique
 //! violation names its rule, the registry query's collation and join, the list-of-ids
 //! parameter, and how a batch of writes locks and isolates its records.
 
 use std::borrow::Cow;
+use std::future::Future;
 
+use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::migrate::{Migrate, Migrator};
 use sqlx::query::QueryAs;
 use sqlx::types::Json;
 use sqlx::Type;
@@ -22,14 +25,11 @@ use super::records::{
     Holder, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
     RevokeOutcome, Stages, StatusBlock, Write, CERTIFIED,
 };
-use super::rows::{
-    AuditRow, BadgeRow, ClosingRow, ClosingWithMentorRow, CredentialRow, CredentialWithHolderRow,
-    DbId, MentorRow, PersonRow, ProbeRow, RegistryEntryRow, TokenRow,
-};
+use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
 
 /// What a database does differently from the other; the rest is [`SqlStore`].
-pub trait Backend: Database {
+pub trait Backend: UuidColumn {
     /// `"sqlite"` or `"postgres"`.
     const BACKEND: &'static str;
     /// The registry query's backend-specific SQL.
@@ -75,16 +75,30 @@ pub struct Registry {
 }
 
 /// A [`Store`] on the database `DB`: `SqliteStore` or `PgStore`.
+#[derive(Debug)]
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
 }
 
-impl<DB: Database> SqlStore<DB> {
-    /// A store on an open, migrated pool.
-    pub(super) fn new(pool: Pool<DB>) -> Self {
-        SqlStore { pool }
+impl<DB: Database> SqlStore<DB>
+where
+    DB::Connection: Migrate,
+{
+    /// A store on the pool `pool` opens, once `migrator` has run; `opening` and
+    /// `migrating` say which step failed.
+    pub(super) async fn open(
+        pool: impl Future<Output = Result<Pool<DB>, sqlx::Error>>,
+        migrator: &Migrator,
+        opening: &'static str,
+        migrating: &'static str,
+    ) -> anyhow::Result<Self> {
+        let pool = pool.await.context(opening)?;
+        migrator.run(&pool).await.context(migrating)?;
+        Ok(SqlStore { pool })
     }
+}
 
+impl<DB: Database> SqlStore<DB> {
     /// The pool, for tests and tools.
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
@@ -93,15 +107,9 @@ impl<DB: Database> SqlStore<DB> {
 
 impl<DB: Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
-        SqlStore::new(self.pool.clone())
-    }
-}
-
-impl<DB: Database> std::fmt::Debug for SqlStore<DB> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("pool", &self.pool)
-            .finish()
+        SqlStore {
+            pool: self.pool.clone(),
+        }
     }
 }
 
@@ -123,6 +131,30 @@ const JOINED_HOLDER_QUERY: &str = "select c.id, c.achievement, c.person_id, c.cl
     c.request_hash, c.revoked_at, c.revocation_reason, p.name as holder_name, \
     p.listed_in_registry as holder_listed \
     from credentials c join people p on p.id = c.person_id where c.id = $1";
+
+/// The mentor's columns of a closing joined to its mentor, prefixed `m_` so the closing's
+/// keep their names (the mentor's id is the closing's `mentor_id`).
+#[derive(sqlx::FromRow)]
+struct JoinedMentor {
+    #[sqlx(try_from = "DbId")]
+    mentor_id: Uuid,
+    m_name: String,
+    m_email: String,
+    m_url: Option<String>,
+    m_created_at: DateTime<Utc>,
+}
+
+impl From<JoinedMentor> for Mentor {
+    fn from(m: JoinedMentor) -> Mentor {
+        Mentor {
+            id: m.mentor_id,
+            name: m.m_name,
+            email: m.m_email,
+            url: m.m_url,
+            created_at: m.m_created_at,
+        }
+    }
+}
 
 // The bounds say what the shared code needs of a database: connections that run queries,
 // and the column types of the schema. Both sqlx backends meet them.
@@ -147,17 +179,17 @@ where
     for<'r> i64: Decode<'r, DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
     for<'r> (i64, i64): FromRow<'r, DB::Row>,
-    for<'r> TokenRow: FromRow<'r, DB::Row>,
-    for<'r> AuditRow: FromRow<'r, DB::Row>,
-    for<'r> MentorRow: FromRow<'r, DB::Row>,
-    for<'r> PersonRow: FromRow<'r, DB::Row>,
-    for<'r> ClosingRow: FromRow<'r, DB::Row>,
-    for<'r> ClosingWithMentorRow: FromRow<'r, DB::Row>,
-    for<'r> CredentialRow: FromRow<'r, DB::Row>,
-    for<'r> CredentialWithHolderRow: FromRow<'r, DB::Row>,
-    for<'r> ProbeRow: FromRow<'r, DB::Row>,
-    for<'r> RegistryEntryRow: FromRow<'r, DB::Row>,
-    for<'r> BadgeRow: FromRow<'r, DB::Row>,
+    for<'r> ApiToken: FromRow<'r, DB::Row>,
+    for<'r> AuditRecord: FromRow<'r, DB::Row>,
+    for<'r> Mentor: FromRow<'r, DB::Row>,
+    for<'r> JoinedMentor: FromRow<'r, DB::Row>,
+    for<'r> Person: FromRow<'r, DB::Row>,
+    for<'r> Closing: FromRow<'r, DB::Row>,
+    for<'r> CredentialRecord: FromRow<'r, DB::Row>,
+    for<'r> Holder: FromRow<'r, DB::Row>,
+    for<'r> RegistryProbe: FromRow<'r, DB::Row>,
+    for<'r> RegistryRow: FromRow<'r, DB::Row>,
+    for<'r> BadgeDates: FromRow<'r, DB::Row>,
 {
     fn backend(&self) -> &'static str {
         DB::BACKEND
@@ -200,44 +232,40 @@ where
         let sql = format!(
             "select {TOKEN_COLUMNS} from api_tokens where token_hash = $1 and public_id is null"
         );
-        let row = sqlx::query_as::<_, TokenRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(token_hash)
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn token_by_public_id(&self, public_id: &str) -> DbResult<Option<ApiToken>> {
         let sql = format!("select {TOKEN_COLUMNS} from api_tokens where public_id = $1");
-        let row = sqlx::query_as::<_, TokenRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(public_id)
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn token(&self, id: Uuid) -> DbResult<Option<ApiToken>> {
         let sql = format!("select {TOKEN_COLUMNS} from api_tokens where id = $1");
-        let row = sqlx::query_as::<_, TokenRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn list_tokens(&self) -> DbResult<Vec<ApiToken>> {
         let sql = format!("select {TOKEN_COLUMNS} from api_tokens order by created_at, name");
-        let rows = sqlx::query_as::<_, TokenRow>(&sql)
+        sqlx::query_as(&sql)
             .fetch_all(&self.pool)
-            .await;
-        Ok(rows
-            .map_err(DB::error)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -268,7 +296,7 @@ where
     async fn list_audit(&self, f: &AuditFilter) -> DbResult<Vec<AuditRecord>> {
         // The casts give PostgreSQL each parameter's type where it is only tested for null
         // (SQLite ignores them there).
-        let rows = sqlx::query_as::<_, AuditRow>(
+        sqlx::query_as(
             "select id, at, token_id, token_name, action, target, status, request_id \
              from audit_log where \
              (cast($1 as uuid) is null or token_id = $1) and \
@@ -286,11 +314,7 @@ where
         .bind(f.limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(DB::error)?;
-        rows.into_iter()
-            .map(AuditRecord::try_from)
-            .collect::<Result<_, _>>()
-            .map_err(DB::error)
+        .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -311,11 +335,11 @@ where
 
     #[instrument(skip_all)]
     async fn mentor(&self, id: Uuid) -> DbResult<Option<Mentor>> {
-        let row = sqlx::query_as::<_, MentorRow>("select * from mentors where id = $1")
+        sqlx::query_as("select * from mentors where id = $1")
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -340,11 +364,11 @@ where
 
     #[instrument(skip_all)]
     async fn person(&self, id: Uuid) -> DbResult<Option<Person>> {
-        let row = sqlx::query_as::<_, PersonRow>("select * from people where id = $1")
+        sqlx::query_as("select * from people where id = $1")
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -376,38 +400,41 @@ where
 
     #[instrument(skip_all)]
     async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>> {
-        let row = sqlx::query_as::<_, ClosingRow>("select * from closings where id = $1")
+        sqlx::query_as("select * from closings where id = $1")
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn closing_with_mentor(&self, id: Uuid) -> DbResult<Option<(Closing, Mentor)>> {
-        let row = sqlx::query_as::<_, ClosingWithMentorRow>(CLOSING_WITH_MENTOR)
+        let row = sqlx::query(CLOSING_WITH_MENTOR)
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)?;
+        row.map(|r| Ok((Closing::from_row(&r)?, JoinedMentor::from_row(&r)?.into())))
+            .transpose()
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>> {
-        let row = sqlx::query_as::<_, MentorRow>("select * from mentors where email = $1")
+        sqlx::query_as("select * from mentors where email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn person_by_email(&self, email: &str) -> DbResult<Option<Person>> {
-        let row = sqlx::query_as::<_, PersonRow>("select * from people where email = $1")
+        sqlx::query_as("select * from people where email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -418,7 +445,7 @@ where
         closed_on: NaiveDate,
     ) -> DbResult<Option<Closing>> {
         // Uses the closer_id index; a closer has few closings.
-        let row = sqlx::query_as::<_, ClosingRow>(
+        sqlx::query_as(
             "select * from closings where closer_id = $1 and closed_on = $2 \
              and lower(trim(partner_name)) = lower(trim($3)) order by created_at, id limit 1",
         )
@@ -426,8 +453,8 @@ where
         .bind(closed_on)
         .bind(partner_name)
         .fetch_optional(&self.pool)
-        .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+        .await
+        .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -543,11 +570,11 @@ where
     #[instrument(skip_all)]
     async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>> {
         let sql = format!("select {CREDENTIAL_COLUMNS} from credentials where id = $1");
-        let row = sqlx::query_as::<_, CredentialRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -555,22 +582,25 @@ where
         &self,
         id: Uuid,
     ) -> DbResult<Option<(CredentialRecord, Holder)>> {
-        let row = sqlx::query_as::<_, CredentialWithHolderRow>(JOINED_HOLDER_QUERY)
+        let row = sqlx::query(JOINED_HOLDER_QUERY)
             .bind(DbId(id))
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)?;
+        row.map(|r| Ok((CredentialRecord::from_row(&r)?, Holder::from_row(&r)?)))
+            .transpose()
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
     async fn credential_by_idempotency_key(&self, key: &str) -> DbResult<Option<CredentialRecord>> {
         let sql =
             format!("select {CREDENTIAL_COLUMNS} from credentials where idempotency_key = $1");
-        let row = sqlx::query_as::<_, CredentialRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(key)
             .fetch_optional(&self.pool)
-            .await;
-        Ok(row.map_err(DB::error)?.map(Into::into))
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -579,15 +609,11 @@ where
             "select {CREDENTIAL_COLUMNS} from credentials where person_id = $1 \
              order by issued_at, id"
         );
-        let rows = sqlx::query_as::<_, CredentialRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(DbId(person_id))
             .fetch_all(&self.pool)
-            .await;
-        Ok(rows
-            .map_err(DB::error)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -610,7 +636,7 @@ where
                   or (issued_at = $5 and id < $6)) \
              order by issued_at desc, id desc limit $7"
         );
-        let rows = sqlx::query_as::<_, CredentialRow>(&sql)
+        sqlx::query_as(&sql)
             .bind(f.person_id.map(DbId))
             .bind(&f.achievement)
             .bind(&f.status)
@@ -619,12 +645,8 @@ where
             .bind(after_id)
             .bind(f.limit)
             .fetch_all(&self.pool)
-            .await;
-        Ok(rows
-            .map_err(DB::error)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -696,7 +718,7 @@ where
 
     #[instrument(skip_all)]
     async fn registry_probe(&self, now: DateTime<Utc>) -> DbResult<RegistryProbe> {
-        sqlx::query_as::<_, ProbeRow>(
+        sqlx::query_as(
             "select version, changed_at, \
              (select max(valid_until) from credentials where revoked_at is null \
                and valid_until is not null and valid_until <= $1) as last_expired, \
@@ -707,7 +729,6 @@ where
         .bind(now)
         .fetch_one(&self.pool)
         .await
-        .map(Into::into)
         .map_err(DB::error)
     }
 
@@ -715,7 +736,7 @@ where
     async fn registry_page(&self, q: &RegistryQuery) -> DbResult<Vec<RegistryRow>> {
         let sql = registry_sql(DB::REGISTRY, q);
         // Only the parameters the text uses are bound, in the order it numbers them.
-        let mut query = sqlx::query_as::<_, RegistryEntryRow>(&sql).bind(q.now);
+        let mut query = sqlx::query_as(&sql).bind(q.now);
         if let Some(c) = &q.country {
             query = query.bind(c);
         }
@@ -725,12 +746,11 @@ where
         if let (RegistryOrder::Name, Some((k, id))) = (q.order, &q.after) {
             query = query.bind(k).bind(DbId(*id));
         }
-        let rows = query.bind(q.limit).fetch_all(&self.pool).await;
-        Ok(rows
-            .map_err(DB::error)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        query
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -739,13 +759,10 @@ where
             return Ok(Vec::new());
         }
         let sql = DB::badges_sql(people.len());
-        let query = DB::bind_people(sqlx::query_as::<_, BadgeRow>(&sql), people);
-        let rows = query.fetch_all(&self.pool).await;
-        Ok(rows
-            .map_err(DB::error)?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        DB::bind_people(sqlx::query_as(&sql), people)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
     }
 }
 

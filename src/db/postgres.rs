@@ -9,16 +9,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgTypeInfo, PgValueRef};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions};
 use sqlx::query::QueryAs;
-use sqlx::{Database, Decode, Encode, Postgres, Type};
+use sqlx::{Database, Postgres};
 use uuid::Uuid;
 
 use super::backend::{Backend, Registry, SqlStore};
-use super::rows::DbId;
+use super::rows::UuidColumn;
 use super::store::{Constraint, DbError};
 
 /// The PostgreSQL migrations, embedded.
@@ -39,14 +37,9 @@ impl SqlStore<Postgres> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
-            .await
-            .context("connecting to PostgreSQL")?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .context("running PostgreSQL migrations")?;
-        Ok(SqlStore::new(pool))
+            .connect_with(opts);
+        let (opening, migrating) = ("connecting to PostgreSQL", "running PostgreSQL migrations");
+        SqlStore::open(pool, &MIGRATOR, opening, migrating).await
     }
 }
 
@@ -111,28 +104,6 @@ impl Backend for Postgres {
     }
 }
 
-// Ids as native `uuid`.
-impl Type<Postgres> for DbId {
-    fn type_info() -> PgTypeInfo {
-        <Uuid as Type<Postgres>>::type_info()
-    }
-
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <Uuid as Type<Postgres>>::compatible(ty)
-    }
-}
-
-impl<'q> Encode<'q, Postgres> for DbId {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
-        <Uuid as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
-    }
-}
-
-impl<'r> Decode<'r, Postgres> for DbId {
-    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        <Uuid as Decode<'r, Postgres>>::decode(value).map(DbId)
-    }
+impl UuidColumn for Postgres {
+    type Uuid = Uuid;
 }

@@ -1,11 +1,13 @@
 //! The records the store reads and writes, and the filters and queries it answers.
 //!
-//! Plain data: no SQL here, and nothing of the crate above the store.
+//! Plain data, no SQL; records read back derive `FromRow` (generic over the backend, so rows
+//! are decoded once), ids through `rows::DbId`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::rows::{DbId, OptDbId};
 use crate::scopes::Scopes;
 
 /// Slug of **Partnership Closed**. The schema's rules (partial unique indexes) name the two
@@ -15,9 +17,10 @@ pub const CLOSED: &str = "partnership-closed";
 pub const CERTIFIED: &str = "partnership-certified";
 
 /// An admin API token; only the SHA-256 of the secret is stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiToken {
     /// Token id (the API's handle: `/api/v1/tokens/{id}`).
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     /// Human name (who or what uses it).
     pub name: String,
@@ -27,6 +30,7 @@ pub struct ApiToken {
     /// Hex SHA-256 of the secret part (of the whole token for the older kind).
     pub token_hash: String,
     /// What it may do.
+    #[sqlx(try_from = "String")]
     pub scopes: Scopes,
     /// When it was made.
     pub created_at: DateTime<Utc>,
@@ -37,11 +41,12 @@ pub struct ApiToken {
 }
 
 /// One request to an admin route, as the audit log keeps it: never a secret or a body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     /// When the request was answered.
     pub at: DateTime<Utc>,
     /// The token whose secret matched (even if expired or revoked); `None` when none did.
+    #[sqlx(try_from = "OptDbId")]
     pub token_id: Option<Uuid>,
     /// That token's name.
     pub token_name: Option<String>,
@@ -50,6 +55,7 @@ pub struct AuditEntry {
     /// The `{id}` of the path, when the route has one.
     pub target: Option<String>,
     /// The HTTP status answered.
+    #[sqlx(try_from = "i32")]
     pub status: u16,
     /// The request's `x-request-id`.
     pub request_id: Option<String>,
@@ -66,11 +72,12 @@ pub enum Write {
 }
 
 /// A stored audit entry with its position in the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRecord {
     /// Increasing with every entry: the log's order.
     pub id: i64,
     /// The entry.
+    #[sqlx(flatten)]
     pub entry: AuditEntry,
 }
 
@@ -92,9 +99,10 @@ pub struct AuditFilter {
 }
 
 /// A mentor who can be CC'd on closings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Mentor {
     /// Id.
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     /// Full name.
     pub name: String,
@@ -107,9 +115,10 @@ pub struct Mentor {
 }
 
 /// A program participant (a badge recipient).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Person {
     /// Id.
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     /// Full name.
     pub name: String,
@@ -150,13 +159,16 @@ pub struct Stages {
 }
 
 /// The record of a closed partnership: the evidence behind the badges.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Closing {
     /// Id.
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     /// The person who closed it.
+    #[sqlx(try_from = "DbId")]
     pub closer_id: Uuid,
     /// The mentor CC'd on the closing communications.
+    #[sqlx(try_from = "DbId")]
     pub mentor_id: Uuid,
     /// When the mentor was CC'd.
     pub mentor_cc_at: DateTime<Utc>,
@@ -171,6 +183,7 @@ pub struct Closing {
     /// Partner country.
     pub partner_country: Option<String>,
     /// Stage dates.
+    #[sqlx(json)]
     pub stages: Stages,
     /// Day the partnership closed.
     pub closed_on: NaiveDate,
@@ -181,15 +194,18 @@ pub struct Closing {
 }
 
 /// A stored, signed credential and its status. The document never changes after insert.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CredentialRecord {
     /// Id (also the last path segment of the credential URL).
+    #[sqlx(try_from = "DbId")]
     pub id: Uuid,
     /// Achievement slug.
     pub achievement: String,
     /// Recipient.
+    #[sqlx(try_from = "DbId")]
     pub person_id: Uuid,
     /// The closing a Partnership Closed was issued for.
+    #[sqlx(try_from = "OptDbId")]
     pub closing_id: Option<Uuid>,
     /// Status list number.
     pub status_list: i64,
@@ -226,11 +242,13 @@ impl CredentialRecord {
 
 /// The holder of a credential, as far as its public page needs: the name, and whether the
 /// holder agreed to be public (only then is the name shown).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Holder {
     /// Full name.
+    #[sqlx(rename = "holder_name")]
     pub name: String,
     /// Consent to appear in public (the registry, and by name on badge pages).
+    #[sqlx(rename = "holder_listed")]
     pub listed_in_registry: bool,
 }
 
@@ -273,7 +291,7 @@ pub enum RevokeOutcome {
 }
 
 /// The public registry's state, read to validate in-memory caches: one cheap round trip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct RegistryProbe {
     /// Bumped (by triggers) in the same transaction as every change that can alter the
     /// registry: issue, revocation, re-dating of a badge; a person's public fields or consent.
@@ -318,9 +336,10 @@ pub struct RegistryQuery {
 }
 
 /// One listed person with their active Partnership Certified.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RegistryRow {
     /// Person id (internal; never published).
+    #[sqlx(rename = "id", try_from = "DbId")]
     pub person_id: Uuid,
     /// Name.
     pub name: String,
@@ -333,6 +352,7 @@ pub struct RegistryRow {
     /// Public profile URL.
     pub url: Option<String>,
     /// The active Partnership Certified.
+    #[sqlx(try_from = "DbId")]
     pub credential_id: Uuid,
     /// Its issue time.
     pub issued_at: DateTime<Utc>,
@@ -341,9 +361,10 @@ pub struct RegistryRow {
 }
 
 /// An unrevoked badge's dates, for "certified since" and the count of closed partnerships.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BadgeDates {
     /// Holder.
+    #[sqlx(try_from = "DbId")]
     pub person_id: Uuid,
     /// Achievement slug.
     pub achievement: String,

@@ -8,20 +8,17 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
 use sqlx::migrate::Migrator;
 use sqlx::query::QueryAs;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-    SqliteTypeInfo, SqliteValueRef,
 };
-use sqlx::{Database, Decode, Encode, Sqlite, Type};
+use sqlx::{Database, Sqlite};
 use uuid::fmt::Hyphenated;
 use uuid::Uuid;
 
 use super::backend::{Backend, Registry, SqlStore};
-use super::rows::DbId;
+use super::rows::{DbId, UuidColumn};
 use super::store::{Constraint, DbError};
 
 /// The SQLite migrations, embedded.
@@ -51,14 +48,9 @@ impl SqlStore<Sqlite> {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts)
-            .await
-            .context("opening the SQLite database")?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .context("running SQLite migrations")?;
-        Ok(SqlStore::new(pool))
+            .connect_with(opts);
+        let (opening, migrating) = ("opening the SQLite database", "running SQLite migrations");
+        SqlStore::open(pool, &MIGRATOR, opening, migrating).await
     }
 }
 
@@ -126,27 +118,6 @@ impl Backend for Sqlite {
 }
 
 // Ids as hyphenated text, as the migrations store them.
-impl Type<Sqlite> for DbId {
-    fn type_info() -> SqliteTypeInfo {
-        <Hyphenated as Type<Sqlite>>::type_info()
-    }
-
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <Hyphenated as Type<Sqlite>>::compatible(ty)
-    }
-}
-
-impl<'q> Encode<'q, Sqlite> for DbId {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
-        self.0.hyphenated().encode_by_ref(buf)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for DbId {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        Hyphenated::decode(value).map(|h| DbId(h.into_uuid()))
-    }
+impl UuidColumn for Sqlite {
+    type Uuid = Hyphenated;
 }
