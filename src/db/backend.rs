@@ -511,6 +511,8 @@ where
                     continue;
                 }
             };
+            // A savepoint where a refused record must not take others with it (see
+            // `Backend::SAVEPOINT_EACH`).
             let inserted = if DB::SAVEPOINT_EACH || c.achievement == CERTIFIED {
                 let mut sp = tx.begin().await.map_err(DB::error)?;
                 let inserted = insert_credential_row::<DB>(&mut sp, c).await;

@@ -56,6 +56,10 @@ impl SqlStore<Sqlite> {
 
 impl Backend for Sqlite {
     const BACKEND: &'static str = "sqlite";
+    // A failed statement undoes only itself, and one writer at a time needs no lock order.
+    const SAVEPOINT_EACH: bool = false;
+    const BATCH_LOCK: Option<&'static str> = None;
+    // Text compares in byte order already; no casts needed.
     const REGISTRY: Registry = Registry {
         name_key: "lower(p.name)",
         name_join: "cross join",
@@ -64,8 +68,6 @@ impl Backend for Sqlite {
         key_param: "",
         id_param: "",
     };
-    const SAVEPOINT_EACH: bool = false;
-    const BATCH_LOCK: Option<&'static str> = None;
 
     fn error(e: sqlx::Error) -> DbError {
         if let sqlx::Error::Database(db) = &e {
