@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod program;
 pub mod registry;
 pub mod routes;
+pub mod scopes;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;

@@ -14,7 +14,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{AuditEntry, CredentialRecord, DbError, DbResult, Store, Write};
+use super::records::{AuditEntry, CredentialRecord, Write};
+use super::store::{DbError, DbResult, Store};
 
 /// The most writes one transaction stores. Bounds the latency a queued request waits for
 /// the batch ahead of it, and the size of one transaction.
@@ -26,7 +27,7 @@ const MAX_ATTEMPTS: u32 = 5;
 type Reply = oneshot::Sender<(Write, DbResult<()>)>;
 
 /// The handle requests queue writes on. Cheap to clone; the writer task starts on first
-/// use (so building an [`crate::AppState`] needs no runtime) and ends when every handle is
+/// use (so building the application state needs no runtime) and ends when every handle is
 /// gone.
 #[derive(Clone)]
 pub struct GroupCommit {

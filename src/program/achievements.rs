@@ -1,9 +1,7 @@
 //! The two achievements of the program and their criteria, as published in every badge.
 
-/// Slug of **Partnership Closed**.
-pub const CLOSED: &str = "partnership-closed";
-/// Slug of **Partnership Certified**.
-pub const CERTIFIED: &str = "partnership-certified";
+// The store owns the slugs: the database's uniqueness rules name them.
+pub use crate::db::{CERTIFIED, CLOSED};
 
 /// One achievement (badge class) of the program.
 #[derive(Debug, Clone, Copy)]

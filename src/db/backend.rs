@@ -1,0 +1,879 @@
+//! The [`Store`] implementation both backends share: one statement per query (`$N`
+//! placeholders work on SQLite and PostgreSQL alike), rows decoded once (the records derive
+//! `FromRow`), over any sqlx database that implements [`Backend`].
+//!
+//! A backend supplies only what the databases really do differently: how a unique
+//! violation names its rule, the registry query's collation and join, the list-of-ids
+//! parameter, and how a batch of writes locks and isolates its records.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::query::QueryAs;
+use sqlx::types::Json;
+use sqlx::Type;
+use sqlx::{Connection as _, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::records::{
+    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, CredentialFilter, CredentialRecord,
+    Holder, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
+    RevokeOutcome, Stages, StatusBlock, Write, CERTIFIED,
+};
+use super::rows::{DbId, UuidColumn};
+use super::store::{DbError, DbResult, Store};
+
+/// What a database does differently from the other; the rest is [`SqlStore`].
+pub trait Backend: UuidColumn {
+    /// `"sqlite"` or `"postgres"`.
+    const BACKEND: &'static str;
+    /// The registry query's backend-specific SQL.
+    const REGISTRY: Registry;
+    /// Whether a failed statement aborts the whole transaction (PostgreSQL): then each
+    /// credential of a batch needs its own savepoint, so a rule one record breaks rolls back
+    /// only that record. Otherwise (SQLite undoes only the failed statement) only a
+    /// Certified, an update then an insert, needs one, so a refused insert also undoes its
+    /// update.
+    const SAVEPOINT_EACH: bool;
+    /// A statement a batch with credentials runs first, to take its locks in one order.
+    const BATCH_LOCK: Option<&'static str>;
+
+    /// The store's error for a database error: which rule a unique violation broke.
+    fn error(e: sqlx::Error) -> DbError;
+    /// How many rows a statement changed.
+    fn rows_affected(done: &Self::QueryResult) -> u64;
+    /// The statement reading the unrevoked badges of `people` people (at least one):
+    /// `person_id, achievement, issued_at, valid_until`.
+    fn badges_sql(people: usize) -> Cow<'static, str>;
+    /// Binds the ids for [`Backend::badges_sql`].
+    fn bind_people<'q, O>(
+        query: QueryAs<'q, Self, O, Self::Arguments<'q>>,
+        people: &'q [Uuid],
+    ) -> QueryAs<'q, Self, O, Self::Arguments<'q>>;
+}
+
+/// The registry query's pieces that differ between backends.
+#[derive(Debug, Clone, Copy)]
+pub struct Registry {
+    /// The lower-cased name as both backends sort it (byte order).
+    pub name_key: &'static str,
+    /// How a name-ordered query joins people to their badge (a planner hint on SQLite).
+    pub name_join: &'static str,
+    /// The listed-people condition, as the partial index spells it.
+    pub listed: &'static str,
+    /// The largest character, ending a prefix range.
+    pub max_char: &'static str,
+    /// Appended to the cursor's name and id parameters.
+    pub key_param: &'static str,
+    /// See `key_param`.
+    pub id_param: &'static str,
+}
+
+/// A [`Store`] on the database `DB`: `SqliteStore` or `PgStore`.
+#[derive(Debug)]
+pub struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Database> SqlStore<DB>
+where
+    DB::Connection: Migrate,
+{
+    /// A store on the pool `pool` opens, once `migrator` has run; `opening` and
+    /// `migrating` say which step failed.
+    pub(super) async fn open(
+        pool: impl Future<Output = Result<Pool<DB>, sqlx::Error>>,
+        migrator: &Migrator,
+        opening: &'static str,
+        migrating: &'static str,
+    ) -> anyhow::Result<Self> {
+        let pool = pool.await.context(opening)?;
+        migrator.run(&pool).await.context(migrating)?;
+        Ok(SqlStore { pool })
+    }
+}
+
+impl<DB: Database> SqlStore<DB> {
+    /// The pool, for tests and tools.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+impl<DB: Database> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, name, public_id, token_hash, scopes, created_at, expires_at, revoked_at";
+
+const CREDENTIAL_COLUMNS: &str = "id, achievement, person_id, closing_id, status_list, \
+    status_index, issued_at, valid_until, document, idempotency_key, request_hash, revoked_at, \
+    revocation_reason";
+
+/// A closing and its mentor (mentor columns prefixed, so the closing's keep their names).
+const CLOSING_WITH_MENTOR: &str = "select c.*, m.name as m_name, m.email as m_email, \
+     m.url as m_url, m.created_at as m_created_at \
+     from closings c join mentors m on m.id = c.mentor_id where c.id = $1";
+
+/// A credential and its holder's public fields, for the badge page (one round trip).
+const JOINED_HOLDER_QUERY: &str = "select c.id, c.achievement, c.person_id, c.closing_id, \
+    c.status_list, c.status_index, c.issued_at, c.valid_until, c.document, c.idempotency_key, \
+    c.request_hash, c.revoked_at, c.revocation_reason, p.name as holder_name, \
+    p.listed_in_registry as holder_listed \
+    from credentials c join people p on p.id = c.person_id where c.id = $1";
+
+/// The mentor's columns of a closing joined to its mentor, prefixed `m_` so the closing's
+/// keep their names (the mentor's id is the closing's `mentor_id`).
+#[derive(sqlx::FromRow)]
+struct JoinedMentor {
+    #[sqlx(try_from = "DbId")]
+    mentor_id: Uuid,
+    m_name: String,
+    m_email: String,
+    m_url: Option<String>,
+    m_created_at: DateTime<Utc>,
+}
+
+impl From<JoinedMentor> for Mentor {
+    fn from(m: JoinedMentor) -> Mentor {
+        Mentor {
+            id: m.mentor_id,
+            name: m.m_name,
+            email: m.m_email,
+            url: m.m_url,
+            created_at: m.m_created_at,
+        }
+    }
+}
+
+// The bounds say what the shared code needs of a database: connections that run queries,
+// and the column types of the schema. Both sqlx backends meet them.
+#[async_trait]
+impl<DB: Backend> Store for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> DbId: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    for<'q> Option<DbId>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q, 'a> Json<&'a Stages>: Encode<'q, DB> + Type<DB>,
+    for<'r> i64: Decode<'r, DB>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (i64, i64): FromRow<'r, DB::Row>,
+    for<'r> ApiToken: FromRow<'r, DB::Row>,
+    for<'r> AuditRecord: FromRow<'r, DB::Row>,
+    for<'r> Mentor: FromRow<'r, DB::Row>,
+    for<'r> JoinedMentor: FromRow<'r, DB::Row>,
+    for<'r> Person: FromRow<'r, DB::Row>,
+    for<'r> Closing: FromRow<'r, DB::Row>,
+    for<'r> CredentialRecord: FromRow<'r, DB::Row>,
+    for<'r> Holder: FromRow<'r, DB::Row>,
+    for<'r> RegistryProbe: FromRow<'r, DB::Row>,
+    for<'r> RegistryRow: FromRow<'r, DB::Row>,
+    for<'r> BadgeDates: FromRow<'r, DB::Row>,
+{
+    fn backend(&self) -> &'static str {
+        DB::BACKEND
+    }
+
+    async fn ping(&self) -> DbResult<()> {
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_token(&self, t: &ApiToken) -> DbResult<()> {
+        sqlx::query(
+            "insert into api_tokens (id, name, public_id, token_hash, scopes, created_at, \
+             expires_at, revoked_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(DbId(t.id))
+        .bind(&t.name)
+        .bind(&t.public_id)
+        .bind(&t.token_hash)
+        .bind(t.scopes.to_string())
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .bind(t.revoked_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiToken>> {
+        let sql = format!(
+            "select {TOKEN_COLUMNS} from api_tokens where token_hash = $1 and public_id is null"
+        );
+        sqlx::query_as(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn token_by_public_id(&self, public_id: &str) -> DbResult<Option<ApiToken>> {
+        let sql = format!("select {TOKEN_COLUMNS} from api_tokens where public_id = $1");
+        sqlx::query_as(&sql)
+            .bind(public_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn token(&self, id: Uuid) -> DbResult<Option<ApiToken>> {
+        let sql = format!("select {TOKEN_COLUMNS} from api_tokens where id = $1");
+        sqlx::query_as(&sql)
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_tokens(&self) -> DbResult<Vec<ApiToken>> {
+        let sql = format!("select {TOKEN_COLUMNS} from api_tokens order by created_at, name");
+        sqlx::query_as(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_token(&self, name: &str, at: DateTime<Utc>) -> DbResult<bool> {
+        let done = sqlx::query(
+            "update api_tokens set revoked_at = $1 where name = $2 and revoked_at is null",
+        )
+        .bind(at)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_token_by_id(&self, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<ApiToken>> {
+        sqlx::query("update api_tokens set revoked_at = $1 where id = $2 and revoked_at is null")
+            .bind(at)
+            .bind(DbId(id))
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        self.token(id).await
+    }
+
+    #[instrument(skip_all)]
+    async fn list_audit(&self, f: &AuditFilter) -> DbResult<Vec<AuditRecord>> {
+        // The casts give PostgreSQL each parameter's type where it is only tested for null
+        // (SQLite ignores them there).
+        sqlx::query_as(
+            "select id, at, token_id, token_name, action, target, status, request_id \
+             from audit_log where \
+             (cast($1 as uuid) is null or token_id = $1) and \
+             (cast($2 as text) is null or token_name = $2) and \
+             (cast($3 as text) is null or action = $3) and \
+             (cast($4 as timestamptz) is null or at >= $4) and \
+             (cast($5 as bigint) is null or id < $5) \
+             order by id desc limit $6",
+        )
+        .bind(f.token_id.map(DbId))
+        .bind(&f.token_name)
+        .bind(&f.action)
+        .bind(f.since)
+        .bind(f.before)
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_mentor(&self, m: &Mentor) -> DbResult<()> {
+        sqlx::query(
+            "insert into mentors (id, name, email, url, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(DbId(m.id))
+        .bind(&m.name)
+        .bind(&m.email)
+        .bind(&m.url)
+        .bind(m.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn mentor(&self, id: Uuid) -> DbResult<Option<Mentor>> {
+        sqlx::query_as("select * from mentors where id = $1")
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_person(&self, p: &Person) -> DbResult<()> {
+        sqlx::query(
+            "insert into people (id, name, email, city, country, url, listed_in_registry, \
+             created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(DbId(p.id))
+        .bind(&p.name)
+        .bind(&p.email)
+        .bind(&p.city)
+        .bind(&p.country)
+        .bind(&p.url)
+        .bind(p.listed_in_registry)
+        .bind(p.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn person(&self, id: Uuid) -> DbResult<Option<Person>> {
+        sqlx::query_as("select * from people where id = $1")
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_closing(&self, c: &Closing) -> DbResult<()> {
+        sqlx::query(
+            "insert into closings (id, closer_id, mentor_id, mentor_cc_at, mentor_cc_ref, \
+             partner_name, partner_url, partner_city, partner_country, stages, closed_on, \
+             summary, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(DbId(c.id))
+        .bind(DbId(c.closer_id))
+        .bind(DbId(c.mentor_id))
+        .bind(c.mentor_cc_at)
+        .bind(&c.mentor_cc_ref)
+        .bind(&c.partner_name)
+        .bind(&c.partner_url)
+        .bind(&c.partner_city)
+        .bind(&c.partner_country)
+        .bind(Json(&c.stages))
+        .bind(c.closed_on)
+        .bind(&c.summary)
+        .bind(c.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>> {
+        sqlx::query_as("select * from closings where id = $1")
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn closing_with_mentor(&self, id: Uuid) -> DbResult<Option<(Closing, Mentor)>> {
+        let row = sqlx::query(CLOSING_WITH_MENTOR)
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        row.map(|r| Ok((Closing::from_row(&r)?, JoinedMentor::from_row(&r)?.into())))
+            .transpose()
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>> {
+        sqlx::query_as("select * from mentors where email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn person_by_email(&self, email: &str) -> DbResult<Option<Person>> {
+        sqlx::query_as("select * from people where email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn closing_by_natural_key(
+        &self,
+        closer_id: Uuid,
+        partner_name: &str,
+        closed_on: NaiveDate,
+    ) -> DbResult<Option<Closing>> {
+        // Uses the closer_id index; a closer has few closings.
+        sqlx::query_as(
+            "select * from closings where closer_id = $1 and closed_on = $2 \
+             and lower(trim(partner_name)) = lower(trim($3)) order by created_at, id limit 1",
+        )
+        .bind(DbId(closer_id))
+        .bind(closed_on)
+        .bind(partner_name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn reserve_status_block(&self, len: i64, list_size: i64) -> DbResult<StatusBlock> {
+        // Each statement is atomic on its own, so no transaction upgrade can deadlock (SQLite)
+        // and the row lock serialises concurrent instances (PostgreSQL).
+        for _ in 0..8 {
+            let row = sqlx::query_as::<_, (i64, i64)>(
+                "update status_lists set next_counter = next_counter + $1 \
+                 where id = (select max(id) from status_lists) and next_counter + $1 <= size \
+                 returning id, next_counter - $1 as start",
+            )
+            .bind(len)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)?;
+            if let Some((list, start)) = row {
+                return Ok(StatusBlock { list, start, len });
+            }
+            sqlx::query(
+                "insert into status_lists (id, size, next_counter) \
+                 select coalesce(max(id), 0) + 1, $1, 0 from status_lists where true \
+                 on conflict do nothing",
+            )
+            .bind(list_size)
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        }
+        Err(DbError::Other(anyhow::anyhow!(
+            "could not reserve status-list positions"
+        )))
+    }
+
+    #[instrument(skip_all)]
+    async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>> {
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        if let Some(lock) = DB::BATCH_LOCK {
+            if writes.iter().any(|w| matches!(w, Write::Credential(_))) {
+                sqlx::query(lock)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(DB::error)?;
+            }
+        }
+        let mut results = Vec::with_capacity(writes.len());
+        let mut audit = Vec::new();
+        for write in writes {
+            let c = match write {
+                Write::Credential(c) => c,
+                Write::Audit(e) => {
+                    audit.push(e);
+                    results.push(Ok(()));
+                    continue;
+                }
+            };
+            // A savepoint where a refused record must not take others with it (see
+            // `Backend::SAVEPOINT_EACH`).
+            let inserted = if DB::SAVEPOINT_EACH || c.achievement == CERTIFIED {
+                let mut sp = tx.begin().await.map_err(DB::error)?;
+                let inserted = insert_credential_row::<DB>(&mut sp, c).await;
+                if inserted.is_ok() {
+                    sp.commit().await.map_err(DB::error)?;
+                } else {
+                    sp.rollback().await.map_err(DB::error)?;
+                }
+                inserted
+            } else {
+                insert_credential_row::<DB>(&mut tx, c).await
+            };
+            match inserted.map_err(DB::error) {
+                Ok(()) => results.push(Ok(())),
+                Err(conflict @ DbError::Conflict(_)) => results.push(Err(conflict)),
+                // Anything but a broken rule fails the whole batch.
+                Err(fatal) => return Err(fatal),
+            }
+        }
+        if !audit.is_empty() {
+            // One statement for all the batch's audit entries, in order.
+            let mut sql = String::from(
+                "insert into audit_log (at, token_id, token_name, action, target, status, \
+                 request_id) values ",
+            );
+            for i in 0..audit.len() {
+                let n = 7 * i;
+                let sep = if i == 0 { "" } else { ", " };
+                sql.push_str(&format!(
+                    "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7
+                ));
+            }
+            let mut insert = sqlx::query(&sql);
+            for e in audit {
+                insert = insert
+                    .bind(e.at)
+                    .bind(e.token_id.map(DbId))
+                    .bind(&e.token_name)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(i32::from(e.status))
+                    .bind(&e.request_id);
+            }
+            insert.execute(&mut *tx).await.map_err(DB::error)?;
+        }
+        tx.commit().await.map_err(DB::error)?;
+        Ok(results)
+    }
+
+    #[instrument(skip_all)]
+    async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>> {
+        let sql = format!("select {CREDENTIAL_COLUMNS} from credentials where id = $1");
+        sqlx::query_as(&sql)
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn credential_with_holder(
+        &self,
+        id: Uuid,
+    ) -> DbResult<Option<(CredentialRecord, Holder)>> {
+        let row = sqlx::query(JOINED_HOLDER_QUERY)
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        row.map(|r| Ok((CredentialRecord::from_row(&r)?, Holder::from_row(&r)?)))
+            .transpose()
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn credential_by_idempotency_key(&self, key: &str) -> DbResult<Option<CredentialRecord>> {
+        let sql =
+            format!("select {CREDENTIAL_COLUMNS} from credentials where idempotency_key = $1");
+        sqlx::query_as(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn credentials_of_person(&self, person_id: Uuid) -> DbResult<Vec<CredentialRecord>> {
+        let sql = format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where person_id = $1 \
+             order by issued_at, id"
+        );
+        sqlx::query_as(&sql)
+            .bind(DbId(person_id))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_credentials(&self, f: &CredentialFilter) -> DbResult<Vec<CredentialRecord>> {
+        let (after_t, after_id) = match f.after {
+            Some((t, id)) => (Some(t), Some(DbId(id))),
+            None => (None, None),
+        };
+        // The casts give PostgreSQL the types of parameters only tested for null.
+        let sql = format!(
+            "select {CREDENTIAL_COLUMNS} from credentials where \
+             (cast($1 as uuid) is null or person_id = $1) and \
+             (cast($2 as text) is null or achievement = $2) and \
+             (cast($3 as text) is null or \
+              ($3 = 'revoked' and revoked_at is not null) or \
+              ($3 = 'expired' and revoked_at is null and valid_until is not null \
+                 and valid_until <= $4) or \
+              ($3 = 'valid' and revoked_at is null and (valid_until is null or valid_until > $4))) \
+             and (cast($5 as timestamptz) is null or issued_at < $5 \
+                  or (issued_at = $5 and id < $6)) \
+             order by issued_at desc, id desc limit $7"
+        );
+        sqlx::query_as(&sql)
+            .bind(f.person_id.map(DbId))
+            .bind(&f.achievement)
+            .bind(&f.status)
+            .bind(f.now)
+            .bind(after_t)
+            .bind(after_id)
+            .bind(f.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_credential(
+        &self,
+        id: Uuid,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DbResult<RevokeOutcome> {
+        let done = sqlx::query(
+            "update credentials set revoked_at = $1, revocation_reason = $2 \
+             where id = $3 and revoked_at is null",
+        )
+        .bind(at)
+        .bind(reason)
+        .bind(DbId(id))
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        let record = self.credential(id).await?.ok_or(DbError::NotFound)?;
+        Ok(if DB::rows_affected(&done) > 0 {
+            RevokeOutcome::Revoked(record)
+        } else {
+            RevokeOutcome::AlreadyRevoked(record)
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn revoked_indices(&self, list: i64) -> DbResult<Option<Vec<i64>>> {
+        let exists = sqlx::query("select 1 from status_lists where id = $1")
+            .bind(list)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        sqlx::query_scalar::<_, i64>(
+            "select status_index from credentials where status_list = $1 and revoked_at is not null",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await
+        .map(Some)
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn update_person(&self, p: &Person) -> DbResult<()> {
+        let done = sqlx::query(
+            "update people set name = $1, email = $2, city = $3, country = $4, url = $5, \
+             listed_in_registry = $6 where id = $7",
+        )
+        .bind(&p.name)
+        .bind(&p.email)
+        .bind(&p.city)
+        .bind(&p.country)
+        .bind(&p.url)
+        .bind(p.listed_in_registry)
+        .bind(DbId(p.id))
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn registry_probe(&self, now: DateTime<Utc>) -> DbResult<RegistryProbe> {
+        sqlx::query_as(
+            "select version, changed_at, \
+             (select max(valid_until) from credentials where revoked_at is null \
+               and valid_until is not null and valid_until <= $1) as last_expired, \
+             (select min(valid_until) from credentials where revoked_at is null \
+               and valid_until is not null and valid_until > $1) as next_expiry \
+             from registry_state where id = 1",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn registry_page(&self, q: &RegistryQuery) -> DbResult<Vec<RegistryRow>> {
+        let sql = registry_sql(DB::REGISTRY, q);
+        // Only the parameters the text uses are bound, in the order it numbers them.
+        let mut query = sqlx::query_as(&sql).bind(q.now);
+        if let Some(c) = &q.country {
+            query = query.bind(c);
+        }
+        if let Some(p) = &q.prefix {
+            query = query.bind(p);
+        }
+        if let (RegistryOrder::Name, Some((k, id))) = (q.order, &q.after) {
+            query = query.bind(k).bind(DbId(*id));
+        }
+        query
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn registry_badges(&self, people: &[Uuid]) -> DbResult<Vec<BadgeDates>> {
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = DB::badges_sql(people.len());
+        DB::bind_people(sqlx::query_as(&sql), people)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+}
+
+/// The registry query for the filters present: each shape gets its own plan (the
+/// name-ordered index scan stops after `limit` rows). Names compare in byte order on both
+/// backends.
+fn registry_sql(b: Registry, q: &RegistryQuery) -> String {
+    let key = b.name_key;
+    // Name order on SQLite: `cross join` makes it walk people in index order
+    // (people_registry_name) and look each one's badge up, so the first page reads about
+    // `limit` rows; newest first walks credentials_registry_newest instead.
+    let join = match q.order {
+        RegistryOrder::Name => b.name_join,
+        RegistryOrder::Newest => "join",
+    };
+    let mut sql = format!(
+        "select p.id, p.name, {key} as name_key, p.city, p.country, p.url, \
+         c.id as credential_id, c.issued_at, c.valid_until \
+         from people p {join} credentials c on c.person_id = p.id \
+         and c.achievement = '{CERTIFIED}' and c.revoked_at is null \
+         and c.replaced_at is null and (c.valid_until is null or c.valid_until > $1) \
+         where {}",
+        b.listed
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if q.country.is_some() {
+        sql.push_str(&format!(" and lower(p.country) = lower(${})", next()));
+    }
+    if q.prefix.is_some() {
+        let i = next();
+        sql.push_str(&format!(
+            " and {key} >= lower(${i}) and {key} < lower(${i}) || {}",
+            b.max_char
+        ));
+    }
+    match q.order {
+        RegistryOrder::Name => {
+            if q.after.is_some() {
+                // The first term seeks the index; the second skips the cursor's own row.
+                let (k, id) = (next(), next());
+                let (kp, ip) = (b.key_param, b.id_param);
+                sql.push_str(&format!(
+                    " and {key} >= ${k}{kp} and ({key} > ${k}{kp} or c.id > ${id}{ip})"
+                ));
+            }
+            // Within one name the few rows are sorted (SQLite: a temp b-tree; PostgreSQL: an
+            // incremental sort), still stopping after `limit`.
+            sql.push_str(&format!(" order by {key}, c.id limit ${}", next()));
+        }
+        RegistryOrder::Newest => sql.push_str(&format!(
+            " order by c.issued_at desc, c.id desc limit ${}",
+            next()
+        )),
+    }
+    sql
+}
+
+/// Stores one credential on `conn`; for a Partnership Certified it first retires the
+/// person's expired, unrevoked Certified (see [`Store::insert_credential`]).
+async fn insert_credential_row<DB: Database>(
+    conn: &mut DB::Connection,
+    c: &CredentialRecord,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> DbId: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<DbId>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+{
+    if c.achievement == CERTIFIED {
+        sqlx::query(
+            "update credentials set replaced_at = $1 where person_id = $2 \
+                 and achievement = $3 and revoked_at is null and replaced_at is null \
+                 and valid_until is not null and valid_until <= $1",
+        )
+        .bind(c.issued_at)
+        .bind(DbId(c.person_id))
+        .bind(CERTIFIED)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "insert into credentials (id, achievement, person_id, closing_id, \
+             status_list, status_index, issued_at, valid_until, document, \
+             idempotency_key, request_hash) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(DbId(c.id))
+    .bind(&c.achievement)
+    .bind(DbId(c.person_id))
+    .bind(c.closing_id.map(DbId))
+    .bind(c.status_list)
+    .bind(c.status_index)
+    .bind(c.issued_at)
+    .bind(c.valid_until)
+    .bind(&c.document)
+    .bind(&c.idempotency_key)
+    .bind(&c.request_hash)
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+}

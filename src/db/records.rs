@@ -1,0 +1,375 @@
+//! The records the store reads and writes, and the filters and queries it answers.
+//!
+//! Plain data, no SQL; records read back derive `FromRow` (generic over the backend, so rows
+//! are decoded once), ids through `rows::DbId`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::rows::{DbId, OptDbId};
+use crate::scopes::Scopes;
+
+/// Slug of **Partnership Closed**. The schema's rules (partial unique indexes) name the two
+/// slugs, so the store owns them.
+pub const CLOSED: &str = "partnership-closed";
+/// Slug of **Partnership Certified**.
+pub const CERTIFIED: &str = "partnership-certified";
+
+/// An admin API token; only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiToken {
+    /// Token id (the API's handle: `/api/v1/tokens/{id}`).
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// Human name (who or what uses it).
+    pub name: String,
+    /// The lookup key inside `pb_<public id>_<secret>`; `None` for tokens made before
+    /// public ids, which are looked up by `token_hash`.
+    pub public_id: Option<String>,
+    /// Hex SHA-256 of the secret part (of the whole token for the older kind).
+    pub token_hash: String,
+    /// What it may do.
+    #[sqlx(try_from = "String")]
+    pub scopes: Scopes,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One request to an admin route, as the audit log keeps it: never a secret or a body.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// When the request was answered.
+    pub at: DateTime<Utc>,
+    /// The token whose secret matched (even if expired or revoked); `None` when none did.
+    #[sqlx(try_from = "OptDbId")]
+    pub token_id: Option<Uuid>,
+    /// That token's name.
+    pub token_name: Option<String>,
+    /// Method and route template: `POST /api/v1/credentials/{id}/revoke`.
+    pub action: String,
+    /// The `{id}` of the path, when the route has one.
+    pub target: Option<String>,
+    /// The HTTP status answered.
+    #[sqlx(try_from = "i32")]
+    pub status: u16,
+    /// The request's `x-request-id`.
+    pub request_id: Option<String>,
+}
+
+/// One write of the group committer (`db::group_commit`): what requests store durably
+/// before they are answered.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// An issued credential.
+    Credential(CredentialRecord),
+    /// An audit log entry.
+    Audit(AuditEntry),
+}
+
+/// A stored audit entry with its position in the log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRecord {
+    /// Increasing with every entry: the log's order.
+    pub id: i64,
+    /// The entry.
+    #[sqlx(flatten)]
+    pub entry: AuditEntry,
+}
+
+/// Filters and cursor for reading the audit log (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only entries of this token id.
+    pub token_id: Option<Uuid>,
+    /// Only entries of the token with this name.
+    pub token_name: Option<String>,
+    /// Only this action (`METHOD /route/template`).
+    pub action: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only entries older than this position.
+    pub before: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// A mentor who can be CC'd on closings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Mentor {
+    /// Id.
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// Full name.
+    pub name: String,
+    /// Email (never published).
+    pub email: String,
+    /// Public profile URL.
+    pub url: Option<String>,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A program participant (a badge recipient).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Person {
+    /// Id.
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// Full name.
+    pub name: String,
+    /// Email; only its salted hash goes into credentials.
+    pub email: String,
+    /// City.
+    pub city: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Public profile URL.
+    pub url: Option<String>,
+    /// Consent to appear in the public registry.
+    pub listed_in_registry: bool,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Dates on which a partnership reached each of its five stages: each from 1900-01-01 to
+/// the closing day, in this order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stages {
+    /// Lead identified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<NaiveDate>,
+    /// First conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<NaiveDate>,
+    /// Shaping the partnership.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shaping: Option<NaiveDate>,
+    /// The work itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<NaiveDate>,
+    /// Transition and close.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<NaiveDate>,
+}
+
+/// The record of a closed partnership: the evidence behind the badges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Closing {
+    /// Id.
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// The person who closed it.
+    #[sqlx(try_from = "DbId")]
+    pub closer_id: Uuid,
+    /// The mentor CC'd on the closing communications.
+    #[sqlx(try_from = "DbId")]
+    pub mentor_id: Uuid,
+    /// When the mentor was CC'd.
+    pub mentor_cc_at: DateTime<Utc>,
+    /// A reference to the CC'd message (e.g. a message id).
+    pub mentor_cc_ref: Option<String>,
+    /// Partner organisation.
+    pub partner_name: String,
+    /// Partner web site.
+    pub partner_url: Option<String>,
+    /// Partner city.
+    pub partner_city: Option<String>,
+    /// Partner country.
+    pub partner_country: Option<String>,
+    /// Stage dates.
+    #[sqlx(json)]
+    pub stages: Stages,
+    /// Day the partnership closed.
+    pub closed_on: NaiveDate,
+    /// Outcome, in a few sentences.
+    pub summary: String,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored, signed credential and its status. The document never changes after insert.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CredentialRecord {
+    /// Id (also the last path segment of the credential URL).
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// Achievement slug.
+    pub achievement: String,
+    /// Recipient.
+    #[sqlx(try_from = "DbId")]
+    pub person_id: Uuid,
+    /// The closing a Partnership Closed was issued for.
+    #[sqlx(try_from = "OptDbId")]
+    pub closing_id: Option<Uuid>,
+    /// Status list number.
+    pub status_list: i64,
+    /// Bit index in that list.
+    pub status_index: i64,
+    /// Issue time (= `validFrom`).
+    pub issued_at: DateTime<Utc>,
+    /// Expiry (= `validUntil`).
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The signed credential, byte for byte as issued.
+    pub document: String,
+    /// The Idempotency-Key it was issued under.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the issuing request, to tell a retry from a reuse of the key.
+    pub request_hash: Option<String>,
+    /// Revocation time.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Revocation reason.
+    pub revocation_reason: Option<String>,
+}
+
+impl CredentialRecord {
+    /// `valid`, `revoked` or `expired`, at `now`.
+    pub fn status_at(&self, now: DateTime<Utc>) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.valid_until.is_some_and(|t| t <= now) {
+            "expired"
+        } else {
+            "valid"
+        }
+    }
+}
+
+/// The holder of a credential, as far as its public page needs: the name, and whether the
+/// holder agreed to be public (only then is the name shown).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Holder {
+    /// Full name.
+    #[sqlx(rename = "holder_name")]
+    pub name: String,
+    /// Consent to appear in public (the registry, and by name on badge pages).
+    #[sqlx(rename = "holder_listed")]
+    pub listed_in_registry: bool,
+}
+
+/// Filters and cursor for listing credentials (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialFilter {
+    /// Only this recipient.
+    pub person_id: Option<Uuid>,
+    /// Only this achievement slug.
+    pub achievement: Option<String>,
+    /// Only `valid`, `revoked` or `expired` ones.
+    pub status: Option<String>,
+    /// Start after this `(issued_at, id)` position.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Page size.
+    pub limit: i64,
+    /// The time `status` is judged at.
+    pub now: DateTime<Utc>,
+}
+
+/// A block of status-list positions reserved for one instance: counters `start..start+len`
+/// of list `list`, turned into bit indices by the program (`program::status_index`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusBlock {
+    /// List number.
+    pub list: i64,
+    /// First counter.
+    pub start: i64,
+    /// Number of counters.
+    pub len: i64,
+}
+
+/// What `revoke_credential` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RevokeOutcome {
+    /// Revoked now.
+    Revoked(CredentialRecord),
+    /// It was already revoked (the record shows when and why).
+    AlreadyRevoked(CredentialRecord),
+}
+
+/// The public registry's state, read to validate in-memory caches: one cheap round trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct RegistryProbe {
+    /// Bumped (by triggers) in the same transaction as every change that can alter the
+    /// registry: issue, revocation, re-dating of a badge; a person's public fields or consent.
+    pub version: i64,
+    /// When `version` last changed.
+    pub changed_at: DateTime<Utc>,
+    /// The latest `valid_until` at or before the probe time, of an unrevoked badge: expiry
+    /// changes the registry without any write.
+    pub last_expired: Option<DateTime<Utc>>,
+    /// The earliest `valid_until` after the probe time, of an unrevoked badge: until then,
+    /// an unchanged `version` means an unchanged registry.
+    pub next_expiry: Option<DateTime<Utc>>,
+}
+
+/// The order of a registry query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryOrder {
+    /// By lower-cased name, then the id of the active Certified (the directory,
+    /// cursor-paged): both public, so a cursor holding them reveals no internal id. A
+    /// person keeps their place while their name and badge stay; a renewal (a new badge id)
+    /// can move them within the people of the same name.
+    Name,
+    /// Newest active certification first, then credential id (the feeds).
+    Newest,
+}
+
+/// A query of the registry: listed people with a valid Partnership Certified at `now`.
+#[derive(Debug, Clone)]
+pub struct RegistryQuery {
+    /// Only this country (case-insensitive equality).
+    pub country: Option<String>,
+    /// Only names starting with this (case-insensitive).
+    pub prefix: Option<String>,
+    /// [`RegistryOrder::Name`] only: start after this `(name key, credential id)`.
+    pub after: Option<(String, Uuid)>,
+    /// Order.
+    pub order: RegistryOrder,
+    /// Most rows returned.
+    pub limit: i64,
+    /// The time validity is judged at.
+    pub now: DateTime<Utc>,
+}
+
+/// One listed person with their active Partnership Certified.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RegistryRow {
+    /// Person id (internal; never published).
+    #[sqlx(rename = "id", try_from = "DbId")]
+    pub person_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// The backend's lower-cased name: the sort key the cursor carries.
+    pub name_key: String,
+    /// City.
+    pub city: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Public profile URL.
+    pub url: Option<String>,
+    /// The active Partnership Certified.
+    #[sqlx(try_from = "DbId")]
+    pub credential_id: Uuid,
+    /// Its issue time.
+    pub issued_at: DateTime<Utc>,
+    /// Its expiry.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// An unrevoked badge's dates, for "certified since" and the count of closed partnerships.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BadgeDates {
+    /// Holder.
+    #[sqlx(try_from = "DbId")]
+    pub person_id: Uuid,
+    /// Achievement slug.
+    pub achievement: String,
+    /// Issue time.
+    pub issued_at: DateTime<Utc>,
+    /// Expiry.
+    pub valid_until: Option<DateTime<Utc>>,
+}

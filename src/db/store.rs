@@ -1,0 +1,185 @@
+//! The [`Store`] trait both backends implement, and its errors.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::records::{
+    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, CredentialFilter, CredentialRecord,
+    Holder, Mentor, Person, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock,
+    Write,
+};
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// One active Partnership Closed per closing record.
+    ClosedPerClosing,
+    /// One active Partnership Certified per person.
+    CertifiedPerPerson,
+    /// An Idempotency-Key names one issuance.
+    IdempotencyKey,
+    /// A status-list bit belongs to one credential.
+    StatusIndex,
+    /// Token names are unique.
+    TokenName,
+    /// A person is identified by their (normalised) email.
+    PersonEmail,
+    /// A mentor is identified by their (normalised) email.
+    MentorEmail,
+    /// Any other unique constraint.
+    Other,
+}
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write.
+    #[error("conflict: {0:?}")]
+    Conflict(Constraint),
+    /// The transaction lost a race with another (PostgreSQL: deadlock or serialization
+    /// failure) and was rolled back whole; running it again may succeed.
+    #[error("transaction lost a race with another: {0}")]
+    Contention(anyhow::Error),
+    /// Anything else (connection, I/O, a bug).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Result alias for store methods.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The storage interface both backends implement.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> DbResult<()>;
+    /// Closes the pool (graceful shutdown).
+    async fn close(&self);
+
+    /// Stores a new token.
+    async fn insert_token(&self, token: &ApiToken) -> DbResult<()>;
+    /// Finds a token by the hash of its secret (tokens made before public ids only).
+    async fn token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiToken>>;
+    /// Finds a token by its public id.
+    async fn token_by_public_id(&self, public_id: &str) -> DbResult<Option<ApiToken>>;
+    /// Reads a token.
+    async fn token(&self, id: Uuid) -> DbResult<Option<ApiToken>>;
+    /// Every token, oldest first.
+    async fn list_tokens(&self) -> DbResult<Vec<ApiToken>>;
+    /// Revokes the unrevoked token with this name; false if there was none.
+    async fn revoke_token(&self, name: &str, at: DateTime<Utc>) -> DbResult<bool>;
+    /// Revokes the token with this id unless it already is; returns it, `None` if absent.
+    async fn revoke_token_by_id(&self, id: Uuid, at: DateTime<Utc>) -> DbResult<Option<ApiToken>>;
+
+    /// Audit entries matching a filter, newest first, at most `filter.limit`.
+    async fn list_audit(&self, filter: &AuditFilter) -> DbResult<Vec<AuditRecord>>;
+
+    /// Stores a mentor.
+    async fn insert_mentor(&self, mentor: &Mentor) -> DbResult<()>;
+    /// Reads a mentor.
+    async fn mentor(&self, id: Uuid) -> DbResult<Option<Mentor>>;
+    /// Stores a person.
+    async fn insert_person(&self, person: &Person) -> DbResult<()>;
+    /// Reads a person.
+    async fn person(&self, id: Uuid) -> DbResult<Option<Person>>;
+    /// Stores a closing record.
+    async fn insert_closing(&self, closing: &Closing) -> DbResult<()>;
+    /// Reads a closing record.
+    async fn closing(&self, id: Uuid) -> DbResult<Option<Closing>>;
+    /// Reads a closing record with its mentor, in one round trip (issuance reads both).
+    /// The default makes two reads; both backends override it with a join.
+    async fn closing_with_mentor(&self, id: Uuid) -> DbResult<Option<(Closing, Mentor)>> {
+        let Some(closing) = self.closing(id).await? else {
+            return Ok(None);
+        };
+        let mentor = self
+            .mentor(closing.mentor_id)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        Ok(Some((closing, mentor)))
+    }
+    /// Finds a mentor by normalised email (the natural key imports use).
+    async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>>;
+    /// Finds a person by normalised email (the natural key imports use).
+    async fn person_by_email(&self, email: &str) -> DbResult<Option<Person>>;
+    /// The oldest closing of `closer_id` with this partner (compared trimmed and
+    /// case-insensitively) closed on `closed_on`: a closing's natural key for imports.
+    async fn closing_by_natural_key(
+        &self,
+        closer_id: Uuid,
+        partner_name: &str,
+        closed_on: NaiveDate,
+    ) -> DbResult<Option<Closing>>;
+
+    /// Reserves `len` consecutive status-list counters, opening a new list when one is full.
+    async fn reserve_status_block(&self, len: i64, list_size: i64) -> DbResult<StatusBlock>;
+    /// Inserts a signed credential. For a Partnership Certified it first retires the
+    /// person's expired, unrevoked Certified, so the one-active rule frees its slot.
+    /// Unique violations come back as [`DbError::Conflict`].
+    async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()> {
+        let mut results = self
+            .write_batch(&[Write::Credential(record.clone())])
+            .await?;
+        results.pop().unwrap_or(Err(DbError::NotFound))
+    }
+    /// Stores several writes in one transaction (one commit, one disk flush), in order. A
+    /// credential is stored as [`Store::insert_credential`] would, behind its own savepoint:
+    /// a rule it breaks gets its own `Err` in the returned list (same order) and the others
+    /// are still stored. The outer `Err` means nothing was stored.
+    async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>>;
+    /// Reads a credential.
+    async fn credential(&self, id: Uuid) -> DbResult<Option<CredentialRecord>>;
+    /// Reads a credential with what its public page may say about the holder, in one
+    /// round trip (the badge page is the hottest public route). The default makes two reads;
+    /// both backends override it with a join.
+    async fn credential_with_holder(
+        &self,
+        id: Uuid,
+    ) -> DbResult<Option<(CredentialRecord, Holder)>> {
+        let Some(record) = self.credential(id).await? else {
+            return Ok(None);
+        };
+        let person = self
+            .person(record.person_id)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        Ok(Some((
+            record,
+            Holder {
+                name: person.name,
+                listed_in_registry: person.listed_in_registry,
+            },
+        )))
+    }
+    /// Finds the credential issued under an Idempotency-Key.
+    async fn credential_by_idempotency_key(&self, key: &str) -> DbResult<Option<CredentialRecord>>;
+    /// All credentials of a person, oldest first.
+    async fn credentials_of_person(&self, person_id: Uuid) -> DbResult<Vec<CredentialRecord>>;
+    /// Credentials matching a filter, newest first, at most `filter.limit`.
+    async fn list_credentials(&self, filter: &CredentialFilter) -> DbResult<Vec<CredentialRecord>>;
+    /// Revokes a credential, once.
+    async fn revoke_credential(
+        &self,
+        id: Uuid,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DbResult<RevokeOutcome>;
+    /// The revoked bit indices of a status list; `None` if the list does not exist.
+    async fn revoked_indices(&self, list: i64) -> DbResult<Option<Vec<i64>>>;
+
+    /// Replaces a person's editable fields (all but id and created_at); `NotFound` if absent.
+    async fn update_person(&self, person: &Person) -> DbResult<()>;
+    /// The registry's version, last change and expiry bounds at `now` (one round trip of
+    /// indexed lookups).
+    async fn registry_probe(&self, now: DateTime<Utc>) -> DbResult<RegistryProbe>;
+    /// A page of the registry.
+    async fn registry_page(&self, query: &RegistryQuery) -> DbResult<Vec<RegistryRow>>;
+    /// Every unrevoked badge of these people (either achievement), for the entries' details.
+    async fn registry_badges(&self, people: &[Uuid]) -> DbResult<Vec<BadgeDates>>;
+}
