@@ -273,10 +273,20 @@ fn modules_point_one_way() {
             }
         }
     }
-    for m in mods.iter().filter(|m| m.path.first().map(String::as_str) == Some("credential")) {
+    for m in mods
+        .iter()
+        .filter(|m| m.path.first().map(String::as_str) == Some("credential"))
+    {
         let text = std::fs::read_to_string(&m.file).unwrap();
         for (n, line) in code_lines(&text).iter().enumerate() {
-            for io in ["std::fs", "std::net", "tokio::", "sqlx::", "reqwest::", "std::process"] {
+            for io in [
+                "std::fs",
+                "std::net",
+                "tokio::",
+                "sqlx::",
+                "reqwest::",
+                "std::process",
+            ] {
                 assert!(
                     !line.contains(io),
                     "credential/ does no I/O: {}:{}: {}",
