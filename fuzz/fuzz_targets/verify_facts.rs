@@ -19,10 +19,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(_) => return,
         Err(e) => return assert_client_error(&e),
     };
-    let report = match offline
-        .runtime
-        .block_on(verify::verify_input(&offline.state, Input::Document(doc.clone())))
-    {
+    let report = match offline.runtime.block_on(verify::verify_input(
+        &offline.state,
+        Input::Document(doc.clone()),
+    )) {
         Ok(report) => report,
         Err(e) => return assert_client_error(&e),
     };
@@ -30,9 +30,15 @@ fuzz_target!(|data: &[u8]| {
     if !report.verified {
         return;
     }
-    let stated = report.credential.as_ref().expect("a verified report states its facts");
+    let stated = report
+        .credential
+        .as_ref()
+        .expect("a verified report states its facts");
     let mut unsecured = doc.clone();
-    unsecured.as_object_mut().expect("an object").remove("proof");
+    unsecured
+        .as_object_mut()
+        .expect("an object")
+        .remove("proof");
     let quads = jsonld()
         .to_rdf(&unsecured)
         .expect("a verified document expands");
@@ -40,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(*stated, signed, "the report states what was not signed");
     let shown = Facts::from_json(&doc).expect("a verified document's JSON reads");
     assert_eq!(shown, signed, "the JSON shows what was not signed");
-    let signer = report.issuer.as_ref().expect("a verified report names its signer");
+    let signer = report
+        .issuer
+        .as_ref()
+        .expect("a verified report names its signer");
     assert_eq!(
         Some(signer.id.as_str()),
         signed.issuer.as_ref().map(|i| i.id.as_str()),
