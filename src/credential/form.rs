@@ -30,56 +30,60 @@ pub fn check_compact_form(doc: &Value) -> Result<(), FormError> {
     };
     check_context_list(root.get("@context"), "@context")?;
     // Depth is bounded by the caller (the body parser's limit), so a plain stack suffices.
-    let mut stack: Vec<(&Value, String)> = vec![(doc, String::new())];
-    while let Some((value, path)) = stack.pop() {
+    // Paths are kept as links to their parent and spelled out only for an error: the walk
+    // runs on every verification and allocates nothing per member.
+    let mut steps: Vec<(Option<usize>, Step<'_>)> = Vec::new();
+    let mut stack: Vec<(&Value, Option<usize>)> = vec![(doc, None)];
+    while let Some((value, at)) = stack.pop() {
         match value {
             Value::Null => {
                 return fail(format!(
                     "`{}` is null: JSON-LD drops null values, so it is not part of what was \
                      signed; leave the member out instead",
-                    display(&path)
+                    display(&path(&steps, at))
                 ))
             }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate().rev() {
-                    stack.push((item, format!("{path}[{i}]")));
+                    steps.push((at, Step::Index(i)));
+                    stack.push((item, Some(steps.len() - 1)));
                 }
             }
             Value::Object(map) => {
                 for (key, child) in map.iter().rev() {
-                    let here = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
+                    steps.push((at, Step::Key(key)));
+                    let here = Some(steps.len() - 1);
                     if key == "@context" {
-                        match path.as_str() {
+                        match at {
                             // Checked above.
-                            "" => continue,
+                            None => continue,
                             // The proof's own context is compared with the document's by the
                             // proof check; here it only has to be bundled URLs.
-                            "proof" => {
+                            Some(i) if matches!(steps[i], (None, Step::Key("proof"))) => {
                                 check_context_list(Some(child), "proof.@context")?;
                                 continue;
                             }
                             _ => {
                                 return fail(format!(
-                                    "`{here}`: a nested @context is not allowed; only the \
-                                     document's top-level @context of bundled URLs"
+                                    "`{}`: a nested @context is not allowed; only the \
+                                     document's top-level @context of bundled URLs",
+                                    path(&steps, here)
                                 ))
                             }
                         }
                     }
                     if key.starts_with('@') {
                         return fail(format!(
-                            "`{here}`: the JSON-LD keyword form {key:?} is not allowed; a \
-                             credential uses only the terms of its contexts (`id`, `type`, …)"
+                            "`{}`: the JSON-LD keyword form {key:?} is not allowed; a \
+                             credential uses only the terms of its contexts (`id`, `type`, …)",
+                            path(&steps, here)
                         ));
                     }
                     if key.contains(':') {
                         return fail(format!(
-                            "`{here}`: the key {key:?} is an IRI, not a term of the bundled \
-                             contexts; write the term it stands for"
+                            "`{}`: the key {key:?} is an IRI, not a term of the bundled \
+                             contexts; write the term it stands for",
+                            path(&steps, here)
                         ));
                     }
                     stack.push((child, here));
@@ -89,6 +93,33 @@ pub fn check_compact_form(doc: &Value) -> Result<(), FormError> {
         }
     }
     Ok(())
+}
+
+/// One step of a path: a member name or an array index.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The path ending at `at` (`evidence[0].name`), from the parent links in `steps`.
+fn path(steps: &[(Option<usize>, Step<'_>)], mut at: Option<usize>) -> String {
+    let mut parts = Vec::new();
+    while let Some(i) = at {
+        parts.push(&steps[i].1);
+        at = steps[i].0;
+    }
+    let mut out = String::new();
+    for step in parts.into_iter().rev() {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
 }
 
 /// Checks a `@context` value: a bundled URL or a list of distinct bundled URLs, a VC base
