@@ -139,6 +139,68 @@ pub struct Settings {
     /// report saying so, others "issuer not resolvable here".
     #[arg(long, env = "VERIFY_ALLOWED_ISSUERS", value_delimiter = ',')]
     pub verify_allowed_issuers: Vec<String>,
+
+    /// The mail server that sends holders their messages: `smtp://host:587?tls=required`
+    /// (STARTTLS, insisted on), `?tls=opportunistic` (STARTTLS when offered), `smtps://host:465`
+    /// (TLS from the start), or plain `smtp://host:25` (a relay on the same machine only);
+    /// with `user:password@` for authentication. Unset: every message is written as an
+    /// `.eml` file under `OUTBOX_DIR` instead, and nothing needs a mail server.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The `From` of every message (default: the issuer's name at `ISSUER_EMAIL`, else
+    /// `no-reply@` the public host).
+    #[arg(long, env = "MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// Where messages are written as `.eml` files when `SMTP_URL` is unset.
+    #[arg(long, env = "OUTBOX_DIR", default_value = "data/outbox")]
+    pub outbox_dir: PathBuf,
+
+    /// Send attempts per message before it is marked `failed` (a permanent refusal from
+    /// the mail server, a 5xx, fails it at once).
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub mail_max_attempts: u32,
+
+    /// The wait after a message's first failed attempt, in milliseconds; it doubles with
+    /// every further failure (30 s, 1 min, 2 min, … by default, about two hours in all).
+    #[arg(long, env = "MAIL_RETRY_BASE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub mail_retry_base_ms: u64,
+
+    /// How long a sender holds the messages it has claimed, in seconds: should it die
+    /// mid-send, they come due again after this, for this or another instance.
+    #[arg(long, env = "MAIL_LEASE_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub mail_lease_secs: u64,
+
+    /// How often, in milliseconds, the sender looks for due messages written by other
+    /// instances or due for a retry (messages this instance writes wake it at once).
+    #[arg(long, env = "MAIL_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub mail_poll_ms: u64,
+
+    /// Holder sign-in link lifetime, in days.
+    #[arg(long, env = "HOLDER_LINK_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub holder_link_days: u32,
+
+    /// Holder session lifetime, in hours (then the holder signs in again with a link).
+    #[arg(long, env = "HOLDER_SESSION_HOURS", default_value_t = 168,
+          value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub holder_session_hours: u32,
+
+    /// Sign-in links `/me/login` sends one address per hour (more requests are answered
+    /// alike, and send nothing).
+    #[arg(long, env = "LOGIN_LINKS_PER_HOUR", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_links_per_hour: u32,
+
+    /// `/me/login` requests one client may make per hour; past it, `429`.
+    #[arg(long, env = "LOGIN_RATE_PER_HOUR", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_rate_per_hour: u32,
 }
 
 impl Settings {
@@ -178,6 +240,17 @@ impl std::fmt::Debug for Settings {
             .field("auth_failure_limit", &self.auth_failure_limit)
             .field("auth_failure_window_secs", &self.auth_failure_window_secs)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("outbox_dir", &self.outbox_dir)
+            .field("mail_max_attempts", &self.mail_max_attempts)
+            .field("mail_retry_base_ms", &self.mail_retry_base_ms)
+            .field("mail_lease_secs", &self.mail_lease_secs)
+            .field("mail_poll_ms", &self.mail_poll_ms)
+            .field("holder_link_days", &self.holder_link_days)
+            .field("holder_session_hours", &self.holder_session_hours)
+            .field("login_links_per_hour", &self.login_links_per_hour)
+            .field("login_rate_per_hour", &self.login_rate_per_hour)
             .finish()
     }
 }
@@ -300,6 +373,14 @@ pub fn check(settings: &Settings) -> Vec<String> {
     }
     if let Err(e) = crate::keys::KeyRing::load(&settings.keys_dir) {
         problems.push(format!("keys_dir: {e:#}"));
+    }
+    if let Some(url) = &settings.smtp_url {
+        if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+            problems.push(format!(
+                "smtp_url: {:?} must start with smtp:// or smtps://",
+                redact_url(url)
+            ));
+        }
     }
     if settings.max_body_bytes < 1024 {
         problems.push("max_body_bytes: must be at least 1024".into());

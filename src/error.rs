@@ -30,6 +30,9 @@ pub enum AppError {
     /// 405: the resource exists but does not answer this method (axum adds `Allow`).
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// 410: the resource existed and is gone for good (a used or expired sign-in link).
+    #[error("{0}")]
+    Gone(String),
     /// 409: the request conflicts with what is stored (a duplicate badge, a reused key).
     #[error("{0}")]
     Conflict(String),
@@ -93,6 +96,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -11,11 +11,13 @@ pub mod config;
 pub mod credential;
 pub mod db;
 pub mod error;
+pub mod holder;
 pub mod html;
 pub mod import;
 pub mod issuer;
 pub mod keys;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod program;
@@ -48,6 +50,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    // The mail sender runs beside the server and stops with it (unsent rows stay queued).
+    let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+    let sender = mail::sender::spawn(state.clone(), async move {
+        let _ = mail_stopped.await;
+    })
+    .map_err(std::io::Error::other)?;
     let grace = std::time::Duration::from_secs(state.settings.shutdown_grace_secs);
     let (stopping, mut stopped) = tokio::sync::watch::channel(false);
     // The peer address is the client key of the per-client limits (`limits`).
@@ -68,6 +76,8 @@ pub async fn serve(
             Ok(())
         }
     };
+    let _ = stop_mail.send(());
+    let _ = sender.await;
     store.close().await;
     result
 }

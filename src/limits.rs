@@ -95,24 +95,55 @@ fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
         .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
+/// What a [`KeyedLimiter`] counts by: a client, or (for sign-in links) an address.
+pub trait LimitKey: Copy + Eq + std::hash::Hash {
+    /// The key new entries share while the table is full.
+    const OVERFLOW: Self;
+}
+
+impl LimitKey for ClientKey {
+    const OVERFLOW: Self = ClientKey::Overflow;
+}
+
+/// An email address as a limit key: 128 bits of its SHA-256 (the table never holds the
+/// address itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AddressKey(u128);
+
+impl AddressKey {
+    /// The key of a normalised address.
+    pub fn of(address: &str) -> Self {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(address.as_bytes());
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        AddressKey(u128::from_be_bytes(first) | 1)
+    }
+}
+
+impl LimitKey for AddressKey {
+    // Real keys have the low bit set, so none is the overflow key.
+    const OVERFLOW: Self = AddressKey(0);
+}
+
 /// A per-client rate limit: the generic cell rate algorithm (a token bucket kept as one
 /// timestamp per client). `rate` events per `period` on average, `burst` at once.
-pub struct KeyedLimiter {
+pub struct KeyedLimiter<K: LimitKey = ClientKey> {
     /// Time one event costs: `period / rate`.
     interval: Duration,
     /// How far ahead of now a client's schedule may run: `burst × interval`.
     tolerance: Duration,
     capacity: usize,
-    table: Mutex<Table>,
+    table: Mutex<Table<K>>,
 }
 
-struct Table {
+struct Table<K> {
     /// Per client, the theoretical arrival time: when its bucket is full again.
-    tats: HashMap<ClientKey, Instant>,
+    tats: HashMap<K, Instant>,
     last_sweep: Instant,
 }
 
-impl KeyedLimiter {
+impl<K: LimitKey> KeyedLimiter<K> {
     /// `rate` events per `period` with bursts of `burst`; `None` (no limit) when `rate` is 0.
     pub fn new(rate: u32, period: Duration, burst: u32) -> Option<Self> {
         Self::with_capacity(rate, period, burst, MAX_TRACKED_CLIENTS)
@@ -136,18 +167,18 @@ impl KeyedLimiter {
     }
 
     /// Takes one event for `key` if its bucket allows; else how long until it would.
-    pub fn check(&self, key: ClientKey) -> Result<(), Duration> {
+    pub fn check(&self, key: K) -> Result<(), Duration> {
         self.update(key, true, false)
     }
 
     /// Whether one event for `key` would be allowed now, without taking it.
-    pub fn peek(&self, key: ClientKey) -> Result<(), Duration> {
+    pub fn peek(&self, key: K) -> Result<(), Duration> {
         self.update(key, false, false)
     }
 
     /// Takes one event for `key` whether or not its bucket allows (an event that already
     /// happened, such as a failed authentication).
-    pub fn record(&self, key: ClientKey) {
+    pub fn record(&self, key: K) {
         let _ = self.update(key, true, true);
     }
 
@@ -156,12 +187,12 @@ impl KeyedLimiter {
         self.lock().tats.len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table<K>> {
         // A panic while holding the lock cannot leave a half-updated timestamp; go on.
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn update(&self, key: ClientKey, take: bool, always: bool) -> Result<(), Duration> {
+    fn update(&self, key: K, take: bool, always: bool) -> Result<(), Duration> {
         let now = Instant::now();
         let mut table = self.lock();
         let key = self.admit(&mut table, key, now);
@@ -183,7 +214,7 @@ impl KeyedLimiter {
     /// The key to account `key` under: itself if tracked or if there is room (after
     /// dropping clients whose bucket has refilled, at most once a second), else the shared
     /// overflow bucket.
-    fn admit(&self, table: &mut Table, key: ClientKey, now: Instant) -> ClientKey {
+    fn admit(&self, table: &mut Table<K>, key: K, now: Instant) -> K {
         if table.tats.len() < self.capacity || table.tats.contains_key(&key) {
             return key;
         }
@@ -195,7 +226,7 @@ impl KeyedLimiter {
                 return key;
             }
         }
-        ClientKey::Overflow
+        K::OVERFLOW
     }
 }
 
@@ -205,6 +236,10 @@ pub struct Limits {
     pub verify: Option<KeyedLimiter>,
     /// Failed admin authentications.
     pub auth_failures: Option<KeyedLimiter>,
+    /// `/me/login` requests per client.
+    pub login: Option<KeyedLimiter>,
+    /// Sign-in links sent per address.
+    pub login_links: Option<KeyedLimiter<AddressKey>>,
     /// Whether client addresses come from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
     /// The settings the limits' answers name (taken at start, like the limiters).
@@ -228,6 +263,16 @@ impl Limits {
                 settings.auth_failure_limit,
                 Duration::from_secs(settings.auth_failure_window_secs),
                 settings.auth_failure_limit,
+            ),
+            login: KeyedLimiter::new(
+                settings.login_rate_per_hour,
+                Duration::from_secs(3600),
+                settings.login_rate_per_hour,
+            ),
+            login_links: KeyedLimiter::new(
+                settings.login_links_per_hour,
+                Duration::from_secs(3600),
+                settings.login_links_per_hour,
             ),
             trust_forwarded_for: settings.trust_forwarded_for,
             verify_rate_per_minute: settings.verify_rate_per_minute,

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub verifications: IntCounterVec,
     /// Time to build, canonicalise and sign one credential.
     pub signing: HistogramVec,
+    /// Holder mail send attempts, by outcome (`sent`, `retry`, `failed`).
+    pub mail: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -106,8 +108,20 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let mail = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "mail_attempts_total",
+                    "Holder mail send attempts by outcome",
+                ),
+                &["outcome"],
+            )
+            .expect("valid metric"),
+        );
         Metrics {
             registry,
+            mail,
             http_requests,
             http_duration,
             issued,

@@ -54,6 +54,9 @@ use crate::state::AppState;
         (name = "registry", description = "The public registry of certified people: JSON, \
             feeds, pages and the embed; conditional requests answer 304."),
         (name = "verify", description = "Verifying a credential or a baked badge."),
+        (name = "holder", description = "The badge holder's own page: sign-in by emailed \
+            link, their badges, their consent to the registry, their data. Pages and forms; \
+            problem+json errors for clients that ask for JSON."),
         (name = "ob2", description = "Open Badges 2.0 hosted compatibility."),
         (name = "operations", description = "Health, readiness, metrics and this contract."),
     )
@@ -166,7 +169,7 @@ fn describe_scopes(doc: &mut Value) {
 
 /// The operations limited per client besides the admin API (whose failed-authentication
 /// limit covers every `/api/v1` operation): (method, path).
-const RATE_LIMITED: [(&str, &str); 1] = [("post", "/verify")];
+const RATE_LIMITED: [(&str, &str); 2] = [("post", "/verify"), ("post", "/me/login")];
 
 /// The answers of the abuse limits ([`crate::limits`]), each one shared component referred
 /// to by every operation it can answer: `408` and `503` (the request timeout) everywhere,
@@ -213,7 +216,8 @@ fn limit_responses(doc: &mut Value) {
             serde_json::json!({
                 "description": "Too many requests from this client (its address, or with \
                     `TRUST_FORWARDED_FOR` the one the proxy saw): over the `POST /verify` rate \
-                    (`VERIFY_RATE_PER_MINUTE`, bursts of `VERIFY_RATE_BURST`), or, on the \
+                    (`VERIFY_RATE_PER_MINUTE`, bursts of `VERIFY_RATE_BURST`), over the \
+                    `POST /me/login` rate (`LOGIN_RATE_PER_HOUR`), or, on the \
                     admin API, past `AUTH_FAILURE_LIMIT` failed authentications within \
                     `AUTH_FAILURE_WINDOW_SECS`, when every admin request is refused before \
                     its token is looked at. `detail` names the limit.",

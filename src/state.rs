@@ -52,6 +52,8 @@ pub struct AppState {
     /// once on the blocking pool: one per core, so they never take every core from the
     /// async workers ([`crate::verify::off_workers`]).
     pub verify_slots: Arc<tokio::sync::Semaphore>,
+    /// Wakes this instance's mail sender when a message is queued.
+    pub outbox: crate::mail::Outbox,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
             metrics: Arc::default(),
             documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
             limits,
+            outbox: Default::default(),
             verify_slots: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

@@ -518,8 +518,7 @@ both_backends!(program_rules_hold, crate::rules);
 // ---------------------------------------------------------------- bad input
 
 async fn bad_input(app: &TestApp) {
-    let person_body =
-        json!({"name": "Ada", "email": "ada@example.org", "listed_in_registry": true});
+    let person_body = json!({"name": "Ada", "email": "ada@example.org", "listed_in_registry": true, "consent_source": "signed form"});
 
     // Authentication.
     app.call(
@@ -575,7 +574,7 @@ async fn bad_input(app: &TestApp) {
         .await
         .assert_problem(415, "application/json");
     let big = format!(
-        "{{\"name\": \"{}\", \"email\": \"a@example.org\", \"listed_in_registry\": true}}",
+        "{{\"name\": \"{}\", \"email\": \"a@example.org\", \"listed_in_registry\": true, \"consent_source\": \"form\"}}",
         "x".repeat(300 * 1024)
     );
     let req = Request::post("/api/v1/people")
@@ -589,14 +588,14 @@ async fn bad_input(app: &TestApp) {
     let r = app
         .post(
             "/api/v1/people",
-            json!({"name": 5, "email": "a@example.org", "listed_in_registry": true}),
+            json!({"name": 5, "email": "a@example.org", "listed_in_registry": true, "consent_source": "signed form"}),
         )
         .await;
     r.assert_problem(422, "name");
     assert_eq!(r.body["field"], "name");
     app.post(
         "/api/v1/people",
-        json!({"name": "A", "email": "a@example.org", "listed_in_registry": true, "age": 3}),
+        json!({"name": "A", "email": "a@example.org", "listed_in_registry": true, "consent_source": "signed form", "age": 3}),
     )
     .await
     .assert_problem(422, "unknown field `age`");
@@ -609,14 +608,14 @@ async fn bad_input(app: &TestApp) {
     let r = app
         .post(
             "/api/v1/people",
-            json!({"name": "A", "email": "not-an-email", "listed_in_registry": true}),
+            json!({"name": "A", "email": "not-an-email", "listed_in_registry": true, "consent_source": "signed form"}),
         )
         .await;
     r.assert_problem(422, "email");
     assert_eq!(r.body["field"], "email");
     app.post(
         "/api/v1/people",
-        json!({"name": "  ", "email": "a@example.org", "listed_in_registry": true}),
+        json!({"name": "  ", "email": "a@example.org", "listed_in_registry": true, "consent_source": "signed form"}),
     )
     .await
     .assert_problem(422, "name must not be empty");
@@ -786,18 +785,18 @@ async fn names(app: &TestApp) {
             (
                 "/api/v1/people",
                 "name",
-                json!({"name": bad, "email": email, "listed_in_registry": true}),
+                json!({"name": bad, "email": email, "listed_in_registry": true, "consent_source": "signed form"}),
             ),
             (
                 "/api/v1/people",
                 "city",
-                json!({"name": "Bo", "email": email, "city": bad, "listed_in_registry": true}),
+                json!({"name": "Bo", "email": email, "city": bad, "listed_in_registry": true, "consent_source": "signed form"}),
             ),
             (
                 "/api/v1/people",
                 "country",
                 json!({"name": "Bo", "email": email, "country": bad,
-                       "listed_in_registry": true}),
+                       "listed_in_registry": true, "consent_source": "signed form"}),
             ),
             ("/api/v1/closings", "partner_name", {
                 let mut b = TestApp::closing_body(&person, &mentor);

@@ -89,6 +89,7 @@ async fn backup_while_issuing_then_restore() {
             country: None,
             url: None,
             listed_in_registry: true,
+            consent_source: Some("signed form".into()),
         },
     )
     .await
@@ -133,6 +134,7 @@ async fn backup_while_issuing_then_restore() {
                     person_id: person,
                     closing_id: Some(closing),
                     valid_until: None,
+                    notify: None,
                 };
                 let issued = issue(&state, req, None).await.expect("issue");
                 committed.lock().unwrap().push(issued.record.id);

@@ -109,7 +109,8 @@ async fn crash_and_retry(db: TempDb) {
                 .created(
                     "/api/v1/people",
                     json!({"name": format!("Closer {i}"), "email": format!("closer{i}@example.org"),
-                           "listed_in_registry": i % 2 == 0}),
+                           "listed_in_registry": i % 2 == 0,
+                           "consent_source": (i % 2 == 0).then_some("signed form")}),
                 )
                 .await;
             let person_id = person["id"].as_str().unwrap();

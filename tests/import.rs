@@ -490,7 +490,8 @@ async fn api_email_key(app: &TestApp) {
     let r = app
         .post(
             "/api/v1/people",
-            json!({"name": "Ada Two", "email": " ADA@example.org ", "listed_in_registry": true}),
+            json!({"name": "Ada Two", "email": " ADA@example.org ", "listed_in_registry": true,
+                   "consent_source": "form"}),
         )
         .await;
     r.assert_problem(409, "a person with this email already exists");

@@ -370,7 +370,9 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 /// Whether a per-client rate limit applies: the failed-authentication lockout on the admin
 /// API, the rate of `POST /verify`.
 fn rate_limited(method: &str, path: &str) -> bool {
-    path.starts_with("/api/v1/") || (method == "POST" && path == "/verify")
+    path.starts_with("/api/v1/")
+        || (method == "POST" && path == "/verify")
+        || (method == "POST" && path == "/me/login")
 }
 
 /// Every operation documents the answers of the limits that apply to it (and no 429 where
@@ -507,7 +509,14 @@ async fn documented_limit_answers_happen(app: &TestApp) {
 both_backends!(
     documented_limit_answers_happen_on,
     crate::documented_limit_answers_happen,
-    ["--auth-failure-limit", "1", "--verify-rate-burst", "1"]
+    [
+        "--auth-failure-limit",
+        "1",
+        "--verify-rate-burst",
+        "1",
+        "--login-rate-per-hour",
+        "1"
+    ]
 );
 
 /// The one scope an operation's security requirement names (`[{"bearer": ["read"]}]`).

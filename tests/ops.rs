@@ -535,7 +535,7 @@ async fn logs_at_trace_hold_no_secrets_or_emails() {
         admin(reqwest::Method::POST, "/people")
             .json(
                 &json!({"name": "Ada Closer", "email": emails[2], "city": "Lyon",
-                          "country": "France", "listed_in_registry": true}),
+                          "country": "France", "listed_in_registry": true, "consent_source": "signed form"}),
             )
             .send()
             .await

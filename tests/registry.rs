@@ -75,7 +75,7 @@ async fn consent_and_entries(app: &TestApp) {
     let p = patch(
         app,
         &ada,
-        json!({"listed_in_registry": true, "url": "https://ada.example.org", "city": null}),
+        json!({"listed_in_registry": true, "consent_source": "signed form", "url": "https://ada.example.org", "city": null}),
     )
     .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.text);

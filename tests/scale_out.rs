@@ -70,7 +70,7 @@ async fn two_instances_on_one_postgres() {
             .created(
                 "/api/v1/people",
                 json!({"name": format!("Person {i:02}"), "email": format!("p{i}@example.org"),
-                       "city": "Lyon", "country": "France", "listed_in_registry": true}),
+                       "city": "Lyon", "country": "France", "listed_in_registry": true, "consent_source": "signed form"}),
             )
             .await;
         let person_id = person["id"].as_str().unwrap().to_owned();

@@ -176,7 +176,7 @@ async fn seed(app: &TestApp, base: &str) -> Value {
             ]},
             "POST /api/v1/people": {"application/json": [
                 {"name": "Alan Closer", "email": "alan@example.org", "city": "Paris",
-                 "country": "France", "listed_in_registry": true},
+                 "country": "France", "listed_in_registry": true, "consent_source": "signed form"},
             ]},
             "PATCH /api/v1/people/{id}": {"application/json": [
                 {"city": "Lyon", "url": null},

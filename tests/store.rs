@@ -32,6 +32,8 @@ async fn seed(store: &dyn Store) -> (Person, Closing) {
         url: None,
         listed_in_registry: false,
         created_at: now(),
+        consent: Default::default(),
+        erased_at: None,
     };
     store.insert_person(&person).await.unwrap();
     let closing = Closing {
@@ -115,13 +117,17 @@ async fn constraints(app: &TestApp) {
 
     // Revocation happens once; the list reports its bit.
     let at = now();
-    match store.revoke_credential(first.id, "why", at).await.unwrap() {
+    match store
+        .revoke_credential(first.id, "why", at, None)
+        .await
+        .unwrap()
+    {
         RevokeOutcome::Revoked(r) => assert_eq!(r.revocation_reason.as_deref(), Some("why")),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
         store
-            .revoke_credential(first.id, "again", at)
+            .revoke_credential(first.id, "again", at, None)
             .await
             .unwrap(),
         RevokeOutcome::AlreadyRevoked(_)
@@ -200,11 +206,11 @@ async fn batch_keeps_the_good_writes(app: &TestApp) {
         request_id: Some("r-1".into()),
     };
     let writes = vec![
-        Write::Credential(first.clone()),
+        Write::Credential(first.clone(), None),
         Write::Audit(entry.clone()),
-        Write::Credential(twin.clone()),
-        Write::Credential(certified.clone()),
-        Write::Credential(second_certified.clone()),
+        Write::Credential(twin.clone(), None),
+        Write::Credential(certified.clone(), None),
+        Write::Credential(second_certified.clone(), None),
         Write::Audit(AuditEntry {
             request_id: Some("r-2".into()),
             ..entry

@@ -21,9 +21,10 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::records::{
-    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, CredentialFilter, CredentialRecord,
-    Holder, Mentor, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
-    RevokeOutcome, Stages, StatusBlock, Write, CERTIFIED,
+    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
+    CredentialRecord, Erasure, Holder, LinkUse, Mentor, MessageFilter, OutboxMessage, Person,
+    RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, Stages,
+    StatusBlock, Write, CERTIFIED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
@@ -42,6 +43,9 @@ pub trait Backend: UuidColumn {
     const SAVEPOINT_EACH: bool;
     /// A statement a batch with credentials runs first, to take its locks in one order.
     const BATCH_LOCK: Option<&'static str>;
+    /// Appended to the outbox claim's row selection: PostgreSQL's `for update skip locked`,
+    /// so several instances never claim the same message; empty on SQLite (one writer).
+    const SKIP_LOCKED: &'static str;
 
     /// The store's error for a database error: which rule a unique violation broke.
     fn error(e: sqlx::Error) -> DbError;
@@ -115,6 +119,9 @@ impl<DB: Database> Clone for SqlStore<DB> {
 
 const TOKEN_COLUMNS: &str =
     "id, name, public_id, token_hash, scopes, created_at, expires_at, revoked_at";
+
+const MESSAGE_COLUMNS: &str = "id, kind, person_id, credential_id, status, attempts, \
+    next_attempt_at, last_error, created_at, sent_at";
 
 const CREDENTIAL_COLUMNS: &str = "id, achievement, person_id, closing_id, status_list, \
     status_index, issued_at, valid_until, document, idempotency_key, request_hash, revoked_at, \
@@ -190,6 +197,10 @@ where
     for<'r> RegistryProbe: FromRow<'r, DB::Row>,
     for<'r> RegistryRow: FromRow<'r, DB::Row>,
     for<'r> BadgeDates: FromRow<'r, DB::Row>,
+    for<'r> OutboxMessage: FromRow<'r, DB::Row>,
+    for<'r> ConsentEvent: FromRow<'r, DB::Row>,
+    for<'r> (DbId,): FromRow<'r, DB::Row>,
+    for<'r> (DbId, Option<DateTime<Utc>>, DateTime<Utc>): FromRow<'r, DB::Row>,
 {
     fn backend(&self) -> &'static str {
         DB::BACKEND
@@ -346,7 +357,9 @@ where
     async fn insert_person(&self, p: &Person) -> DbResult<()> {
         sqlx::query(
             "insert into people (id, name, email, city, country, url, listed_in_registry, \
-             created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, consent_by, consent_source, consent_version, consent_at, \
+             withdrawn_at, erased_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(DbId(p.id))
         .bind(&p.name)
@@ -356,6 +369,12 @@ where
         .bind(&p.url)
         .bind(p.listed_in_registry)
         .bind(p.created_at)
+        .bind(&p.consent.by)
+        .bind(&p.consent.source)
+        .bind(&p.consent.version)
+        .bind(p.consent.at)
+        .bind(p.consent.withdrawn_at)
+        .bind(p.erased_at)
         .execute(&self.pool)
         .await
         .map_err(DB::error)?;
@@ -493,7 +512,7 @@ where
     async fn write_batch(&self, writes: &[Write]) -> DbResult<Vec<DbResult<()>>> {
         let mut tx = self.pool.begin().await.map_err(DB::error)?;
         if let Some(lock) = DB::BATCH_LOCK {
-            if writes.iter().any(|w| matches!(w, Write::Credential(_))) {
+            if writes.iter().any(|w| matches!(w, Write::Credential(..))) {
                 sqlx::query(lock)
                     .execute(&mut *tx)
                     .await
@@ -502,9 +521,10 @@ where
         }
         let mut results = Vec::with_capacity(writes.len());
         let mut audit = Vec::new();
+        let mut messages = Vec::new();
         for write in writes {
-            let c = match write {
-                Write::Credential(c) => c,
+            let (c, message) = match write {
+                Write::Credential(c, message) => (c, message),
                 Write::Audit(e) => {
                     audit.push(e);
                     results.push(Ok(()));
@@ -526,7 +546,11 @@ where
                 insert_credential_row::<DB>(&mut tx, c).await
             };
             match inserted.map_err(DB::error) {
-                Ok(()) => results.push(Ok(())),
+                Ok(()) => {
+                    // Its message is stored only with it.
+                    messages.extend(message.as_deref());
+                    results.push(Ok(()));
+                }
                 Err(conflict @ DbError::Conflict(_)) => results.push(Err(conflict)),
                 // Anything but a broken rule fails the whole batch.
                 Err(fatal) => return Err(fatal),
@@ -564,6 +588,11 @@ where
                     .bind(&e.request_id);
             }
             insert.execute(&mut *tx).await.map_err(DB::error)?;
+        }
+        for m in messages {
+            insert_message_row::<DB>(&mut tx, m)
+                .await
+                .map_err(DB::error)?;
         }
         tx.commit().await.map_err(DB::error)?;
         Ok(results)
@@ -657,7 +686,9 @@ where
         id: Uuid,
         reason: &str,
         at: DateTime<Utc>,
+        message: Option<&OutboxMessage>,
     ) -> DbResult<RevokeOutcome> {
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
         let done = sqlx::query(
             "update credentials set revoked_at = $1, revocation_reason = $2 \
              where id = $3 and revoked_at is null",
@@ -665,11 +696,19 @@ where
         .bind(at)
         .bind(reason)
         .bind(DbId(id))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(DB::error)?;
+        let revoked = DB::rows_affected(&done) > 0;
+        if let (true, Some(m)) = (revoked, message) {
+            // Queued in the revocation's transaction: no revocation without its message.
+            insert_message_row::<DB>(&mut tx, m)
+                .await
+                .map_err(DB::error)?;
+        }
+        tx.commit().await.map_err(DB::error)?;
         let record = self.credential(id).await?.ok_or(DbError::NotFound)?;
-        Ok(if DB::rows_affected(&done) > 0 {
+        Ok(if revoked {
             RevokeOutcome::Revoked(record)
         } else {
             RevokeOutcome::AlreadyRevoked(record)
@@ -700,7 +739,8 @@ where
     async fn update_person(&self, p: &Person) -> DbResult<()> {
         let done = sqlx::query(
             "update people set name = $1, email = $2, city = $3, country = $4, url = $5, \
-             listed_in_registry = $6 where id = $7",
+             listed_in_registry = $6, consent_by = $7, consent_source = $8, \
+             consent_version = $9, consent_at = $10, withdrawn_at = $11 where id = $12",
         )
         .bind(&p.name)
         .bind(&p.email)
@@ -708,6 +748,11 @@ where
         .bind(&p.country)
         .bind(&p.url)
         .bind(p.listed_in_registry)
+        .bind(&p.consent.by)
+        .bind(&p.consent.source)
+        .bind(&p.consent.version)
+        .bind(p.consent.at)
+        .bind(p.consent.withdrawn_at)
         .bind(DbId(p.id))
         .execute(&self.pool)
         .await
@@ -716,6 +761,289 @@ where
             return Err(DbError::NotFound);
         }
         Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn closings_of_person(&self, closer_id: Uuid) -> DbResult<Vec<Closing>> {
+        sqlx::query_as("select * from closings where closer_id = $1 order by closed_on, id")
+            .bind(DbId(closer_id))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_message(&self, m: &OutboxMessage) -> DbResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(DB::error)?;
+        insert_message_row::<DB>(&mut conn, m)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn claim_messages(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> DbResult<Vec<OutboxMessage>> {
+        // One statement: the due rows are taken (pushed past the lease) as they are read,
+        // so a crashed sender's rows come due again when its lease ends.
+        let sql = format!(
+            "update outbox set next_attempt_at = $2, attempts = attempts + 1 \
+             where id in (select id from outbox where status = 'queued' \
+               and next_attempt_at <= $1 order by next_attempt_at limit $3 {}) \
+             returning {MESSAGE_COLUMNS}",
+            DB::SKIP_LOCKED
+        );
+        sqlx::query_as(&sql)
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn finish_message(
+        &self,
+        id: Uuid,
+        outcome: &SendOutcome,
+        at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        let query = match outcome {
+            SendOutcome::Sent => sqlx::query(
+                "update outbox set status = 'sent', sent_at = $2, last_error = null \
+                 where id = $1",
+            )
+            .bind(DbId(id))
+            .bind(at),
+            // Never over a `sent`: a slower sender whose lease ran out does not undo it.
+            SendOutcome::Retry(next, error) => sqlx::query(
+                "update outbox set next_attempt_at = $2, last_error = $3 \
+                 where id = $1 and status = 'queued'",
+            )
+            .bind(DbId(id))
+            .bind(*next)
+            .bind(error.clone()),
+            SendOutcome::Failed(error) => sqlx::query(
+                "update outbox set status = 'failed', last_error = $2 \
+                 where id = $1 and status = 'queued'",
+            )
+            .bind(DbId(id))
+            .bind(error.clone()),
+        };
+        query.execute(&self.pool).await.map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn message(&self, id: Uuid) -> DbResult<Option<OutboxMessage>> {
+        let sql = format!("select {MESSAGE_COLUMNS} from outbox where id = $1");
+        sqlx::query_as(&sql)
+            .bind(DbId(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_messages(&self, f: &MessageFilter) -> DbResult<Vec<OutboxMessage>> {
+        let (after_t, after_id) = match f.after {
+            Some((t, id)) => (Some(t), Some(DbId(id))),
+            None => (None, None),
+        };
+        let sql = format!(
+            "select {MESSAGE_COLUMNS} from outbox where \
+             (cast($1 as text) is null or status = $1) and \
+             (cast($2 as uuid) is null or person_id = $2) and \
+             (cast($3 as timestamptz) is null or created_at < $3 \
+              or (created_at = $3 and id < $4)) \
+             order by created_at desc, id desc limit $5"
+        );
+        sqlx::query_as(&sql)
+            .bind(&f.status)
+            .bind(f.person_id.map(DbId))
+            .bind(after_t)
+            .bind(after_id)
+            .bind(f.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn retry_message(&self, id: Uuid, now: DateTime<Utc>) -> DbResult<Option<OutboxMessage>> {
+        sqlx::query(
+            "update outbox set status = 'queued', attempts = 0, next_attempt_at = $2 \
+             where id = $1 and status = 'failed'",
+        )
+        .bind(DbId(id))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        self.message(id).await
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_holder_link(
+        &self,
+        token_hash: &str,
+        person_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "insert into holder_links (token_hash, person_id, created_at, expires_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(DbId(person_id))
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn use_holder_link(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<LinkUse> {
+        // Used and read in one statement: two clicks at once cannot both sign in.
+        let used: Option<(DbId,)> = sqlx::query_as(
+            "update holder_links set used_at = $2 \
+             where token_hash = $1 and used_at is null and expires_at > $2 \
+             returning person_id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        if let Some((person,)) = used {
+            return Ok(LinkUse::SignedIn(person.0));
+        }
+        let row: Option<(DbId, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
+            "select person_id, used_at, expires_at from holder_links where token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(match row {
+            None => LinkUse::Unknown,
+            Some((_, Some(_), _)) => LinkUse::Used,
+            Some(_) => LinkUse::Expired,
+        })
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        person_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "insert into holder_sessions (token_hash, person_id, created_at, expires_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(DbId(person_id))
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<Uuid>> {
+        let row: Option<(DbId,)> = sqlx::query_as(
+            "select person_id from holder_sessions where token_hash = $1 and expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(row.map(|(id,)| id.0))
+    }
+
+    #[instrument(skip_all)]
+    async fn delete_session(&self, token_hash: &str) -> DbResult<()> {
+        sqlx::query("delete from holder_sessions where token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn consent_history(&self, person_id: Uuid) -> DbResult<Vec<ConsentEvent>> {
+        sqlx::query_as(
+            "select at, action, actor, source, text_version from consent_events \
+             where person_id = $1 order by id",
+        )
+        .bind(DbId(person_id))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn erase_person(&self, id: Uuid, reason: &str, at: DateTime<Utc>) -> DbResult<Erasure> {
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        let revoked: Vec<(DbId,)> = sqlx::query_as(
+            "update credentials set revoked_at = $1, revocation_reason = $2 \
+             where person_id = $3 and revoked_at is null returning id",
+        )
+        .bind(at)
+        .bind(reason)
+        .bind(DbId(id))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(DB::error)?;
+        // The email must stay unique (the natural key), so it becomes a placeholder that
+        // names nobody (`.invalid` is reserved for that, RFC 6761).
+        let done = sqlx::query(
+            "update people set name = '', email = $1, city = null, url = null, \
+             listed_in_registry = $2, consent_by = 'holder', consent_source = null, \
+             consent_version = null, consent_at = $3, withdrawn_at = $3, erased_at = $3 \
+             where id = $4",
+        )
+        .bind(format!("erased-{id}@erased.invalid"))
+        .bind(false)
+        .bind(at)
+        .bind(DbId(id))
+        .execute(&mut *tx)
+        .await
+        .map_err(DB::error)?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(DbError::NotFound);
+        }
+        let dropped = sqlx::query("delete from outbox where person_id = $1")
+            .bind(DbId(id))
+            .execute(&mut *tx)
+            .await
+            .map_err(DB::error)?;
+        for table in ["holder_links", "holder_sessions"] {
+            sqlx::query(&format!("delete from {table} where person_id = $1"))
+                .bind(DbId(id))
+                .execute(&mut *tx)
+                .await
+                .map_err(DB::error)?;
+        }
+        tx.commit().await.map_err(DB::error)?;
+        Ok(Erasure {
+            revoked: revoked.into_iter().map(|(id,)| id.0).collect(),
+            messages_dropped: DB::rows_affected(&dropped),
+        })
     }
 
     #[instrument(skip_all)]
@@ -873,6 +1201,41 @@ where
     .bind(&c.document)
     .bind(&c.idempotency_key)
     .bind(&c.request_hash)
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+}
+
+async fn insert_message_row<DB: Database>(
+    conn: &mut DB::Connection,
+    m: &OutboxMessage,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> DbId: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<DbId>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+{
+    sqlx::query(
+        "insert into outbox (id, kind, person_id, credential_id, status, attempts, \
+         next_attempt_at, last_error, created_at, sent_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(DbId(m.id))
+    .bind(m.kind.clone())
+    .bind(DbId(m.person_id))
+    .bind(m.credential_id.map(DbId))
+    .bind(m.status.clone())
+    .bind(m.attempts)
+    .bind(m.next_attempt_at)
+    .bind(m.last_error.clone())
+    .bind(m.created_at)
+    .bind(m.sent_at)
     .execute(&mut *conn)
     .await
     .map(drop)

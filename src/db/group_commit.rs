@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::records::{AuditEntry, CredentialRecord, Write};
+use super::records::{AuditEntry, CredentialRecord, OutboxMessage, Write};
 use super::store::{DbError, DbResult, Store};
 
 /// The most writes one transaction stores. Bounds the latency a queued request waits for
@@ -52,9 +52,14 @@ impl GroupCommit {
 
     /// Stores an issued credential; returns it once its transaction has committed, or the
     /// error (a broken rule: [`DbError::Conflict`]) that kept it out.
-    pub async fn insert_credential(&self, record: CredentialRecord) -> DbResult<CredentialRecord> {
-        match self.write(Write::Credential(record)).await? {
-            Write::Credential(record) => Ok(record),
+    /// `message`, if any, is stored in the same transaction, only with the credential.
+    pub async fn insert_credential(
+        &self,
+        record: CredentialRecord,
+        message: Option<Box<OutboxMessage>>,
+    ) -> DbResult<CredentialRecord> {
+        match self.write(Write::Credential(record, message)).await? {
+            Write::Credential(record, _) => Ok(record),
             Write::Audit(_) => unreachable!("the writer answers with the write it was given"),
         }
     }
@@ -123,7 +128,7 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(Write, Reply)>) {
         tracing::debug!(
             n = writes.len(),
             us = t0.elapsed().as_micros() as u64,
-            "TMPBATCH"
+            "group commit"
         );
         for ((write, result), reply) in writes.into_iter().zip(results).zip(replies) {
             // A request that gave up (client gone) no longer listens; its write stays

@@ -58,6 +58,7 @@ impl Backend for Postgres {
     // Every credential insert bumps the one registry_state row (a trigger). Taking that row
     // first makes batches of several instances queue on it, instead of each holding a
     // unique-index entry the other waits for: a deadlock.
+    const SKIP_LOCKED: &'static str = "for update skip locked";
     const BATCH_LOCK: Option<&'static str> =
         Some("select version from registry_state where id = 1 for update");
 

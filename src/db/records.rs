@@ -65,8 +65,9 @@ pub struct AuditEntry {
 /// before they are answered.
 #[derive(Debug, Clone)]
 pub enum Write {
-    /// An issued credential.
-    Credential(CredentialRecord),
+    /// An issued credential, with the message announcing it (stored only if the
+    /// credential is).
+    Credential(CredentialRecord, Option<Box<OutboxMessage>>),
     /// An audit log entry.
     Audit(AuditEntry),
 }
@@ -130,10 +131,164 @@ pub struct Person {
     pub country: Option<String>,
     /// Public profile URL.
     pub url: Option<String>,
-    /// Consent to appear in the public registry.
+    /// Listed in the public registry now (the one bit the registry reads); `consent` says
+    /// whose choice it is.
     pub listed_in_registry: bool,
     /// When recorded.
     pub created_at: DateTime<Utc>,
+    /// Who made the latest registry choice, and on what ground.
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub consent: Consent,
+    /// When the person was erased at their request; `None` for everyone else.
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+/// Who made a person's latest registry choice, and on what ground. Every change of
+/// `listed_in_registry` is also written to the consent history by the database.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Consent {
+    /// `"holder"` (on their page) or `"admin"` (through the API); `None` if never chosen.
+    #[sqlx(rename = "consent_by")]
+    #[serde(rename = "consent_by")]
+    pub by: Option<String>,
+    /// For an admin's listing: where the consent was collected.
+    #[sqlx(rename = "consent_source")]
+    #[serde(rename = "consent_source")]
+    pub source: Option<String>,
+    /// For the holder's consent: the version of the text they were shown.
+    #[sqlx(rename = "consent_version")]
+    #[serde(rename = "consent_version")]
+    pub version: Option<String>,
+    /// When the latest choice was made.
+    #[sqlx(rename = "consent_at")]
+    #[serde(rename = "consent_at")]
+    pub at: Option<DateTime<Utc>>,
+    /// The holder's latest withdrawal; while set, only the holder may list themselves again.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of a person's consent history (written by the database on every change).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ConsentEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `"given"` or `"withdrawn"`.
+    pub action: String,
+    /// `"holder"` or `"admin"`.
+    pub actor: String,
+    /// For an admin's listing: where the consent was collected.
+    pub source: Option<String>,
+    /// For the holder's consent: the version of the text shown.
+    pub text_version: Option<String>,
+}
+
+/// What a message of the outbox is about.
+pub mod message_kind {
+    /// A badge was issued to the person.
+    pub const ISSUED: &str = "issued";
+    /// A badge of the person was revoked.
+    pub const REVOKED: &str = "revoked";
+    /// The person asked for a sign-in link to their page.
+    pub const SIGN_IN: &str = "sign_in";
+}
+
+/// A message of the transactional outbox: written with what it announces, sent later.
+/// The address and contents are read when sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct OutboxMessage {
+    /// Id (also the stable `Message-ID`'s local part).
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// See [`message_kind`].
+    pub kind: String,
+    /// The recipient.
+    #[sqlx(try_from = "DbId")]
+    pub person_id: Uuid,
+    /// The credential it announces (issued and revoked messages).
+    #[sqlx(try_from = "OptDbId")]
+    pub credential_id: Option<Uuid>,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    /// Send attempts so far.
+    pub attempts: i32,
+    /// When it is due; while a sender holds it, the end of that sender's lease.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The latest failure.
+    pub last_error: Option<String>,
+    /// When written.
+    pub created_at: DateTime<Utc>,
+    /// When the mail server accepted it.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxMessage {
+    /// A message due now.
+    pub fn queued(
+        kind: &str,
+        person_id: Uuid,
+        credential_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        OutboxMessage {
+            id: Uuid::new_v4(),
+            kind: kind.to_owned(),
+            person_id,
+            credential_id,
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        }
+    }
+}
+
+/// Filters and cursor for listing the outbox (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this person's messages.
+    pub person_id: Option<Uuid>,
+    /// Continue after this `(created_at, id)`.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// How a send attempt ended, for [`crate::db::Store::finish_message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The server accepted it.
+    Sent,
+    /// It failed; try again at this time.
+    Retry(DateTime<Utc>, String),
+    /// It failed for good.
+    Failed(String),
+}
+
+/// What a sign-in link token turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkUse {
+    /// Valid and now used: the person it signs in.
+    SignedIn(Uuid),
+    /// Used before (the link was exchanged for a session).
+    Used,
+    /// Past its 30 days.
+    Expired,
+    /// No such link.
+    Unknown,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// The credentials it revoked (those not revoked before).
+    pub revoked: Vec<Uuid>,
+    /// Outbox rows dropped.
+    pub messages_dropped: u64,
 }
 
 /// Dates on which a partnership reached each of its five stages: each from 1900-01-01 to

@@ -58,6 +58,7 @@ impl Backend for Sqlite {
     const BACKEND: &'static str = "sqlite";
     // A failed statement undoes only itself, and one writer at a time needs no lock order.
     const SAVEPOINT_EACH: bool = false;
+    const SKIP_LOCKED: &'static str = "";
     const BATCH_LOCK: Option<&'static str> = None;
     // Text compares in byte order already; no casts needed.
     const REGISTRY: Registry = Registry {

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::records::{
-    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, CredentialFilter, CredentialRecord,
-    Holder, Mentor, Person, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, StatusBlock,
-    Write,
+    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
+    CredentialRecord, Erasure, Holder, LinkUse, Mentor, MessageFilter, OutboxMessage, Person,
+    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, StatusBlock, Write,
 };
 
 /// Which uniqueness rule a write broke.
@@ -104,6 +104,8 @@ pub trait Store: Send + Sync + 'static {
             .ok_or(DbError::NotFound)?;
         Ok(Some((closing, mentor)))
     }
+    /// The closings `closer_id` closed, oldest first.
+    async fn closings_of_person(&self, closer_id: Uuid) -> DbResult<Vec<Closing>>;
     /// Finds a mentor by normalised email (the natural key imports use).
     async fn mentor_by_email(&self, email: &str) -> DbResult<Option<Mentor>>;
     /// Finds a person by normalised email (the natural key imports use).
@@ -124,7 +126,7 @@ pub trait Store: Send + Sync + 'static {
     /// Unique violations come back as [`DbError::Conflict`].
     async fn insert_credential(&self, record: &CredentialRecord) -> DbResult<()> {
         let mut results = self
-            .write_batch(&[Write::Credential(record.clone())])
+            .write_batch(&[Write::Credential(record.clone(), None)])
             .await?;
         results.pop().unwrap_or(Err(DbError::NotFound))
     }
@@ -163,15 +165,73 @@ pub trait Store: Send + Sync + 'static {
     async fn credentials_of_person(&self, person_id: Uuid) -> DbResult<Vec<CredentialRecord>>;
     /// Credentials matching a filter, newest first, at most `filter.limit`.
     async fn list_credentials(&self, filter: &CredentialFilter) -> DbResult<Vec<CredentialRecord>>;
-    /// Revokes a credential, once.
+    /// Revokes a credential, once; `message` is queued in the same transaction, only if it
+    /// is revoked now.
     async fn revoke_credential(
         &self,
         id: Uuid,
         reason: &str,
         at: DateTime<Utc>,
+        message: Option<&OutboxMessage>,
     ) -> DbResult<RevokeOutcome>;
     /// The revoked bit indices of a status list; `None` if the list does not exist.
     async fn revoked_indices(&self, list: i64) -> DbResult<Option<Vec<i64>>>;
+
+    /// Queues a message on its own (a sign-in link; issuance and revocation queue theirs
+    /// with what they announce).
+    async fn insert_message(&self, message: &OutboxMessage) -> DbResult<()>;
+    /// Takes up to `limit` queued messages due at `now`: each gets one more attempt and is
+    /// held until `lease_until` (then due again, should this sender die). On PostgreSQL
+    /// rows another instance holds are skipped, never waited for.
+    async fn claim_messages(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> DbResult<Vec<OutboxMessage>>;
+    /// Records how an attempt ended.
+    async fn finish_message(
+        &self,
+        id: Uuid,
+        outcome: &SendOutcome,
+        at: DateTime<Utc>,
+    ) -> DbResult<()>;
+    /// Reads a message.
+    async fn message(&self, id: Uuid) -> DbResult<Option<OutboxMessage>>;
+    /// Messages matching a filter, newest first.
+    async fn list_messages(&self, filter: &MessageFilter) -> DbResult<Vec<OutboxMessage>>;
+    /// Queues a failed message again with a fresh count of attempts; returns it as it now
+    /// is (unchanged unless it had failed), `None` if absent.
+    async fn retry_message(&self, id: Uuid, now: DateTime<Utc>) -> DbResult<Option<OutboxMessage>>;
+
+    /// Stores the hash of a new sign-in link's token.
+    async fn insert_holder_link(
+        &self,
+        token_hash: &str,
+        person_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()>;
+    /// Uses a sign-in link: the first use before its expiry signs its person in.
+    async fn use_holder_link(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<LinkUse>;
+    /// Stores the hash of a new holder session's token.
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        person_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()>;
+    /// The person an unexpired session belongs to.
+    async fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<Uuid>>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
+    /// A person's consent history, oldest first.
+    async fn consent_history(&self, person_id: Uuid) -> DbResult<Vec<ConsentEvent>>;
+    /// Erases a person in one transaction: revokes their unrevoked credentials with
+    /// `reason`, removes name, email, city and url, unlists them, drops their messages,
+    /// links and sessions. `NotFound` if absent.
+    async fn erase_person(&self, id: Uuid, reason: &str, at: DateTime<Utc>) -> DbResult<Erasure>;
 
     /// Replaces a person's editable fields (all but id and created_at); `NotFound` if absent.
     async fn update_person(&self, person: &Person) -> DbResult<()>;

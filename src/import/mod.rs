@@ -44,7 +44,7 @@ pub use read::{Format, RowError};
 pub enum Kind {
     /// Mentors: `name, email, url`.
     Mentors,
-    /// People: `name, email, city, country, url, listed_in_registry`.
+    /// People: `name, email, city, country, url, listed_in_registry, consent_source`.
     People,
     /// Closing records, naming closer and mentor by email.
     Closings,
@@ -321,12 +321,22 @@ pub async fn run(
             .await
         }
         Kind::People => {
+            let source_file = label.clone();
+            let source_file = &source_file;
             run_rows(
                 parsed,
                 label,
                 options.progress,
                 in_flight,
-                |value| async move {
+                |mut value| async move {
+                    // Listing someone is a claim that they consented; an import file's row
+                    // without its own `consent_source` names the file as that claim.
+                    if value["listed_in_registry"] == Value::Bool(true)
+                        && value.get("consent_source").is_none_or(Value::is_null)
+                    {
+                        value["consent_source"] =
+                            Value::String(format!("listed by the import of {source_file}"));
+                    }
                     match typed::<NewPerson>(value) {
                         Ok(input) => outcome(create_person(store, input).await),
                         Err(reason) => Ok(Outcome::Failed(reason)),
@@ -404,6 +414,9 @@ struct IssueRow {
     closing_closed_on: Option<NaiveDate>,
     #[serde(default)]
     valid_until: Option<DateTime<Utc>>,
+    /// `false`: the holder is not emailed (default: they are).
+    #[serde(default)]
+    notify: Option<bool>,
 }
 
 /// The Idempotency-Key of a badge row: `import:` + hex SHA-256 of the fields that identify
@@ -505,6 +518,7 @@ async fn issue_row(state: &AppState, row: IssueRow) -> anyhow::Result<Outcome> {
         person_id: person.id,
         closing_id,
         valid_until: row.valid_until,
+        notify: row.notify,
     };
     Ok(match issue(state, request, Some(key)).await {
         Ok(issued) if issued.created => Outcome::Created,

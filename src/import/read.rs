@@ -66,7 +66,7 @@ pub(super) const MENTOR_COLUMNS: Columns = Columns {
 
 pub(super) const PERSON_COLUMNS: Columns = Columns {
     required: &["name", "email", "listed_in_registry"],
-    optional: &["city", "country", "url"],
+    optional: &["city", "country", "url", "consent_source"],
     bools: &["listed_in_registry"],
     dates: &[],
     times: &[],
@@ -106,8 +106,13 @@ pub(super) const CLOSING_COLUMNS: Columns = Columns {
 
 pub(super) const ISSUE_COLUMNS: Columns = Columns {
     required: &["achievement", "person_email"],
-    optional: &["closing_partner", "closing_closed_on", "valid_until"],
-    bools: &[],
+    optional: &[
+        "closing_partner",
+        "closing_closed_on",
+        "valid_until",
+        "notify",
+    ],
+    bools: &["notify"],
     dates: &["closing_closed_on"],
     times: &["valid_until"],
 };

@@ -12,7 +12,7 @@ use crate::credential::model::{
     AchievementSubject, Criteria, Evidence, IdentityObject, OpenBadgeCredential, StatusEntry,
     OB_V3_CONTEXT, VC_V2_CONTEXT,
 };
-use crate::db::{Closing, CredentialRecord, Mentor, Person};
+use crate::db::{message_kind, Closing, CredentialRecord, Mentor, OutboxMessage, Person};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -32,6 +32,9 @@ pub struct IssueRequest {
     /// kept at whole seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<Utc>>,
+    /// Whether the holder is emailed the badge with a link to their page (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<bool>,
 }
 
 /// The outcome of an issuance.
@@ -122,6 +125,12 @@ async fn issue_new(
         .person(req.person_id)
         .await?
         .ok_or_else(|| AppError::invalid("person_id", "person_id names no person"))?;
+    if person.erased_at.is_some() {
+        return Err(AppError::invalid(
+            "person_id",
+            "person_id names a person erased at their request",
+        ));
+    }
     let mut evidence = Vec::with_capacity(4);
     if achievement.slug == CLOSED {
         let closing_id = req.closing_id.ok_or_else(|| {
@@ -217,8 +226,21 @@ async fn issue_new(
         revoked_at: None,
         revocation_reason: None,
     };
+    // The message announcing it is stored in the same transaction, only with it.
+    let message = (req.notify != Some(false)).then(|| {
+        Box::new(OutboxMessage::queued(
+            message_kind::ISSUED,
+            person.id,
+            Some(id),
+            issued_at,
+        ))
+    });
+    let notify = message.is_some();
     // Answered only once the record's transaction has committed (see `group_commit`).
-    let record = state.writer.insert_credential(record).await?;
+    let record = state.writer.insert_credential(record, message).await?;
+    if notify {
+        state.outbox.wake();
+    }
     state
         .metrics
         .issued

@@ -5,6 +5,8 @@
 //! credential with [`crate::credential`] (pure) and write through [`crate::db::Store`].
 
 pub mod achievements;
+pub mod consent;
+pub mod holder;
 pub mod issue;
 pub mod records;
 

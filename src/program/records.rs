@@ -47,8 +47,15 @@ pub struct NewPerson {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub url: Option<String>,
-    /// Consent to be listed in the public registry of certified people.
+    /// List in the public registry of certified people now, on consent collected
+    /// elsewhere (then `consent_source` is required). The person's own choice, on their
+    /// page, overrides it; after they withdraw, only they can list themselves again.
     pub listed_in_registry: bool,
+    /// Where the consent to list was collected (a form, an email, a signed sheet): required
+    /// with `listed_in_registry: true`, kept in the consent history.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub consent_source: Option<String>,
 }
 
 /// `PATCH /api/v1/people/{id}`: only the fields present change. `city`, `country` and `url`
@@ -76,9 +83,14 @@ pub struct PersonPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(max_length = 2000)]
     pub url: Option<Option<String>>,
-    /// Consent to be listed in the public registry.
+    /// List (on consent collected elsewhere: `consent_source` required) or unlist in the
+    /// public registry. `409` if the person withdrew their consent on their page.
     #[serde(default, deserialize_with = "present")]
     pub listed_in_registry: Option<Option<bool>>,
+    /// Where the consent to list was collected; required with `listed_in_registry: true`.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub consent_source: Option<String>,
 }
 
 /// A field that is present (`Some`), possibly `null` (`Some(None)`); absent is `None` via
@@ -295,9 +307,22 @@ pub async fn create_person(store: &dyn Store, input: NewPerson) -> AppResult<Per
         city: optional_name("city", input.city.as_deref(), 100)?,
         country: optional_name("country", input.country.as_deref(), 100)?,
         url: optional_url("url", input.url.as_deref())?,
-        listed_in_registry: input.listed_in_registry,
+        listed_in_registry: false,
         created_at: now(),
+        consent: Default::default(),
+        erased_at: None,
     };
+    let mut person = person;
+    if input.listed_in_registry {
+        let source = super::consent::admin_source(input.consent_source.as_deref())?;
+        let at = person.created_at;
+        super::consent::admin_list(&mut person, source, at)?;
+    } else if input.consent_source.is_some() {
+        return Err(AppError::invalid(
+            "consent_source",
+            "consent_source goes with listed_in_registry: true",
+        ));
+    }
     store.insert_person(&person).await?;
     Ok(person)
 }
@@ -326,8 +351,38 @@ pub async fn update_person(store: &dyn Store, id: Uuid, patch: PersonPatch) -> A
     if let Some(url) = patch.url {
         person.url = optional_url("url", url.as_deref())?;
     }
-    if let Some(listed) = patch.listed_in_registry {
-        person.listed_in_registry = listed.ok_or_else(|| required("listed_in_registry"))?;
+    if person.erased_at.is_some() {
+        return Err(AppError::Conflict(
+            "this person was erased at their request; their record cannot change".into(),
+        ));
+    }
+    match patch.listed_in_registry {
+        Some(listed) => {
+            let listed = listed.ok_or_else(|| required("listed_in_registry"))?;
+            if listed {
+                let source = super::consent::admin_source(patch.consent_source.as_deref())?;
+                if !person.listed_in_registry || person.consent.source.as_deref() != Some(&source) {
+                    super::consent::admin_list(&mut person, source, now())?;
+                }
+            } else {
+                if patch.consent_source.is_some() {
+                    return Err(AppError::invalid(
+                        "consent_source",
+                        "consent_source goes with listed_in_registry: true",
+                    ));
+                }
+                if person.listed_in_registry {
+                    super::consent::admin_unlist(&mut person, now());
+                }
+            }
+        }
+        None if patch.consent_source.is_some() => {
+            return Err(AppError::invalid(
+                "consent_source",
+                "consent_source goes with listed_in_registry: true",
+            ))
+        }
+        None => {}
     }
     if person != before {
         store.update_person(&person).await?;

@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::{
-    Closing, CredentialFilter, CredentialRecord, Mentor, Person, RevokeOutcome, Stages,
+    message_kind, Closing, CredentialFilter, CredentialRecord, Mentor, OutboxMessage, Person,
+    RevokeOutcome, Stages,
 };
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
@@ -33,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_mentor))
         .routes(routes!(get_mentor))
         .routes(routes!(create_person))
-        .routes(routes!(get_person, patch_person))
+        .routes(routes!(get_person, patch_person, erase_person))
         .routes(routes!(create_closing))
         .routes(routes!(get_closing))
         .routes(routes!(create_credential, list_credentials))
@@ -57,6 +58,9 @@ fn person_json(p: &Person) -> Value {
     json!({
         "id": p.id, "name": p.name, "email": p.email, "city": p.city, "country": p.country,
         "url": p.url, "listed_in_registry": p.listed_in_registry, "created_at": p.created_at,
+        "consent_by": p.consent.by, "consent_source": p.consent.source,
+        "consent_version": p.consent.version, "consent_at": p.consent.at,
+        "withdrawn_at": p.consent.withdrawn_at, "erased_at": p.erased_at,
     })
 }
 
@@ -241,6 +245,35 @@ async fn patch_person(
     let id = path_id("person", &id)?;
     let p = records::update_person(&*state.store, id, patch).await?;
     Ok(Json(person_json(&p)))
+}
+
+/// Erases a person at their request: their credentials are revoked ("erased at the
+/// holder's request"), their name, email, city and url removed, they leave the registry
+/// and their queued messages are dropped. Credentials they shared keep verifying, as
+/// revoked. Audited like every admin request.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/people/{id}",
+    tag = "admin",
+    security(("bearer" = ["admin"])),
+    params(("id" = Uuid, Path, description = "The person's id.")),
+    responses(
+        (status = 200, description = "Erased.", body = ErasureView),
+        crate::openapi::AuthErrors, crate::openapi::NotFound,
+    ),
+)]
+async fn erase_person(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Admin>,
+    AppPath(id): AppPath<String>,
+) -> AppResult<Json<Value>> {
+    let id = path_id("person", &id)?;
+    let done = program::holder::erase(&*state.store, id).await?;
+    Ok(Json(json!({
+        "person_id": id,
+        "revoked_credentials": done.revoked,
+        "messages_dropped": done.messages_dropped,
+    })))
 }
 
 /// Records the closing of a partnership (the evidence of Partnership Closed).
@@ -457,7 +490,11 @@ async fn get_credential(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RevokeRequest {
+    /// Why; shown on the badge page, to verifiers and in the holder's message.
     reason: String,
+    /// Whether the holder is emailed, with the reason (default `true`).
+    #[serde(default)]
+    notify: Option<bool>,
 }
 
 /// Revokes a credential: its bit is set in its status list. Repeating the same revocation
@@ -484,15 +521,22 @@ async fn revoke_credential(
 ) -> AppResult<Response> {
     let id = path_id("credential", &id)?;
     let reason = records::text("reason", &req.reason, 1000)?;
-    if state.store.credential(id).await?.is_none() {
+    let Some(existing) = state.store.credential(id).await? else {
         return Err(AppError::NotFound(format!("no credential with id {id}")));
-    }
+    };
+    let now = program::now();
+    // Queued in the revocation's transaction, and only if this request revokes it.
+    let message = (req.notify != Some(false))
+        .then(|| OutboxMessage::queued(message_kind::REVOKED, existing.person_id, Some(id), now));
     match state
         .store
-        .revoke_credential(id, &reason, program::now())
+        .revoke_credential(id, &reason, now, message.as_ref())
         .await?
     {
         RevokeOutcome::Revoked(r) => {
+            if message.is_some() {
+                state.outbox.wake();
+            }
             state
                 .metrics
                 .revoked
@@ -630,6 +674,17 @@ pub struct MentorView {
     created_at: DateTime<Utc>,
 }
 
+/// What an erasure did.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErasureView {
+    person_id: Uuid,
+    /// The credentials it revoked.
+    revoked_credentials: Vec<Uuid>,
+    /// Queued or sent messages dropped.
+    messages_dropped: u64,
+}
+
 /// A person, as the admin API shows it.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -644,8 +699,27 @@ pub struct PersonView {
     country: Option<String>,
     #[schema(required)]
     url: Option<String>,
+    /// Listed in the public registry now.
     listed_in_registry: bool,
     created_at: DateTime<Utc>,
+    /// Who made the latest registry choice: `holder` (on their page) or `admin`.
+    #[schema(required)]
+    consent_by: Option<String>,
+    /// For an admin's listing: where the consent was collected.
+    #[schema(required)]
+    consent_source: Option<String>,
+    /// For the holder's consent: the version of the consent text they saw.
+    #[schema(required)]
+    consent_version: Option<String>,
+    /// When the latest registry choice was made.
+    #[schema(required)]
+    consent_at: Option<DateTime<Utc>>,
+    /// When the person withdrew on their page; while set, only they can relist.
+    #[schema(required)]
+    withdrawn_at: Option<DateTime<Utc>>,
+    /// When the person was erased at their request.
+    #[schema(required)]
+    erased_at: Option<DateTime<Utc>>,
 }
 
 /// A closing record, as the admin API shows it.

@@ -6,6 +6,8 @@ pub mod audit;
 pub mod extract;
 pub mod headers;
 pub mod health;
+pub mod me;
+pub mod notifications;
 pub mod ob2;
 pub mod pages;
 pub mod public;
@@ -84,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             admin::router()
                 .merge(tokens::router())
                 .merge(audit::router())
+                .merge(notifications::router())
                 .layer(DefaultBodyLimit::disable())
                 .layer(from_fn_with_state(state.clone(), registry::note_writes))
                 .layer(from_fn(admin_body))
@@ -103,6 +106,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn_with_state(state.clone(), limits::verify_rate)),
         )
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
+        .merge(me::router())
         .merge(health::router())
         .split_for_parts();
     documented

@@ -269,7 +269,7 @@ impl TestApp {
             .post(
                 "/api/v1/people",
                 json!({"name": name, "email": email, "city": "Lyon", "country": "France",
-                       "listed_in_registry": true}),
+                       "listed_in_registry": true, "consent_source": "signed form"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -465,7 +465,8 @@ impl TestApp {
         let r = self
             .post(
                 "/api/v1/people",
-                json!({"name": name, "email": email, "listed_in_registry": listed}),
+                json!({"name": name, "email": email, "listed_in_registry": listed,
+                       "consent_source": listed.then_some("signed form")}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -569,7 +570,8 @@ impl TestApp {
             .post(
                 "/api/v1/people",
                 json!({"name": name, "email": format!("p.{n}@example.org"), "city": "Lyon",
-                       "country": country, "listed_in_registry": listed}),
+                       "country": country, "listed_in_registry": listed,
+                       "consent_source": listed.then_some("signed form")}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
