@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod smtp;
 
 use std::str::FromStr;
 use std::sync::Arc;
