@@ -82,8 +82,13 @@ impl Res {
 
 fn settings(base: &str, extra: &[&str]) -> partnership_badges::config::Settings {
     use clap::Parser as _;
+    // Mail written as files (no SMTP_URL) lands under the test target directory, not in
+    // the checkout's data/outbox.
+    let outbox = concat!(env!("CARGO_TARGET_TMPDIR"), "/outbox");
+    let default_outbox = (!extra.contains(&"--outbox-dir")).then_some(["--outbox-dir", outbox]);
     let args = ["partnership-badges", "--public-base-url", base]
         .into_iter()
+        .chain(default_outbox.into_iter().flatten())
         .chain(extra.iter().copied());
     Cli::try_parse_from(args)
         .expect("test settings parse")
