@@ -537,6 +537,7 @@ async fn signed_in_form(
         (status = 303, description = "Done; back to `/me`."),
         (status = 401, description = "Not signed in."),
         (status = 403, description = "The form's CSRF token is missing or wrong."),
+        (status = 415, description = "Not a form."),
         (status = 422, description = "`choice` is neither."),
     ),
 )]
@@ -582,6 +583,7 @@ async fn set_consent(State(state): State<AppState>, req: axum::extract::Request)
         (status = 303, description = "Signed out; on to `/me`."),
         (status = 401, description = "Not signed in."),
         (status = 403, description = "The form's CSRF token is missing or wrong."),
+        (status = 415, description = "Not a form."),
     ),
 )]
 async fn sign_out(State(state): State<AppState>, req: axum::extract::Request) -> Response {
