@@ -139,9 +139,29 @@ async fn seed(app: &TestApp, base: &str) -> Value {
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let open_closing = app.closing(&other, &mentor).await;
 
+    // A holder signed in, as the emailed link would leave them: the session cookie and the
+    // sign-in form's CSRF cookie go in a header of every request (`holder_cookie`), and the
+    // forms' bodies carry the matching tokens.
+    let holder_id = app.person("Hedy Holder", "hedy@example.org").await;
+    let session = partnership_badges::holder::new_token();
+    let now = partnership_badges::program::now();
+    app.state
+        .store
+        .insert_session(
+            &partnership_badges::holder::token_hash(&session),
+            holder_id.parse().unwrap(),
+            now,
+            now + chrono::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let login_csrf = partnership_badges::holder::new_token();
+    let form_csrf = partnership_badges::holder::csrf_token(&session);
+
     let slugs = json!({"slug": ["partnership-closed", "partnership-certified"]});
     let credentials = json!({"id": [closed, certified, revoked]});
     json!({
+        "holder_cookie": format!("pb_holder={session}; pb_login_csrf={login_csrf}"),
         "parameters": {
             "/api/v1/mentors/{id}": {"id": [mentor]},
             "/api/v1/people/{id}": {"id": [person]},
@@ -198,6 +218,13 @@ async fn seed(app: &TestApp, base: &str) -> Value {
             "POST /api/v1/credentials/{id}/revoke": {"application/json": [
                 {"reason": "entered in error"},
             ]},
+            "POST /me/consent": {"application/x-www-form-urlencoded": [
+                {"choice": "give", "csrf": form_csrf},
+                {"choice": "withdraw", "csrf": form_csrf},
+            ]},
+            "POST /me/login": {"application/x-www-form-urlencoded": [
+                {"email": "hedy@example.org", "csrf": login_csrf},
+            ]},
             "POST /api/v1/tokens": {"application/json": [
                 {"name": "registry-reader", "scopes": ["read"], "expires_in": "90d"},
                 {"name": "issuing-desk", "scopes": ["issue", "revoke"],
@@ -231,11 +258,23 @@ async fn service_keeps_its_openapi_contract() {
     // Its own admin token, which it must not revoke (see the module docs); the test's token
     // (`app.token`, used to seed) may be revoked like any other.
     let own = make_token(&*app.state.store, "schemathesis", "admin", None).await;
-    overlay["protected"] = json!([{
+    // Nor erase the people the other examples name.
+    let erasable: Vec<Value> = overlay["parameters"]["/api/v1/people/{id}"]["id"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(
+            |id| json!({"operation": "DELETE /api/v1/people/{id}", "parameter": "id", "value": id}),
+        )
+        .collect();
+    let mut protected = vec![json!({
         "operation": "POST /api/v1/tokens/{id}/revoke",
         "parameter": "id",
         "value": own.token.id,
-    }]);
+    })];
+    protected.extend(erasable);
+    overlay["protected"] = Value::Array(protected);
+    let holder_cookie = overlay["holder_cookie"].as_str().unwrap().to_owned();
     let work = tempfile::tempdir().unwrap();
     let seeded = work.path().join("seeded.json");
     std::fs::write(&seeded, overlay.to_string()).unwrap();
@@ -246,6 +285,13 @@ async fn service_keeps_its_openapi_contract() {
         format!("{base}/openapi.json"),
         "--header".into(),
         format!("Authorization: Bearer {}", own.secret),
+        "--header".into(),
+        format!("Cookie: {holder_cookie}"),
+        // Signing out would end the one holder session every other `/me` operation runs
+        // in (as revoking its own token would end its admin access); tests/holder.rs and
+        // tests/holder_browser.rs test it.
+        "--exclude-path".into(),
+        "/me/sign-out".into(),
         "--checks".into(),
         CHECKS.into(),
         "--phases".into(),
@@ -295,8 +341,7 @@ async fn service_keeps_its_openapi_contract() {
         !stdout.contains("returned only 401/403"),
         "an operation refused every request schemathesis made (see above)"
     );
-    // Every operation was tested (a run that tested nothing exits 0 too) but one:
-    // schemathesis leaves out `GET /openapi.json`, the document it loaded.
+    // Every operation was tested (a run that tested nothing exits 0 too).
     let doc = app.get("/openapi.json").await.body;
     let operations: usize = doc["paths"]
         .as_object()
@@ -306,8 +351,10 @@ async fn service_keeps_its_openapi_contract() {
         .filter(|k| ["get", "post", "put", "patch", "delete", "options"].contains(&k.as_str()))
         .count();
     assert!(operations > 40, "{operations} operations in the document");
+    // Every operation but `GET /openapi.json` (the document it loaded) and the excluded
+    // `POST /me/sign-out`.
     assert!(
-        stdout.contains(&format!("Tested: {}\n", operations - 1)),
+        stdout.contains(&format!("Tested: {}\n", operations - 2)),
         "schemathesis did not test all {operations} operations"
     );
 
