@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -576,21 +575,8 @@ struct ListQuery {
     limit: Option<String>,
 }
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 fn encode_cursor(r: &CredentialRecord) -> String {
-    B64.encode(format!("{}|{}", r.issued_at.to_rfc3339(), r.id))
-}
-
-fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
-    let bad = || AppError::BadRequest("cursor is not one this service returned".into());
-    let text = String::from_utf8(B64.decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (t, id) = text.split_once('|').ok_or_else(bad)?;
-    let t = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
-    Ok((
-        t.with_timezone(&Utc),
-        Uuid::parse_str(id).map_err(|_| bad())?,
-    ))
+    super::extract::encode_time_cursor(r.issued_at, r.id)
 }
 
 /// Lists credentials, newest first, a page at a time.
@@ -638,7 +624,11 @@ async fn list_credentials(
         person_id,
         achievement: q.achievement,
         status: q.status,
-        after: q.cursor.as_deref().map(decode_cursor).transpose()?,
+        after: q
+            .cursor
+            .as_deref()
+            .map(super::extract::decode_time_cursor)
+            .transpose()?,
         limit: limit + 1,
         now: program::now(),
     };

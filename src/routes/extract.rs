@@ -296,3 +296,27 @@ pub fn page_limit(limit: Option<&str>, max: i64) -> Result<i64, AppError> {
         },
     }
 }
+
+const CURSOR_B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The cursor of a list ordered by (time, id), newest first: opaque to clients.
+pub fn encode_time_cursor(t: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    use base64::Engine as _;
+    CURSOR_B64.encode(format!("{}|{id}", t.to_rfc3339()))
+}
+
+/// Reads a cursor [`encode_time_cursor`] made; anything else is a 400.
+pub fn decode_time_cursor(
+    s: &str,
+) -> Result<(chrono::DateTime<chrono::Utc>, uuid::Uuid), AppError> {
+    use base64::Engine as _;
+    let bad = || AppError::BadRequest("cursor is not one this service returned".into());
+    let bytes = CURSOR_B64.decode(s).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (t, id) = text.split_once('|').ok_or_else(bad)?;
+    let t = chrono::DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
+    Ok((
+        t.with_timezone(&chrono::Utc),
+        uuid::Uuid::parse_str(id).map_err(|_| bad())?,
+    ))
+}

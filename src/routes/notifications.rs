@@ -3,7 +3,6 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -108,19 +107,6 @@ fn view(state: &AppState, m: &OutboxMessage) -> Value {
     })
 }
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-fn decode_cursor(s: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
-    let bad = || AppError::BadRequest("cursor is not one this service returned".into());
-    let text = String::from_utf8(B64.decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (t, id) = text.split_once('|').ok_or_else(bad)?;
-    let t = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
-    Ok((
-        t.with_timezone(&Utc),
-        Uuid::parse_str(id).map_err(|_| bad())?,
-    ))
-}
-
 /// The holder mail outbox, newest first: queued, sent and failed messages.
 #[utoipa::path(
     get,
@@ -157,7 +143,11 @@ async fn list_notifications(
     let filter = MessageFilter {
         status: q.status,
         person_id,
-        after: q.cursor.as_deref().map(decode_cursor).transpose()?,
+        after: q
+            .cursor
+            .as_deref()
+            .map(super::extract::decode_time_cursor)
+            .transpose()?,
         limit: limit + 1,
     };
     let mut rows = state.store.list_messages(&filter).await?;
@@ -166,7 +156,7 @@ async fn list_notifications(
     let next = more
         .then(|| rows.last())
         .flatten()
-        .map(|m| B64.encode(format!("{}|{}", m.created_at.to_rfc3339(), m.id)));
+        .map(|m| super::extract::encode_time_cursor(m.created_at, m.id));
     let items: Vec<Value> = rows.iter().map(|m| view(&state, m)).collect();
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }
