@@ -791,3 +791,40 @@ async fn without_smtp_messages_are_files() {
     );
     drained(&app).await;
 }
+
+/// Behind https the cookies are `Secure`, and the session one `__Host-` prefixed.
+#[tokio::test]
+async fn cookies_are_secure_behind_https() {
+    let app = TestApp::sqlite_with_base("https://badges.example.org").await;
+    let person = app.person("Ivy Secure", "ivy@example.org").await;
+    let token = partnership_badges::holder::new_link(
+        &*app.state.store,
+        person.parse().unwrap(),
+        chrono::Utc::now(),
+        30,
+    )
+    .await
+    .unwrap();
+    let r = open(&app, &format!("/me/sign-in?token={token}"), None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("__Host-pb_holder="), "{set}");
+    assert!(set.contains("; Secure") && set.contains("Path=/;"), "{set}");
+    let session = set.split(';').next().unwrap();
+    assert!(open(&app, "/me", Some(session))
+        .await
+        .text
+        .contains("Ivy Secure"));
+    // The plain-http name is not accepted behind https.
+    let plain = session.replacen("__Host-pb_holder", "pb_holder", 1);
+    assert!(!open(&app, "/me", Some(&plain))
+        .await
+        .text
+        .contains("Ivy Secure"));
+    let form = open(&app, "/me/login", None).await;
+    let set = form.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        set.starts_with("pb_login_csrf=") && set.contains("; Secure"),
+        "{set}"
+    );
+}

@@ -93,12 +93,18 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<Option<(S
 }
 
 /// An error: a page with the sign-in form for browsers, problem+json for the rest.
-fn refuse(headers: &HeaderMap, err: AppError, heading: &'static str, form: bool) -> Response {
+fn refuse(
+    state: &AppState,
+    headers: &HeaderMap,
+    err: AppError,
+    heading: &'static str,
+    form: bool,
+) -> Response {
     if !html::wants_html(headers) {
         return err.into_response();
     }
     let status = err.status();
-    let (csrf, cookie) = login_csrf(headers);
+    let (csrf, cookie) = login_csrf(state, headers);
     let mut res = page(
         status,
         &SignInPage {
@@ -117,13 +123,14 @@ fn refuse(headers: &HeaderMap, err: AppError, heading: &'static str, form: bool)
 
 /// The sign-in form's CSRF token: the one already in its cookie, or a new one (and the
 /// cookie that carries it).
-fn login_csrf(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+fn login_csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     match cookie(headers, LOGIN_CSRF_COOKIE).filter(|t| holder::well_formed(t)) {
         Some(t) => (t.to_owned(), None),
         None => {
             let t = holder::new_token();
+            let secure = if secure(state) { "; Secure" } else { "" };
             let c = HeaderValue::from_str(&format!(
-                "{LOGIN_CSRF_COOKIE}={t}; Path=/me; HttpOnly; SameSite=Lax; Max-Age=86400"
+                "{LOGIN_CSRF_COOKIE}={t}; Path=/me; HttpOnly; SameSite=Lax; Max-Age=86400{secure}"
             ))
             .expect("base64url");
             (t, Some(c))
@@ -132,13 +139,14 @@ fn login_csrf(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
 }
 
 fn sign_in_page(
+    state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
     heading: &'static str,
     message: String,
     form: bool,
 ) -> Response {
-    let (csrf, cookie) = login_csrf(headers);
+    let (csrf, cookie) = login_csrf(state, headers);
     let mut res = page(
         status,
         &SignInPage {
@@ -169,6 +177,7 @@ async fn read_form(
         Ok(b) => b,
         Err(_) => {
             return Err(refuse(
+                state,
                 &headers,
                 crate::limits::too_large(limit),
                 heading,
@@ -178,7 +187,7 @@ async fn read_form(
     };
     match form(&headers, &body) {
         Ok(pairs) => Ok((headers, pairs)),
-        Err(e) => Err(refuse(&headers, e, heading, false)),
+        Err(e) => Err(refuse(state, &headers, e, heading, false)),
     }
 }
 
@@ -254,6 +263,7 @@ async fn me_page(
             res
         }
         Ok(None) => sign_in_page(
+            &state,
             &headers,
             StatusCode::OK,
             "Sign in to your badges",
@@ -294,6 +304,7 @@ async fn sign_in(
     let heading = "This link does not sign you in";
     if !holder::well_formed(&token) {
         return refuse(
+            &state,
             &headers,
             AppError::BadRequest(
                 "This is not a sign-in link we sent: it may have been cut short when it was \
@@ -317,6 +328,7 @@ async fn sign_in(
         LinkUse::SignedIn(p) => p,
         LinkUse::Used => {
             return refuse(
+                &state,
                 &headers,
                 AppError::Gone(
                     "This link has been used already: each link signs in once. Ask for a new \
@@ -329,6 +341,7 @@ async fn sign_in(
         }
         LinkUse::Expired => {
             return refuse(
+                &state,
                 &headers,
                 AppError::Gone("This link has expired. Ask for a new one below.".into()),
                 heading,
@@ -337,6 +350,7 @@ async fn sign_in(
         }
         LinkUse::Unknown => {
             return refuse(
+                &state,
                 &headers,
                 AppError::NotFound("We know of no such link. Ask for a new one below.".into()),
                 heading,
@@ -378,8 +392,9 @@ async fn sign_in(
     tag = "holder",
     responses((status = 200, description = "The form.", content_type = "text/html")),
 )]
-async fn login_form(headers: HeaderMap) -> Response {
+async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     sign_in_page(
+        &state,
         &headers,
         StatusCode::OK,
         "Sign in to your badges",
@@ -414,6 +429,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
         if let Err(wait) = limit.check(client) {
             let wait = wait.as_secs().max(1);
             let mut res = refuse(
+                &state,
                 req.headers(),
                 AppError::TooManyRequests {
                     detail: "Too many sign-in requests from here; please wait a while                              (LOGIN_RATE_PER_HOUR)."
@@ -436,6 +452,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
     let given = field(&pairs, "csrf").unwrap_or("");
     if expected.is_empty() || !holder::csrf_matches(expected, given) {
         return refuse(
+            &state,
             &headers,
             AppError::Forbidden(
                 "This form has expired (its security token is missing or wrong). Please try \
@@ -448,7 +465,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
     }
     let email = field(&pairs, "email").unwrap_or("").trim().to_owned();
     if let Err(e) = program::records::email("email", &email) {
-        return refuse(&headers, e, heading, true);
+        return refuse(&state, &headers, e, heading, true);
     }
     // Off the request: the answer neither waits for nor reveals the lookup.
     let st = state.clone();
@@ -458,6 +475,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
         }
     });
     sign_in_page(
+        &state,
         &headers,
         StatusCode::OK,
         "Check your email",
@@ -503,6 +521,7 @@ async fn signed_in_form(
         .map_err(|e| html::error(headers, e))?
     else {
         return Err(refuse(
+            state,
             headers,
             AppError::Unauthorized("You are not signed in (or your session has ended).".into()),
             heading,
@@ -512,6 +531,7 @@ async fn signed_in_form(
     let given = field(&pairs, "csrf").unwrap_or("");
     if !holder::csrf_matches(&holder::csrf_token(&token), given) {
         return Err(refuse(
+            state,
             headers,
             AppError::Forbidden(
                 "This form's security token is missing or wrong, so nothing was changed. Go \
@@ -558,6 +578,7 @@ async fn set_consent(State(state): State<AppState>, req: axum::extract::Request)
         }
         _ => {
             return refuse(
+                &state,
                 &headers,
                 AppError::invalid("choice", "choice must be give or withdraw"),
                 "Nothing was changed",
@@ -621,6 +642,7 @@ async fn my_data(State(state): State<AppState>, headers: HeaderMap) -> Response 
         Ok(Some((_, p))) => p,
         Ok(None) => {
             return refuse(
+                &state,
                 &headers,
                 AppError::Unauthorized("Sign in to download your data.".into()),
                 "Sign in to your badges",
