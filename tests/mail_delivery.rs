@@ -72,7 +72,9 @@ impl Db {
         if url.starts_with("sqlite:") {
             Db::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
         } else {
-            Db::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+            // One session, so `wait_alone` can tell it from the service's.
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1);
+            Db::Postgres(pool.connect(url).await.unwrap())
         }
     }
 
@@ -98,6 +100,34 @@ impl Db {
         match self {
             Db::Sqlite(p) => sqlx::query_as(CREDENTIALS_SQL).fetch_all(p).await.unwrap(),
             Db::Postgres(p) => sqlx::query_as(CREDENTIALS_SQL).fetch_all(p).await.unwrap(),
+        }
+    }
+
+    /// Waits until no other session is connected to this PostgreSQL database (nothing on
+    /// SQLite). A killed service's sessions may still run the statements it had sent just
+    /// before it died (a `finish_message` among them); once they are gone, nothing of it
+    /// can commit any more.
+    async fn wait_alone(&self) {
+        let Db::Postgres(p) = self else {
+            return;
+        };
+        let deadline = Instant::now() + BOUND;
+        loop {
+            let others: i64 = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity \
+                 where datname = current_database() and pid <> pg_backend_pid()",
+            )
+            .fetch_one(p)
+            .await
+            .unwrap();
+            if others == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{others} sessions of the killed service still open after {BOUND:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -278,8 +308,9 @@ async fn crash_with_mail(backend: &str, db: TempDb, sink: SmtpSink) {
     }
 
     // What the sink and the outbox held at the kill (nothing sends until the restart).
-    let at_kill = settled(&sink, Duration::from_millis(300)).await;
     let db = Db::open(&deploy.db.url).await;
+    db.wait_alone().await;
+    let at_kill = settled(&sink, Duration::from_millis(300)).await;
     let sent_at_kill: BTreeSet<String> = db
         .outbox()
         .await
