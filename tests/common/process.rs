@@ -185,8 +185,23 @@ impl Deployment {
     /// publishes under the same base URL (the one a load balancer would front), so the
     /// documents they sign are interchangeable.
     pub async fn start(&self, port: u16, public_port: u16) -> Service {
+        self.start_with(port, public_port, &[]).await
+    }
+
+    /// [`Deployment::start`] with more settings in the environment (e.g. `SMTP_URL`).
+    pub async fn start_with(
+        &self,
+        port: u16,
+        public_port: u16,
+        extra_env: &[(&str, &str)],
+    ) -> Service {
         let mut env = self.env(port);
         env[2].1 = format!("http://127.0.0.1:{public_port}");
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let child = Command::new(&self.bin)
             .arg("serve")
             .current_dir(self.dir.path())
