@@ -37,7 +37,7 @@ for _ in $(seq 50); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; 
 
 api() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
 MENTOR=$(api "$BASE/api/v1/mentors" -d '{"name":"Maya Mentor","email":"maya@example.org"}' | jq -r .id)
-PERSON=$(api "$BASE/api/v1/people" -d '{"name":"Ada Closer","email":"ada@example.org","city":"Lyon","country":"France","listed_in_registry":true}' | jq -r .id)
+PERSON=$(api "$BASE/api/v1/people" -d '{"name":"Ada Closer","email":"ada@example.org","city":"Lyon","country":"France","listed_in_registry":true,"consent_source":"load test seed"}' | jq -r .id)
 CLOSING=$(api "$BASE/api/v1/closings" -d '{"closer_id":"'"$PERSON"'","mentor_id":"'"$MENTOR"'","mentor_cc_at":"2026-10-01T09:30:00Z","partner_name":"Lyon Makers Library","stages":{"lead":"2026-06-01","work":"2026-08-01"},"closed_on":"2026-10-02","summary":"Six maker nights."}' | jq -r .id)
 CREDENTIAL=$(api "$BASE/api/v1/credentials" -d '{"achievement":"partnership-closed","person_id":"'"$PERSON"'","closing_id":"'"$CLOSING"'"}' | jq -r .id)
 export TOKEN BASE MENTOR PERSON CLOSING CREDENTIAL WORK

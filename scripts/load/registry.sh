@@ -28,8 +28,8 @@ scenario_registry() {
   : >"$changes"
   (
     while :; do
-      for listed in false true; do
-        api -X PATCH "$BASE/api/v1/people/$person" -d "{\"listed_in_registry\":$listed}" >/dev/null
+      for consent in '"listed_in_registry":false' '"listed_in_registry":true,"consent_source":"load test"'; do
+        api -X PATCH "$BASE/api/v1/people/$person" -d "{$consent}" >/dev/null
         echo >>"$changes"
       done
     done
