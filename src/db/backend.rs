@@ -806,35 +806,41 @@ where
     }
 
     #[instrument(skip_all)]
-    async fn finish_message(
+    async fn finish_messages(
         &self,
-        id: Uuid,
-        outcome: &SendOutcome,
+        outcomes: &[(Uuid, SendOutcome)],
         at: DateTime<Utc>,
     ) -> DbResult<()> {
-        let query = match outcome {
-            SendOutcome::Sent => sqlx::query(
-                "update outbox set status = 'sent', sent_at = $2, last_error = null \
-                 where id = $1",
-            )
-            .bind(DbId(id))
-            .bind(at),
-            // Never over a `sent`: a slower sender whose lease ran out does not undo it.
-            SendOutcome::Retry(next, error) => sqlx::query(
-                "update outbox set next_attempt_at = $2, last_error = $3 \
-                 where id = $1 and status = 'queued'",
-            )
-            .bind(DbId(id))
-            .bind(*next)
-            .bind(error.clone()),
-            SendOutcome::Failed(error) => sqlx::query(
-                "update outbox set status = 'failed', last_error = $2 \
-                 where id = $1 and status = 'queued'",
-            )
-            .bind(DbId(id))
-            .bind(error.clone()),
-        };
-        query.execute(&self.pool).await.map_err(DB::error)?;
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        for (id, outcome) in outcomes {
+            let query = match outcome {
+                SendOutcome::Sent => sqlx::query(
+                    "update outbox set status = 'sent', sent_at = $2, last_error = null \
+                     where id = $1",
+                )
+                .bind(DbId(*id))
+                .bind(at),
+                // Never over a `sent`: a slower sender whose lease ran out does not undo it.
+                SendOutcome::Retry(next, error) => sqlx::query(
+                    "update outbox set next_attempt_at = $2, last_error = $3 \
+                     where id = $1 and status = 'queued'",
+                )
+                .bind(DbId(*id))
+                .bind(*next)
+                .bind(error.clone()),
+                SendOutcome::Failed(error) => sqlx::query(
+                    "update outbox set status = 'failed', last_error = $2 \
+                     where id = $1 and status = 'queued'",
+                )
+                .bind(DbId(*id))
+                .bind(error.clone()),
+            };
+            query.execute(&mut *tx).await.map_err(DB::error)?;
+        }
+        tx.commit().await.map_err(DB::error)?;
         Ok(())
     }
 
@@ -888,24 +894,30 @@ where
     }
 
     #[instrument(skip_all)]
-    async fn insert_holder_link(
+    async fn insert_holder_links(
         &self,
-        token_hash: &str,
-        person_id: Uuid,
+        links: &[(String, Uuid)],
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> DbResult<()> {
-        sqlx::query(
-            "insert into holder_links (token_hash, person_id, created_at, expires_at) \
-             values ($1, $2, $3, $4)",
-        )
-        .bind(token_hash)
-        .bind(DbId(person_id))
-        .bind(created_at)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(DB::error)?;
+        if links.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        for (token_hash, person_id) in links {
+            sqlx::query(
+                "insert into holder_links (token_hash, person_id, created_at, expires_at) \
+                 values ($1, $2, $3, $4)",
+            )
+            .bind(token_hash.clone())
+            .bind(DbId(*person_id))
+            .bind(created_at)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(DB::error)?;
+        }
+        tx.commit().await.map_err(DB::error)?;
         Ok(())
     }
 

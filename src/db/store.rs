@@ -195,6 +195,15 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         outcome: &SendOutcome,
         at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        self.finish_messages(&[(id, outcome.clone())], at).await
+    }
+    /// Records how several attempts ended, in one transaction (one disk flush for a round
+    /// of the sender, which would otherwise take the writer lock once per message).
+    async fn finish_messages(
+        &self,
+        outcomes: &[(Uuid, SendOutcome)],
+        at: DateTime<Utc>,
     ) -> DbResult<()>;
     /// Reads a message.
     async fn message(&self, id: Uuid) -> DbResult<Option<OutboxMessage>>;
@@ -209,6 +218,21 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &str,
         person_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        self.insert_holder_links(
+            &[(token_hash.to_owned(), person_id)],
+            created_at,
+            expires_at,
+        )
+        .await
+    }
+    /// Stores the hashes of several new sign-in links `(token hash, person)`, in one
+    /// transaction.
+    async fn insert_holder_links(
+        &self,
+        links: &[(String, Uuid)],
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> DbResult<()>;

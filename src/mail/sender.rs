@@ -17,6 +17,7 @@ use super::{Delivery, Mailer};
 use crate::db::{message_kind, OutboxMessage, SendOutcome};
 use crate::program::achievements;
 use crate::state::AppState;
+use uuid::Uuid;
 
 /// Rows claimed per round.
 const CLAIM_BATCH: i64 = 32;
@@ -87,9 +88,9 @@ impl Sender {
                 }
             };
             let full = claimed.len() as i64 == CLAIM_BATCH;
-            futures_util::stream::iter(claimed)
-                .for_each_concurrent(IN_FLIGHT, |m| self.deliver(m))
-                .await;
+            if !claimed.is_empty() {
+                self.round(claimed).await;
+            }
             if !full {
                 // Nothing more due now: wait for a new message or the next poll.
                 let _ = tokio::time::timeout(poll, self.state.outbox.notified()).await;
@@ -97,22 +98,74 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, m: OutboxMessage) {
-        let outcome = match self.compose(&m).await {
-            Ok(Some(message)) => match self.mailer.send(&m.id.to_string(), message).await {
-                Delivery::Accepted => SendOutcome::Sent,
-                Delivery::Permanent(e) => SendOutcome::Failed(e),
-                Delivery::Transient(e) => self.retry(&m, e),
-            },
-            Ok(None) => SendOutcome::Failed("the recipient was erased".into()),
-            Err(e) => self.retry(&m, format!("{e:#}")),
-        };
-        let metric = match &outcome {
+    /// One round: compose every claimed message (reads only), store all their sign-in
+    /// links in one transaction, send them, several at once, and record every outcome in
+    /// one transaction. Two writes per round, not two per message: on SQLite every write
+    /// takes the one writer lock and a disk flush that issuance needs too.
+    async fn round(&self, claimed: Vec<OutboxMessage>) {
+        let links = std::sync::Mutex::new(Vec::with_capacity(claimed.len()));
+        let composed: Vec<(OutboxMessage, anyhow::Result<Option<lettre::Message>>)> =
+            futures_util::stream::iter(claimed)
+                .map(|m| async {
+                    let message = self.compose(&m, &links).await;
+                    (m, message)
+                })
+                .buffered(IN_FLIGHT)
+                .collect()
+                .await;
+        let links = links.into_inner().unwrap_or_else(|e| e.into_inner());
+        let now = Utc::now();
+        let days = chrono::Duration::days(i64::from(self.state.settings.holder_link_days));
+        // Without their links stored, the messages must not go out: all are tried again.
+        let stored = self
+            .state
+            .store
+            .insert_holder_links(&links, now, now + days)
+            .await
+            .map_err(|e| format!("storing the sign-in links: {e}"));
+        let outcomes: Vec<(Uuid, SendOutcome)> = futures_util::stream::iter(composed)
+            .map(|(m, message)| {
+                let stored = &stored;
+                async move {
+                    let outcome = match (stored, message) {
+                        (Err(e), _) => self.retry(&m, e.clone()),
+                        (Ok(()), Ok(Some(message))) => {
+                            match self.mailer.send(&m.id.to_string(), message).await {
+                                Delivery::Accepted => SendOutcome::Sent,
+                                Delivery::Permanent(e) => SendOutcome::Failed(e),
+                                Delivery::Transient(e) => self.retry(&m, e),
+                            }
+                        }
+                        (Ok(()), Ok(None)) => {
+                            SendOutcome::Failed("the recipient was erased".into())
+                        }
+                        (Ok(()), Err(e)) => self.retry(&m, format!("{e:#}")),
+                    };
+                    self.log(&m, &outcome);
+                    (m.id, outcome)
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        if let Err(e) = self
+            .state
+            .store
+            .finish_messages(&outcomes, Utc::now())
+            .await
+        {
+            // The leases run out and the rows come due again: sent at least once.
+            tracing::warn!(n = outcomes.len(), error = %e, "could not record send attempts");
+        }
+    }
+
+    fn log(&self, m: &OutboxMessage, outcome: &SendOutcome) {
+        let metric = match outcome {
             SendOutcome::Sent => "sent",
             SendOutcome::Retry(..) => "retry",
             SendOutcome::Failed(_) => "failed",
         };
-        match &outcome {
+        match outcome {
             SendOutcome::Sent => tracing::debug!(id = %m.id, kind = %m.kind, "message sent"),
             SendOutcome::Retry(at, e) => {
                 tracing::warn!(id = %m.id, attempts = m.attempts, next = %at, error = %e, "message not sent; will retry")
@@ -122,15 +175,6 @@ impl Sender {
             }
         }
         self.state.metrics.mail.with_label_values(&[metric]).inc();
-        if let Err(e) = self
-            .state
-            .store
-            .finish_message(m.id, &outcome, Utc::now())
-            .await
-        {
-            // The lease runs out and the row comes due again: sent at least once.
-            tracing::warn!(id = %m.id, error = %e, "could not record a send attempt");
-        }
     }
 
     /// Back-off: the base wait, doubled per failed attempt; past the last attempt, failed.
@@ -147,8 +191,13 @@ impl Sender {
         )
     }
 
-    /// The message of an outbox row, read now; `None` if its person was erased.
-    async fn compose(&self, m: &OutboxMessage) -> anyhow::Result<Option<lettre::Message>> {
+    /// The message of an outbox row, read now; `None` if its person was erased. The hash
+    /// of its new sign-in link goes into `links`, to be stored before it is sent.
+    async fn compose(
+        &self,
+        m: &OutboxMessage,
+        links: &std::sync::Mutex<Vec<(String, Uuid)>>,
+    ) -> anyhow::Result<Option<lettre::Message>> {
         let state = &self.state;
         let store = &*state.store;
         let Some(person) = store.person(m.person_id).await? else {
@@ -186,7 +235,11 @@ impl Sender {
             _ => (Occasion::SignIn, None),
         };
         let days = state.settings.holder_link_days;
-        let token = crate::holder::new_link(store, person.id, Utc::now(), days).await?;
+        let token = crate::holder::new_token();
+        links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((crate::holder::token_hash(&token), person.id));
         let letter = Letter {
             occasion,
             name: person.name.clone(),
