@@ -253,3 +253,135 @@ both_backends!(
     batch_keeps_the_good_writes,
     crate::batch_keeps_the_good_writes
 );
+
+/// The outbox: a message is stored only with its credential; a claim is a lease (a claimed
+/// row is not due again until it ends, then it is); an outcome never undoes a `sent`.
+async fn outbox(app: &TestApp) {
+    use partnership_badges::db::{message_kind, MessageFilter, OutboxMessage, SendOutcome};
+    let store = &*app.state.store;
+    store.reserve_status_block(20, 1 << 17).await.unwrap();
+    let (person, closing) = seed(store).await;
+    let t0 = now();
+    let first = record(CLOSED, &person, Some(&closing), 11);
+    let twin = record(CLOSED, &person, Some(&closing), 12);
+    let message = |c: &CredentialRecord| {
+        Some(Box::new(OutboxMessage::queued(
+            message_kind::ISSUED,
+            person.id,
+            Some(c.id),
+            t0,
+        )))
+    };
+    let results = store
+        .write_batch(&[
+            Write::Credential(first.clone(), message(&first)),
+            // Refused (one Closed per closing): its message must not be stored either.
+            Write::Credential(twin.clone(), message(&twin)),
+        ])
+        .await
+        .unwrap();
+    assert!(results[0].is_ok());
+    assert!(matches!(results[1], Err(DbError::Conflict(_))));
+    let all = store
+        .list_messages(&MessageFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].credential_id, Some(first.id));
+
+    // Claimed: held until the lease ends, then due again (a crashed sender's row).
+    let lease = t0 + Duration::seconds(60);
+    let claimed = store.claim_messages(t0, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].attempts, 1);
+    assert!(store
+        .claim_messages(t0, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let after = lease + Duration::seconds(1);
+    let again = store
+        .claim_messages(after, after + Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+
+    // Sent, then a late failure from a slower sender: it stays sent.
+    let id = claimed[0].id;
+    store
+        .finish_messages(&[(id, SendOutcome::Sent)], after)
+        .await
+        .unwrap();
+    store
+        .finish_messages(&[(id, SendOutcome::Failed("late".into()))], after)
+        .await
+        .unwrap();
+    let m = store.message(id).await.unwrap().unwrap();
+    assert_eq!(m.status, "sent");
+    assert!(m.sent_at.is_some() && m.last_error.is_none());
+    let far = after + Duration::days(1);
+    assert!(store.claim_messages(far, far, 10).await.unwrap().is_empty());
+
+    // A revocation's message is stored with the revocation, once.
+    let revoked = OutboxMessage::queued(message_kind::REVOKED, person.id, Some(first.id), t0);
+    store
+        .revoke_credential(first.id, "why", t0, Some(&revoked))
+        .await
+        .unwrap();
+    let repeat = OutboxMessage::queued(message_kind::REVOKED, person.id, Some(first.id), t0);
+    store
+        .revoke_credential(first.id, "why", t0, Some(&repeat))
+        .await
+        .unwrap();
+    assert!(store.message(revoked.id).await.unwrap().is_some());
+    assert!(store.message(repeat.id).await.unwrap().is_none());
+}
+both_backends!(outbox_rows_go_with_what_they_announce, crate::outbox);
+
+/// Sign-in links: used once, never after their expiry; sessions end when deleted.
+async fn links_and_sessions(app: &TestApp) {
+    use partnership_badges::db::LinkUse;
+    let store = &*app.state.store;
+    let (person, _) = seed(store).await;
+    let t0 = now();
+    let later = t0 + Duration::days(30);
+    store
+        .insert_holder_links(
+            &[("a".repeat(64), person.id), ("b".repeat(64), person.id)],
+            t0,
+            later,
+        )
+        .await
+        .unwrap();
+    let a = "a".repeat(64);
+    assert_eq!(
+        store.use_holder_link(&a, t0).await.unwrap(),
+        LinkUse::SignedIn(person.id)
+    );
+    assert_eq!(store.use_holder_link(&a, t0).await.unwrap(), LinkUse::Used);
+    let b = "b".repeat(64);
+    assert_eq!(
+        store.use_holder_link(&b, later).await.unwrap(),
+        LinkUse::Expired
+    );
+    assert_eq!(
+        store.use_holder_link(&"c".repeat(64), t0).await.unwrap(),
+        LinkUse::Unknown
+    );
+    store
+        .insert_session("s", person.id, t0, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_person("s", t0).await.unwrap(),
+        Some(person.id)
+    );
+    assert_eq!(store.session_person("s", later).await.unwrap(), None);
+    store.delete_session("s").await.unwrap();
+    assert_eq!(store.session_person("s", t0).await.unwrap(), None);
+}
+both_backends!(links_are_used_once, crate::links_and_sessions);
