@@ -189,15 +189,6 @@ pub trait Store: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> DbResult<Vec<OutboxMessage>>;
-    /// Records how an attempt ended.
-    async fn finish_message(
-        &self,
-        id: Uuid,
-        outcome: &SendOutcome,
-        at: DateTime<Utc>,
-    ) -> DbResult<()> {
-        self.finish_messages(&[(id, outcome.clone())], at).await
-    }
     /// Records how several attempts ended, in one transaction (one disk flush for a round
     /// of the sender, which would otherwise take the writer lock once per message).
     async fn finish_messages(

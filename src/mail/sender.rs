@@ -54,12 +54,17 @@ pub fn spawn(
 }
 
 /// The host part of the base URL (for `Message-ID`s and the SMTP greeting).
-fn host_of(base: &str) -> String {
+pub fn host_of(base: &str) -> String {
     let rest = base.split_once("://").map_or(base, |(_, r)| r);
     rest.split(['/', ':'])
         .next()
         .unwrap_or("localhost")
         .to_owned()
+}
+
+/// The `Message-ID` of an outbox row: the same on every attempt.
+pub fn message_id(row: Uuid, host: &str) -> String {
+    format!("<{row}@{host}>")
 }
 
 struct Sender {
@@ -255,7 +260,7 @@ impl Sender {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("the recipient's address: {e}"))?,
         );
-        let message_id = format!("<{}@{}>", m.id, self.host);
+        let message_id = message_id(m.id, &self.host);
         letter.message(&self.from, to, message_id).map(Some)
     }
 }

@@ -298,6 +298,14 @@ pub async fn create_mentor(store: &dyn Store, input: NewMentor) -> AppResult<Men
     Ok(mentor)
 }
 
+/// A `consent_source` without a listing to ground.
+fn stray_consent_source() -> AppError {
+    AppError::invalid(
+        "consent_source",
+        "consent_source goes with listed_in_registry: true",
+    )
+}
+
 /// Validates and stores a person.
 pub async fn create_person(store: &dyn Store, input: NewPerson) -> AppResult<Person> {
     let person = Person {
@@ -318,10 +326,7 @@ pub async fn create_person(store: &dyn Store, input: NewPerson) -> AppResult<Per
         let at = person.created_at;
         super::consent::admin_list(&mut person, source, at)?;
     } else if input.consent_source.is_some() {
-        return Err(AppError::invalid(
-            "consent_source",
-            "consent_source goes with listed_in_registry: true",
-        ));
+        return Err(stray_consent_source());
     }
     store.insert_person(&person).await?;
     Ok(person)
@@ -366,22 +371,14 @@ pub async fn update_person(store: &dyn Store, id: Uuid, patch: PersonPatch) -> A
                 }
             } else {
                 if patch.consent_source.is_some() {
-                    return Err(AppError::invalid(
-                        "consent_source",
-                        "consent_source goes with listed_in_registry: true",
-                    ));
+                    return Err(stray_consent_source());
                 }
                 if person.listed_in_registry {
                     super::consent::admin_unlist(&mut person, now());
                 }
             }
         }
-        None if patch.consent_source.is_some() => {
-            return Err(AppError::invalid(
-                "consent_source",
-                "consent_source goes with listed_in_registry: true",
-            ))
-        }
+        None if patch.consent_source.is_some() => return Err(stray_consent_source()),
         None => {}
     }
     if person != before {

@@ -90,20 +90,12 @@ pub struct NotificationList {
 }
 
 fn view(state: &AppState, m: &OutboxMessage) -> Value {
-    let host = state
-        .issuer
-        .base()
-        .split_once("://")
-        .map_or("", |(_, r)| r)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let host = crate::mail::sender::host_of(state.issuer.base());
     json!({
         "id": m.id, "kind": m.kind, "person_id": m.person_id, "credential_id": m.credential_id,
         "status": m.status, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
         "last_error": m.last_error, "created_at": m.created_at, "sent_at": m.sent_at,
-        "message_id": format!("<{}@{host}>", m.id),
+        "message_id": crate::mail::sender::message_id(m.id, &host),
     })
 }
 
