@@ -258,7 +258,7 @@ pub struct MessageFilter {
     pub limit: i64,
 }
 
-/// How a send attempt ended, for [`crate::db::Store::finish_message`].
+/// How a send attempt ended, for [`crate::db::Store::finish_messages`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
     /// The server accepted it.
