@@ -44,6 +44,7 @@ fn credential(n: u64) -> OpenBadgeCredential {
         valid_from: "2025-06-01T12:00:00Z".into(),
         valid_until: None,
         credential_subject: AchievementSubject {
+            id: None,
             types: vec!["AchievementSubject".into()],
             identifier: vec![IdentityObject {
                 kind: "IdentityObject".into(),
@@ -98,7 +99,7 @@ fn credential(n: u64) -> OpenBadgeCredential {
             status_list_index: n.to_string(),
             status_list_credential: format!("{BASE}/status/1"),
         }),
-        proof: None,
+        proof: Vec::new(),
     }
 }
 

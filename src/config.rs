@@ -46,6 +46,18 @@ pub struct Settings {
     )]
     pub issuer_name: String,
 
+    /// The issuer id of new credentials: `https` (`{base}/issuer`, the default) or `did-web`
+    /// (`did:web:{host}`, served at `/.well-known/did.json`). Credentials issued under either
+    /// keep verifying; the OB 2.0 views always name the https Profile.
+    #[arg(long, env = "ISSUER_ID", value_enum, default_value_t = IssuerIdForm::Https)]
+    pub issuer_id: IssuerIdForm,
+
+    /// How long a wallet exchange (`POST /api/v1/credentials/{id}/exchanges`, or "Add to
+    /// wallet" on the holder's page) stays open, in seconds.
+    #[arg(long, env = "EXCHANGE_TTL_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub exchange_ttl_secs: u64,
+
     /// Issuer web site.
     #[arg(long, env = "ISSUER_URL")]
     pub issuer_url: Option<String>,
@@ -203,6 +215,15 @@ pub struct Settings {
     pub login_rate_per_hour: u32,
 }
 
+/// Which id the issuer of a credential has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum IssuerIdForm {
+    /// `{base}/issuer`, a hosted Profile.
+    Https,
+    /// `did:web:{host}`, a DID document at `/.well-known/did.json`.
+    DidWeb,
+}
+
 impl Settings {
     /// The public base URL without a trailing slash.
     pub fn base_url(&self) -> String {
@@ -224,6 +245,8 @@ impl std::fmt::Debug for Settings {
             .field("bind_addr", &self.bind_addr)
             .field("public_base_url", &self.public_base_url)
             .field("issuer_name", &self.issuer_name)
+            .field("issuer_id", &self.issuer_id)
+            .field("exchange_ttl_secs", &self.exchange_ttl_secs)
             .field("issuer_url", &self.issuer_url)
             .field("issuer_email", &self.issuer_email)
             .field("max_body_bytes", &self.max_body_bytes)

@@ -2,10 +2,17 @@
 //!
 //! Every id in an issued credential is derived here from the public base URL, so the
 //! routes that serve those ids and the credentials that name them cannot drift apart.
+//!
+//! The issuer has two ids: its hosted Profile, `{base}/issuer`, and `did:web:{host}`, whose
+//! DID document lists the same keys. Which one new credentials name is a setting
+//! ([`IssuerIdForm`]); a credential's verification method, and the status list it points to,
+//! are in the same form as its issuer, so either verifies on its own terms. Wallets such as
+//! the Learner Credential Wallet resolve only `did:key` and `did:web` issuers, so the copies
+//! bound to a holder's wallet are always in the did:web form.
 
 use uuid::Uuid;
 
-use crate::config::Settings;
+use crate::config::{IssuerIdForm, Settings};
 use crate::credential::model::Profile;
 use crate::keys::KeyRing;
 
@@ -16,6 +23,8 @@ pub struct Issuer {
     name: String,
     url: Option<String>,
     email: Option<String>,
+    form: IssuerIdForm,
+    did: String,
     /// Signing keys (active and retired).
     pub keys: KeyRing,
 }
@@ -28,8 +37,15 @@ impl Issuer {
             name: settings.issuer_name.clone(),
             url: settings.issuer_url.clone(),
             email: settings.issuer_email.clone(),
+            form: settings.issuer_id,
+            did: did_web(&settings.base_url()),
             keys,
         }
+    }
+
+    /// The form of the issuer id new credentials name (the `issuer_id` setting).
+    pub fn form(&self) -> IssuerIdForm {
+        self.form
     }
 
     /// Public base URL, no trailing slash.
@@ -42,15 +58,53 @@ impl Issuer {
         &self.name
     }
 
-    /// The issuer id: `{base}/issuer`.
+    /// The id of the hosted Profile: `{base}/issuer`.
     pub fn id(&self) -> String {
         format!("{}/issuer", self.base)
     }
 
-    /// The embedded `Profile` of every credential.
+    /// The issuer's `did:web` DID (the port percent-encoded, path segments as `:`).
+    pub fn did(&self) -> &str {
+        &self.did
+    }
+
+    /// The issuer id in `form`.
+    pub fn id_as(&self, form: IssuerIdForm) -> String {
+        match form {
+            IssuerIdForm::Https => self.id(),
+            IssuerIdForm::DidWeb => self.did.clone(),
+        }
+    }
+
+    /// The form of `id` if it is one of this issuer's ids.
+    pub fn form_of_id(&self, id: &str) -> Option<IssuerIdForm> {
+        if id == self.did {
+            Some(IssuerIdForm::DidWeb)
+        } else {
+            (id.strip_prefix(self.base.as_str()) == Some("/issuer")).then_some(IssuerIdForm::Https)
+        }
+    }
+
+    /// The path, under the base URL, where the DID document is served: `/.well-known/did.json`,
+    /// or `/did.json` when the base URL has a path (did:web resolves `did:web:host:path` to
+    /// `https://host/path/did.json`).
+    pub fn did_document_path(&self) -> &'static str {
+        if self.did["did:web:".len()..].contains(':') {
+            "/did.json"
+        } else {
+            "/.well-known/did.json"
+        }
+    }
+
+    /// The embedded `Profile` of new credentials, in the configured form.
     pub fn profile(&self) -> Profile {
+        self.profile_as(self.form)
+    }
+
+    /// The embedded `Profile` with the issuer id in `form`.
+    pub fn profile_as(&self, form: IssuerIdForm) -> Profile {
         Profile {
-            id: self.id(),
+            id: self.id_as(form),
             types: vec!["Profile".into()],
             name: self.name.clone(),
             url: Some(self.url.clone().unwrap_or_else(|| self.base.clone())),
@@ -63,11 +117,31 @@ impl Issuer {
         format!("{}/issuer/keys/{kid}", self.base)
     }
 
-    /// The key id named by a verification method URL of this issuer.
+    /// The verification method of `kid` in `form`: its Multikey URL, or `{did}#{kid}`.
+    pub fn verification_method(&self, form: IssuerIdForm, kid: &str) -> String {
+        match form {
+            IssuerIdForm::Https => self.key_url(kid),
+            IssuerIdForm::DidWeb => format!("{}#{kid}", self.did),
+        }
+    }
+
+    /// The key id named by a verification method of this issuer, in either form.
     pub fn kid_of<'a>(&self, verification_method: &'a str) -> Option<&'a str> {
+        self.key_of(verification_method).map(|(_, kid)| kid)
+    }
+
+    /// The form and key id of a verification method of this issuer.
+    pub fn key_of<'a>(&self, verification_method: &'a str) -> Option<(IssuerIdForm, &'a str)> {
+        if let Some(kid) = verification_method
+            .strip_prefix(self.did.as_str())
+            .and_then(|rest| rest.strip_prefix('#'))
+        {
+            return Some((IssuerIdForm::DidWeb, kid));
+        }
         verification_method
             .strip_prefix(self.base.as_str())?
             .strip_prefix("/issuer/keys/")
+            .map(|kid| (IssuerIdForm::Https, kid))
     }
 
     /// `{base}/credentials/{id}`.
@@ -93,17 +167,40 @@ impl Issuer {
         format!("{}/closings/{id}", self.base)
     }
 
-    /// `{base}/status/{list}`.
+    /// `{base}/status/{list}`: the list's status list credential under the https issuer id.
     pub fn status_list_url(&self, list: i64) -> String {
-        format!("{}/status/{list}", self.base)
+        self.status_list_url_as(IssuerIdForm::Https, list)
     }
 
-    /// The list number named by a status list URL of this issuer.
-    pub fn status_list_of(&self, url: &str) -> Option<i64> {
-        url.strip_prefix(self.base.as_str())?
-            .strip_prefix("/status/")
-            .and_then(path_number)
+    /// The status list credential of `list` signed under the issuer id in `form`:
+    /// `{base}/status/{list}` (https) or `{base}/status/did-web/{list}`. The bits are the same;
+    /// each credential points to the one whose issuer is its own, as verifiers require.
+    pub fn status_list_url_as(&self, form: IssuerIdForm, list: i64) -> String {
+        match form {
+            IssuerIdForm::Https => format!("{}/status/{list}", self.base),
+            IssuerIdForm::DidWeb => format!("{}/status/did-web/{list}", self.base),
+        }
     }
+
+    /// The list number named by a status list URL of this issuer, in either form.
+    pub fn status_list_of(&self, url: &str) -> Option<i64> {
+        let rest = url
+            .strip_prefix(self.base.as_str())?
+            .strip_prefix("/status/")?;
+        path_number(rest.strip_prefix("did-web/").unwrap_or(rest))
+    }
+}
+
+/// The `did:web` DID of a base URL: `https://host:port/a/b` → `did:web:host%3Aport:a:b`.
+fn did_web(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut did = format!("did:web:{}", authority.replace(':', "%3A"));
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        did.push(':');
+        did.push_str(segment);
+    }
+    did
 }
 
 /// A UUID as a URL path segment names it: the hyphenated form these URLs are written with
@@ -132,6 +229,19 @@ pub fn path_number(segment: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn did_web_of_base_urls() {
+        assert_eq!(
+            did_web("https://badges.example.org"),
+            "did:web:badges.example.org"
+        );
+        assert_eq!(did_web("http://127.0.0.1:8080"), "did:web:127.0.0.1%3A8080");
+        assert_eq!(
+            did_web("https://example.org/programs/badges"),
+            "did:web:example.org:programs:badges"
+        );
+    }
 
     #[test]
     fn path_segments_have_one_spelling() {

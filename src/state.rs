@@ -16,9 +16,9 @@ use crate::issuer::Issuer;
 use crate::program::{self, STATUS_LIST_SIZE};
 use crate::registry::cache::RegistryCache;
 
-/// Signed status list credentials by list number, with the sorted revoked indices each
+/// Signed status list credentials by issuer form and list number, with the sorted revoked indices each
 /// encodes: re-signed only when revocations change.
-pub type StatusCache = HashMap<i64, (Vec<i64>, Arc<String>)>;
+pub type StatusCache = HashMap<(crate::config::IssuerIdForm, i64), (Vec<i64>, Arc<String>)>;
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -85,10 +85,21 @@ impl AppState {
         }
     }
 
-    /// Signs a credential with the active key; returns the JSON text to store.
-    pub fn sign(&self, mut credential: OpenBadgeCredential) -> AppResult<String> {
+    /// Signs a credential with the active key, its verification method in the configured
+    /// issuer form; returns the JSON text to store.
+    pub fn sign(&self, credential: OpenBadgeCredential) -> AppResult<String> {
+        self.sign_as(credential, self.issuer.form())
+    }
+
+    /// Signs a credential with the active key, its verification method in `form` (which
+    /// must be the form of the credential's issuer id).
+    pub fn sign_as(
+        &self,
+        mut credential: OpenBadgeCredential,
+        form: crate::config::IssuerIdForm,
+    ) -> AppResult<String> {
         let keys = &self.issuer.keys;
-        let vm = self.issuer.key_url(keys.active_kid());
+        let vm = self.issuer.verification_method(form, keys.active_kid());
         let created = credential.valid_from.clone();
         let timer = self
             .metrics

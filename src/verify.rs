@@ -268,6 +268,7 @@ pub fn analyse(
 
     let vm = doc
         .pointer("/proof/verificationMethod")
+        .or_else(|| doc.pointer("/proof/0/verificationMethod"))
         .and_then(Value::as_str)
         .unwrap_or("");
     // Keys are this issuer's or a did:key; any other method would have to be fetched.
@@ -335,13 +336,20 @@ pub fn analyse(
 
     // Key ownership, and whether the signer is this service.
     let issuer_id = facts.issuer.as_ref().map(|i| i.id.as_str());
-    let our_id = issuer.id();
-    let ours = issuer_id == Some(our_id.as_str()) && issuer.kid_of(vm).is_some();
+    // Ours when the issuer is one of our ids and the key is ours in that same form: a
+    // did:web credential names `did:web:…#kid`, an https one the key's URL.
+    let ours = match (
+        issuer_id.and_then(|id| issuer.form_of_id(id)),
+        issuer.key_of(vm),
+    ) {
+        (Some(form), Some((key_form, _))) => form == key_form,
+        _ => false,
+    };
     let issuer_check = if proof == Check::Skipped {
         Check::Skipped
     } else {
         let controller_ok = match (issuer_id, issuer.kid_of(vm)) {
-            (Some(id), Some(_)) => id == our_id,
+            (Some(_), Some(_)) => ours,
             (Some(id), None) => vm.starts_with("did:key:") && vm.split('#').next() == Some(id),
             _ => false,
         };

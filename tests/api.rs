@@ -66,10 +66,10 @@ async fn walkthrough(app: &TestApp) {
         .contains("2026-10-01T09:30:00Z"));
     assert_eq!(vc["credentialStatus"]["type"], "BitstringStatusListEntry");
     assert_eq!(vc["credentialStatus"]["statusPurpose"], "revocation");
-    assert_eq!(vc["proof"]["type"], "DataIntegrityProof");
-    assert_eq!(vc["proof"]["cryptosuite"], "eddsa-rdfc-2022");
+    assert_eq!(vc["proof"][0]["type"], "DataIntegrityProof");
+    assert_eq!(vc["proof"][0]["cryptosuite"], "eddsa-rdfc-2022");
     assert_eq!(
-        vc["proof"]["verificationMethod"],
+        vc["proof"][0]["verificationMethod"],
         format!("{BASE}/issuer/keys/key-test")
     );
 

@@ -73,7 +73,7 @@ async fn issued(app: &TestApp, body: Value) -> Res {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let vc = &r.body["credential"];
     assert_xsd_utc(&vc["validFrom"]);
-    assert_xsd_utc(&vc["proof"]["created"]);
+    assert_xsd_utc(&vc["proof"][0]["created"]);
     if !vc["validUntil"].is_null() {
         assert_xsd_utc(&vc["validUntil"]);
         assert_xsd_utc(&r.body["valid_until"]);

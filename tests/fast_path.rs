@@ -157,6 +157,7 @@ pub fn random_credential(rng: &mut StdRng) -> OpenBadgeCredential {
         valid_from: date(rng),
         valid_until: maybe(rng, date),
         credential_subject: AchievementSubject {
+            id: None,
             types: vec!["AchievementSubject".into()],
             identifier: (0..rng.gen_range(0..3))
                 .map(|_| IdentityObject {
@@ -193,7 +194,7 @@ pub fn random_credential(rng: &mut StdRng) -> OpenBadgeCredential {
                 status_list_credential: list.clone(),
             }
         }),
-        proof: None,
+        proof: Vec::new(),
     }
 }
 
@@ -271,7 +272,7 @@ fn sign_verify_roundtrip_and_tampering() {
             Err(CredentialError::SignatureMismatch)
         ));
         let mut tampered = doc.clone();
-        tampered["proof"]["created"] = json!("1999-01-01T00:00:00Z");
+        tampered["proof"][0]["created"] = json!("1999-01-01T00:00:00Z");
         assert!(matches!(
             verify_proof(&tampered, &jsonld, resolve),
             Err(CredentialError::SignatureMismatch)

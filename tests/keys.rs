@@ -68,14 +68,14 @@ async fn rotation(app: &TestApp) {
     // New badges use the new key.
     let r = after.issue("partnership-certified", &person, None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert!(r.body["credential"]["proof"]["verificationMethod"]
+    assert!(r.body["credential"]["proof"][0]["verificationMethod"]
         .as_str()
         .unwrap()
         .ends_with(&new_kid));
 
     // The old badge still verifies, and both keys are published.
     let old_doc: Value = after.get(&format!("/credentials/{old_id}")).await.body;
-    assert!(old_doc["proof"]["verificationMethod"]
+    assert!(old_doc["proof"][0]["verificationMethod"]
         .as_str()
         .unwrap()
         .ends_with(&old_kid));

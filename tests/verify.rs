@@ -115,7 +115,7 @@ fn did_key_credential(template: &Value, issuer_key: &SigningKey, signer: &Signin
     vc.issuer.id = multikey::did_key(&issuer_key.verifying_key());
     vc.id = "urn:uuid:0f4c7a3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b".into();
     vc.credential_status = None;
-    vc.proof = None;
+    vc.proof.clear();
     let vm = multikey::did_key_verification_method(&signer.verifying_key());
     let created = vc.valid_from.clone();
     sign_credential(&mut vc, signer, &vm, &created).unwrap();
@@ -141,13 +141,13 @@ async fn did_key_credentials(app: &TestApp) {
     // Names Alice's key but carries Mallory's signature: the proof fails.
     let mut forged = did_key_credential(&doc, &alice, &alice);
     let by_mallory = did_key_credential(&doc, &alice, &mallory);
-    forged["proof"]["proofValue"] = by_mallory["proof"]["proofValue"].clone();
+    forged["proof"][0]["proofValue"] = by_mallory["proof"][0]["proofValue"].clone();
     assert_failed(&verify_json(app, &forged).await, "proof", "signature");
 
     // An https issuer this service does not know: not resolvable here, never fetched.
     let mut foreign = doc.clone();
     foreign["issuer"]["id"] = json!("https://issuer.example/issuer");
-    foreign["proof"]["verificationMethod"] = json!("https://issuer.example/issuer/keys/1");
+    foreign["proof"][0]["verificationMethod"] = json!("https://issuer.example/issuer/keys/1");
     let r = verify_json(app, &foreign).await;
     assert_eq!(r.body["verified"], false, "{:#}", r.body);
     assert_eq!(r.body["checks"]["proof"], "skipped");

@@ -59,7 +59,7 @@ pub fn check_compact_form(doc: &Value) -> Result<(), FormError> {
                             None => continue,
                             // The proof's own context is compared with the document's by the
                             // proof check; here it only has to be bundled URLs.
-                            Some(i) if matches!(steps[i], (None, Step::Key("proof"))) => {
+                            Some(i) if is_proof(&steps, i) => {
                                 check_context_list(Some(child), "proof.@context")?;
                                 continue;
                             }
@@ -171,6 +171,15 @@ fn display(path: &str) -> &str {
         "the document"
     } else {
         path
+    }
+}
+
+/// True if step `i` is the top-level `proof`, or the one proof of a `proof` array.
+fn is_proof(steps: &[(Option<usize>, Step<'_>)], i: usize) -> bool {
+    match steps[i] {
+        (None, Step::Key("proof")) => true,
+        (Some(parent), Step::Index(_)) => matches!(steps[parent], (None, Step::Key("proof"))),
+        _ => false,
     }
 }
 

@@ -53,9 +53,34 @@ pub struct OpenBadgeCredential {
         skip_serializing_if = "Option::is_none"
     )]
     pub credential_status: Option<StatusEntry>,
-    /// The Data Integrity proof, once signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof: Option<DataIntegrityProof>,
+    /// The Data Integrity proof, once signed: a set of one, written as an array as the
+    /// 1EdTech JSON Schema requires. Credentials issued before were written with a single
+    /// object, which is read too.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
+    #[schema(value_type = Vec<DataIntegrityProof>)]
+    pub proof: Vec<DataIntegrityProof>,
+}
+
+/// Reads a JSON-LD set given as one value or as an array.
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        Many(Vec<T>),
+        One(T),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::Many(v) => v,
+        OneOrMany::One(v) => vec![v],
+    })
 }
 
 /// An issuer `Profile`.
@@ -77,10 +102,14 @@ pub struct Profile {
     pub email: Option<String>,
 }
 
-/// The credential subject: a hashed email identifier and the achievement.
+/// The credential subject: a hashed email identifier and the achievement; in a copy bound to
+/// a holder's wallet, also the holder's DID.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AchievementSubject {
+    /// The holder's DID (copies delivered to a wallet only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// `["AchievementSubject"]`.
     #[serde(rename = "type")]
     pub types: Vec<String>,

@@ -50,7 +50,7 @@ pub enum CredentialError {
     #[error("proof is not a JSON object")]
     ProofNotObject,
     /// Several proofs (a proof set or chain) are not supported.
-    #[error("only a single proof object is supported, not a proof set")]
+    #[error("only a single proof is supported, not a set of several")]
     MultipleProofs,
     /// A proof member is missing or is not a string.
     #[error("proof.{0} is missing or not a string")]
@@ -181,11 +181,11 @@ pub fn sign_credential(
 ) -> Result<(), CredentialError> {
     let mut proof = new_proof(verification_method, created);
     check_proof_fast_path(&proof)?;
-    c.proof = None;
+    c.proof.clear();
     check_fast_path(c)?;
     let hash = canonical_hash_data(&proof_config_quads(&proof), &credential_quads(c))?;
     proof.proof_value = Some(encode_proof_value(&key.sign(&hash)));
-    c.proof = Some(proof);
+    c.proof = vec![proof];
     Ok(())
 }
 
@@ -218,7 +218,8 @@ pub fn sign_document(
         Value::String(encode_proof_value(&key.sign(&hash))),
     );
     if let Value::Object(obj) = doc {
-        obj.insert("proof".to_owned(), Value::Object(proof));
+        // A set of one, as an array: the 1EdTech JSON Schemas require `proof` to be one.
+        obj.insert("proof".to_owned(), Value::Array(vec![Value::Object(proof)]));
     }
     Ok(())
 }
@@ -264,7 +265,13 @@ pub fn verify_proof(
     let proof = match obj.get("proof") {
         None => return Err(CredentialError::MissingProof),
         Some(Value::Object(p)) => p,
-        Some(Value::Array(_)) => return Err(CredentialError::MultipleProofs),
+        // A set of one proof, as this service writes it since the 1EdTech schemas asked.
+        Some(Value::Array(set)) => match set.as_slice() {
+            [Value::Object(p)] => p,
+            [_] => return Err(CredentialError::ProofNotObject),
+            [] => return Err(CredentialError::MissingProof),
+            _ => return Err(CredentialError::MultipleProofs),
+        },
         Some(_) => return Err(CredentialError::ProofNotObject),
     };
     let kind = proof_str(proof, "type")?;
@@ -285,7 +292,7 @@ pub fn verify_proof(
 
     let (hash, path, document) = match fast_path_credential(doc) {
         Some(c) => {
-            let mut config = c.proof.clone().expect("checked above: has a proof");
+            let mut config = c.proof[0].clone();
             config.proof_value = None;
             let document = credential_quads(&c);
             let hash = canonical_hash_data(&proof_config_quads(&config), &document)?;
@@ -323,7 +330,9 @@ pub fn verify_proof(
 /// typed view) and passes [`check_fast_path`].
 fn fast_path_credential(doc: &Value) -> Option<OpenBadgeCredential> {
     let c = OpenBadgeCredential::deserialize(doc).ok()?;
-    c.proof.as_ref()?;
+    if c.proof.len() != 1 {
+        return None;
+    }
     if serde_json::to_value(&c).ok()? != *doc {
         return None;
     }

@@ -56,6 +56,9 @@ pub fn check_fast_path(c: &OpenBadgeCredential) -> Result<(), FastPathError> {
     if s.types != ["AchievementSubject"] {
         return fail("credentialSubject type is not [AchievementSubject]");
     }
+    if let Some(id) = &s.id {
+        check_iri(id, "credentialSubject.id")?;
+    }
     if s.identifier.iter().any(|i| i.kind != "IdentityObject") {
         return fail("identifier type is not IdentityObject");
     }
@@ -82,7 +85,10 @@ pub fn check_fast_path(c: &OpenBadgeCredential) -> Result<(), FastPathError> {
         check_iri(&st.id, "credentialStatus.id")?;
         check_iri(&st.status_list_credential, "statusListCredential")?;
     }
-    if let Some(p) = &c.proof {
+    if c.proof.len() > 1 {
+        return fail("more than one proof");
+    }
+    for p in &c.proof {
         check_proof_fast_path(p)?;
     }
     Ok(())
@@ -301,9 +307,9 @@ pub fn credential_quads(c: &OpenBadgeCredential) -> Vec<Quad> {
         );
     }
 
-    // credentialSubject: AchievementSubject (no id: a blank node).
+    // credentialSubject: AchievementSubject (a blank node, or the holder's DID in a copy).
     let s = &c.credential_subject;
-    let subject = b.blank();
+    let subject = b.node(&s.id);
     b.push(&vc, cred("credentialSubject"), subject.clone());
     for t in &s.types {
         b.typ(&subject, ob(t));
@@ -368,6 +374,7 @@ pub fn credential_quads(c: &OpenBadgeCredential) -> Vec<Quad> {
 
     let mut node_iris: Vec<&str> = Vec::with_capacity(8 + c.evidence.len());
     node_iris.extend([c.id.as_str(), c.issuer.id.as_str(), a.id.as_str()]);
+    node_iris.extend(s.id.as_deref());
     node_iris.extend(a.criteria.id.as_deref());
     node_iris.extend(c.evidence.iter().filter_map(|e| e.id.as_deref()));
     node_iris.extend(c.credential_status.as_ref().map(|s| s.id.as_str()));

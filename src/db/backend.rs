@@ -22,12 +22,16 @@ use uuid::Uuid;
 
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
-    CredentialRecord, Erasure, Holder, LinkUse, Mentor, MessageFilter, OutboxMessage, Person,
-    RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, Stages,
-    StatusBlock, Write, CERTIFIED,
+    CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
+    OutboxMessage, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome,
+    SendOutcome, Stages, StatusBlock, Write, CERTIFIED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
+
+/// The columns of [`Exchange`], for its queries.
+const EXCHANGE_COLUMNS: &str = "select id, token_hash, credential_id, opened_by, created_at, \
+     expires_at, challenge, holder_did, completed_at, copy_id, copy_document from exchanges";
 
 /// What a database does differently from the other; the rest is [`SqlStore`].
 pub trait Backend: UuidColumn {
@@ -193,6 +197,7 @@ where
     for<'r> Person: FromRow<'r, DB::Row>,
     for<'r> Closing: FromRow<'r, DB::Row>,
     for<'r> CredentialRecord: FromRow<'r, DB::Row>,
+    for<'r> Exchange: FromRow<'r, DB::Row>,
     for<'r> Holder: FromRow<'r, DB::Row>,
     for<'r> RegistryProbe: FromRow<'r, DB::Row>,
     for<'r> RegistryRow: FromRow<'r, DB::Row>,
@@ -1009,6 +1014,107 @@ where
     }
 
     #[instrument(skip_all)]
+    async fn insert_exchange(&self, e: &Exchange) -> DbResult<()> {
+        sqlx::query(
+            "insert into exchanges (id, token_hash, credential_id, opened_by, created_at, \
+             expires_at, challenge, holder_did, completed_at, copy_id, copy_document) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(DbId(e.id))
+        .bind(&e.token_hash)
+        .bind(DbId(e.credential_id))
+        .bind(&e.opened_by)
+        .bind(e.created_at)
+        .bind(e.expires_at)
+        .bind(&e.challenge)
+        .bind(&e.holder_did)
+        .bind(e.completed_at)
+        .bind(e.copy_id.map(DbId))
+        .bind(&e.copy_document)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn exchange_by_token(&self, token_hash: &str) -> DbResult<Option<Exchange>> {
+        sqlx::query_as(&format!("{EXCHANGE_COLUMNS} where token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn challenge_exchange(
+        &self,
+        id: Uuid,
+        challenge: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<bool> {
+        let done = sqlx::query(
+            "update exchanges set challenge = $2 \
+             where id = $1 and completed_at is null and expires_at > $3",
+        )
+        .bind(DbId(id))
+        .bind(challenge)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    #[instrument(skip_all)]
+    async fn complete_exchange(
+        &self,
+        id: Uuid,
+        challenge: &str,
+        copy: &ExchangeCopy,
+        now: DateTime<Utc>,
+    ) -> DbResult<bool> {
+        let done = sqlx::query(
+            "update exchanges set holder_did = $3, completed_at = $4, copy_id = $5, \
+             copy_document = $6 \
+             where id = $1 and challenge = $2 and completed_at is null and expires_at > $4",
+        )
+        .bind(DbId(id))
+        .bind(challenge)
+        .bind(&copy.holder_did)
+        .bind(now)
+        .bind(DbId(copy.copy_id))
+        .bind(&copy.document)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    #[instrument(skip_all)]
+    async fn exchanges_of_credential(&self, credential_id: Uuid) -> DbResult<Vec<Exchange>> {
+        sqlx::query_as(&format!(
+            "{EXCHANGE_COLUMNS} where credential_id = $1 order by created_at desc, id desc"
+        ))
+        .bind(DbId(credential_id))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn wallet_copies_of_person(&self, person_id: Uuid) -> DbResult<Vec<Exchange>> {
+        sqlx::query_as(&format!(
+            "{EXCHANGE_COLUMNS} where completed_at is not null and credential_id in \
+             (select id from credentials where person_id = $1) order by completed_at, id"
+        ))
+        .bind(DbId(person_id))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
     async fn erase_person(&self, id: Uuid, reason: &str, at: DateTime<Utc>) -> DbResult<Erasure> {
         let mut tx = self.pool.begin().await.map_err(DB::error)?;
         let revoked: Vec<(DbId,)> = sqlx::query_as(
@@ -1044,6 +1150,16 @@ where
             .execute(&mut *tx)
             .await
             .map_err(DB::error)?;
+        // The wallet copies name the holder's DID: they go with the person (their status
+        // entry is the revoked original's, so a copy a wallet keeps shows as revoked).
+        sqlx::query(
+            "delete from exchanges where credential_id in \
+             (select id from credentials where person_id = $1)",
+        )
+        .bind(DbId(id))
+        .execute(&mut *tx)
+        .await
+        .map_err(DB::error)?;
         for table in ["holder_links", "holder_sessions"] {
             sqlx::query(&format!("delete from {table} where person_id = $1"))
                 .bind(DbId(id))

@@ -282,6 +282,48 @@ pub enum LinkUse {
     Unknown,
 }
 
+/// A wallet exchange (VC-API): hands one credential, bound to the presenting wallet's DID,
+/// to one holder, once, before it expires. Completed, it holds that copy.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Exchange {
+    /// Id.
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// SHA-256 (hex) of the token in the exchange's URL.
+    pub token_hash: String,
+    /// The credential it delivers a copy of.
+    #[sqlx(try_from = "DbId")]
+    pub credential_id: Uuid,
+    /// Who opened it: `holder` (their page) or `token:{id}` (the API).
+    pub opened_by: String,
+    /// Opened at.
+    pub created_at: DateTime<Utc>,
+    /// Closed to new presentations after.
+    pub expires_at: DateTime<Utc>,
+    /// The DIDAuth challenge handed out last; a presentation must be over this one.
+    pub challenge: Option<String>,
+    /// The wallet's DID, once it has presented.
+    pub holder_did: Option<String>,
+    /// When the copy was delivered.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The copy's id (`urn:uuid:{copy_id}`).
+    #[sqlx(try_from = "OptDbId")]
+    pub copy_id: Option<Uuid>,
+    /// The signed copy, byte for byte as delivered.
+    pub copy_document: Option<String>,
+}
+
+/// The copy a completed exchange delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeCopy {
+    /// The wallet's DID (the copy's `credentialSubject.id`).
+    pub holder_did: String,
+    /// The copy's id.
+    pub copy_id: Uuid,
+    /// The signed copy.
+    pub document: String,
+}
+
 /// What an erasure did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Erasure {

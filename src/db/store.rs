@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
-    CredentialRecord, Erasure, Holder, LinkUse, Mentor, MessageFilter, OutboxMessage, Person,
-    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, StatusBlock, Write,
+    CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
+    OutboxMessage, Person, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome,
+    StatusBlock, Write,
 };
 
 /// Which uniqueness rule a write broke.
@@ -243,6 +244,38 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
     /// A person's consent history, oldest first.
     async fn consent_history(&self, person_id: Uuid) -> DbResult<Vec<ConsentEvent>>;
+
+    /// Stores a new wallet exchange.
+    async fn insert_exchange(&self, exchange: &Exchange) -> DbResult<()>;
+
+    /// The exchange whose URL token hashes to `token_hash`.
+    async fn exchange_by_token(&self, token_hash: &str) -> DbResult<Option<Exchange>>;
+
+    /// Hands out a new challenge for an open exchange (replacing any earlier one, which can
+    /// then no longer be answered). False if it is completed or expired at `now`.
+    async fn challenge_exchange(
+        &self,
+        id: Uuid,
+        challenge: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<bool>;
+
+    /// Completes an exchange with its copy, in one statement, only if it is still open at
+    /// `now` and `challenge` is the one it handed out last: a challenge answers once, and two
+    /// presentations at once cannot both complete it. False otherwise (nothing written).
+    async fn complete_exchange(
+        &self,
+        id: Uuid,
+        challenge: &str,
+        copy: &ExchangeCopy,
+        now: DateTime<Utc>,
+    ) -> DbResult<bool>;
+
+    /// The exchanges of a credential, newest first.
+    async fn exchanges_of_credential(&self, credential_id: Uuid) -> DbResult<Vec<Exchange>>;
+
+    /// The completed exchanges (the wallet copies) of a person's credentials, oldest first.
+    async fn wallet_copies_of_person(&self, person_id: Uuid) -> DbResult<Vec<Exchange>>;
     /// Erases a person in one transaction: revokes their unrevoked credentials with
     /// `reason`, removes name, email, city and url, unlists them, drops their messages,
     /// links and sessions. `NotFound` if absent.

@@ -224,7 +224,7 @@ impl<'a> BadgePage<'a> {
                 &record.id.to_string(),
             )
         });
-        let proof = vc.proof.as_ref();
+        let proof = vc.proof.first();
         let entry = vc.credential_status.as_ref();
         let technical = TechnicalView {
             verification_method: proof.map_or("", |p| p.verification_method.as_str()),

@@ -278,7 +278,7 @@ pub fn build_credential(state: &AppState, input: BuildInput<'_>) -> OpenBadgeCre
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
     let salt = hex::encode(salt);
-    let list_url = issuer.status_list_url(input.status_list);
+    let list_url = issuer.status_list_url_as(issuer.form(), input.status_list);
     let a = input.achievement;
     OpenBadgeCredential {
         context: vec![VC_V2_CONTEXT.into(), OB_V3_CONTEXT.into()],
@@ -290,6 +290,7 @@ pub fn build_credential(state: &AppState, input: BuildInput<'_>) -> OpenBadgeCre
         valid_from: format_time(input.issued_at),
         valid_until: input.valid_until.map(format_time),
         credential_subject: AchievementSubject {
+            id: None,
             types: vec!["AchievementSubject".into()],
             identifier: vec![IdentityObject {
                 kind: "IdentityObject".into(),
@@ -318,7 +319,7 @@ pub fn build_credential(state: &AppState, input: BuildInput<'_>) -> OpenBadgeCre
             status_list_index: input.status_index.to_string(),
             status_list_credential: list_url,
         }),
-        proof: None,
+        proof: Vec::new(),
     }
 }
 

@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use super::admin::path_id;
 use super::extract::AppPath;
 use super::pages;
+use crate::config::IssuerIdForm;
 use crate::credential::model::{DataIntegrityProof, Profile, OB_V3_CONTEXT, VC_V2_CONTEXT};
 use crate::credential::{multikey, status_list};
 use crate::db::Stages;
@@ -28,6 +29,8 @@ use crate::html;
 use crate::program::{self, achievements};
 use crate::state::AppState;
 
+/// The DID v1 context, for the DID document.
+const DID_V1_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
 /// The Multikey context, for key documents.
 const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 /// Security v2 defines `assertionMethod`; verifiers in JSON-LD safe mode reject the
@@ -43,6 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(credential))
         .routes(routes!(closing))
         .routes(routes!(status))
+        .routes(routes!(status_did_web))
+        .routes(routes!(did_document))
+        .routes(routes!(did_document_at_path))
 }
 
 /// A JSON response with an explicit media type and a short public cache lifetime.
@@ -92,7 +98,7 @@ async fn issuer_profile(State(state): State<AppState>) -> Response {
     let mut doc = json!({
         "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT, SECURITY_V2_CONTEXT],
         "id": profile.id,
-        "type": "Profile",
+        "type": ["Profile"],
         "name": profile.name,
     });
     if let Some(url) = profile.url {
@@ -322,9 +328,36 @@ async fn status(
     State(state): State<AppState>,
     AppPath(list): AppPath<String>,
 ) -> AppResult<Response> {
+    status_document(&state, IssuerIdForm::Https, &list).await
+}
+
+/// The same list signed under the issuer's `did:web` id, for the credentials that name it
+/// (verifiers require a status list's issuer to be the credential's).
+#[utoipa::path(
+    get,
+    path = "/status/did-web/{list}",
+    tag = "public",
+    params(("list" = i64, Path, minimum = 0,
+        description = "The list number, in canonical decimal.")),
+    responses(
+        (status = 200, description = "The status list credential, issuer `did:web:…`.",
+            body = StatusListCredential, content_type = "application/vc+ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
+async fn status_did_web(
+    State(state): State<AppState>,
+    AppPath(list): AppPath<String>,
+) -> AppResult<Response> {
+    status_document(&state, IssuerIdForm::DidWeb, &list).await
+}
+
+/// The signed status list `list` under the issuer id in `form`, re-signed only when its
+/// revocations changed since the last request.
+async fn status_document(state: &AppState, form: IssuerIdForm, list: &str) -> AppResult<Response> {
     let not_found = || AppError::NotFound(format!("no status list {list:?}"));
     // One URL per list: `/status/01` or `/status/+1` is not `/status/1`.
-    let n = crate::issuer::path_number(&list).ok_or_else(not_found)?;
+    let n = crate::issuer::path_number(list).ok_or_else(not_found)?;
     let mut revoked = state
         .store
         .revoked_indices(n)
@@ -335,29 +368,30 @@ async fn status(
         .status_cache
         .lock()
         .await
-        .get(&n)
+        .get(&(form, n))
         .filter(|(bits, _)| *bits == revoked)
         .map(|(_, doc)| doc.clone());
     let doc = match cached {
         Some(doc) => doc,
         None => {
-            // Re-signed only when the revocations changed since the last request.
             let mut bits = status_list::StatusBitstring::new(program::STATUS_LIST_SIZE as usize);
             for &i in &revoked {
                 bits.set(i as usize, true);
             }
+            let issuer = &state.issuer;
+            let now = program::format_time(program::now());
             let mut vc = status_list::status_list_credential(
-                &state.issuer.status_list_url(n),
-                &state.issuer.profile(),
-                &program::format_time(program::now()),
+                &issuer.status_list_url_as(form, n),
+                &issuer.profile_as(form),
+                &now,
                 &bits,
             );
-            let keys = &state.issuer.keys;
+            let keys = &issuer.keys;
             crate::credential::sign_document(
                 &mut vc,
                 keys.active_key(),
-                &state.issuer.key_url(keys.active_kid()),
-                &program::format_time(program::now()),
+                &issuer.verification_method(form, keys.active_kid()),
+                &now,
                 &state.jsonld,
             )
             .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
@@ -366,12 +400,83 @@ async fn status(
                 .status_cache
                 .lock()
                 .await
-                .insert(n, (revoked, doc.clone()));
+                .insert((form, n), (revoked, doc.clone()));
             doc
         }
     };
     // Short cache: a revocation must show quickly.
     Ok(json_response(doc.to_string(), "application/vc+ld+json", 30))
+}
+
+/// The DID document of the issuer's `did:web` id: every key, active and retired, as a
+/// `Multikey` verification method listed in `assertionMethod`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/did.json",
+    tag = "public",
+    responses(
+        (status = 200, description = "The DID document of `did:web:{host}`.",
+            body = DidDocument, content_type = "application/did+ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
+async fn did_document(State(state): State<AppState>) -> AppResult<Response> {
+    did_document_at(&state, "/.well-known/did.json")
+}
+
+/// The DID document when the base URL has a path: `did:web:host:path` resolves to
+/// `{base}/did.json`.
+#[utoipa::path(
+    get,
+    path = "/did.json",
+    tag = "public",
+    responses(
+        (status = 200, description = "The DID document of `did:web:{host}:{path}`.",
+            body = DidDocument, content_type = "application/did+ld+json"),
+        crate::openapi::NotFound,
+    ),
+)]
+async fn did_document_at_path(State(state): State<AppState>) -> AppResult<Response> {
+    did_document_at(&state, "/did.json")
+}
+
+/// The DID document, served only at the path its DID resolves to.
+fn did_document_at(state: &AppState, path: &str) -> AppResult<Response> {
+    let issuer = &state.issuer;
+    if issuer.did_document_path() != path {
+        return Err(AppError::NotFound(format!(
+            "the DID document of {} is at {}",
+            issuer.did(),
+            issuer.did_document_path()
+        )));
+    }
+    let did = issuer.did();
+    let mut ids = Vec::new();
+    let methods: Vec<_> = issuer
+        .keys
+        .public_keys()
+        .map(|(kid, key)| {
+            let id = issuer.verification_method(IssuerIdForm::DidWeb, kid);
+            ids.push(id.clone());
+            json!({
+                "id": id,
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": multikey::encode_public_key(&key),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "@context": [DID_V1_CONTEXT, MULTIKEY_CONTEXT],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+    });
+    Ok(json_response(
+        doc.to_string(),
+        "application/did+ld+json",
+        300,
+    ))
 }
 
 // ---------------------------------------------------------------- schemas
@@ -385,9 +490,9 @@ pub struct IssuerProfileDocument {
     #[serde(rename = "@context")]
     context: Vec<String>,
     id: String,
-    /// `Profile`.
+    /// `["Profile"]`.
     #[serde(rename = "type")]
-    kind: String,
+    kind: Vec<String>,
     name: String,
     url: Option<String>,
     email: Option<String>,
@@ -407,6 +512,39 @@ pub struct MultikeyDocument {
     #[serde(rename = "type")]
     kind: String,
     /// The issuer, `{base}/issuer`.
+    controller: String,
+    /// `z6Mk…`: the Ed25519 public key, multibase.
+    #[serde(rename = "publicKeyMultibase")]
+    public_key_multibase: String,
+}
+
+/// The issuer's DID document (`did:web`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DidDocument {
+    /// DID v1 and Multikey v1.
+    #[serde(rename = "@context")]
+    context: Vec<String>,
+    /// `did:web:{host}`.
+    id: String,
+    /// Every key, active and retired.
+    #[serde(rename = "verificationMethod")]
+    verification_method: Vec<DidVerificationMethod>,
+    /// The ids of those keys: `did:web:{host}#{kid}`.
+    #[serde(rename = "assertionMethod")]
+    assertion_method: Vec<String>,
+}
+
+/// One key of the DID document, a `Multikey`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DidVerificationMethod {
+    /// `did:web:{host}#{kid}`.
+    id: String,
+    /// `Multikey`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// The DID.
     controller: String,
     /// `z6Mk…`: the Ed25519 public key, multibase.
     #[serde(rename = "publicKeyMultibase")]
