@@ -57,6 +57,9 @@ use crate::state::AppState;
         (name = "holder", description = "The badge holder's own page: sign-in by emailed \
             link, their badges, their consent to the registry, their data. Pages and forms; \
             problem+json errors for clients that ask for JSON."),
+        (name = "wallet", description = "Delivery to a holder's wallet over VC-API with \
+            DIDAuth (the Learner Credential Wallet's protocol): opening an exchange for a \
+            credential, and the exchange the wallet talks to."),
         (name = "ob2", description = "Open Badges 2.0 hosted compatibility."),
         (name = "operations", description = "Health, readiness, metrics and this contract."),
     )

@@ -50,7 +50,7 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     /// Bounds how many verifications (parsing and checking untrusted documents) run at
     /// once on the blocking pool: one per core, so they never take every core from the
-    /// async workers ([`crate::verify::off_workers`]).
+    /// async workers ([`AppState::off_workers`]).
     pub verify_slots: Arc<tokio::sync::Semaphore>,
     /// Wakes this instance's mail sender when a message is queued.
     pub outbox: crate::mail::Outbox,
@@ -83,6 +83,33 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
         }
+    }
+
+    /// Runs CPU-heavy work on untrusted input (parsing, canonicalisation) on the blocking pool,
+    /// at most [`AppState::verify_slots`] at once, so the async workers stay free for every
+    /// other request however many large bodies arrive.
+    pub async fn off_workers<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let permit = self
+            .verify_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| {
+                AppError::Internal(anyhow::Error::new(e).context("verify slots closed"))
+            })?;
+        let out = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await;
+        // Only a panic gets here.
+        out.map_err(|e| {
+            AppError::Internal(anyhow::Error::new(e).context("verification task failed"))
+        })
     }
 
     /// Signs a credential with the active key, its verification method in the configured

@@ -510,35 +510,15 @@ pub async fn verify_with_state(state: &AppState, doc: &Value) -> Report {
     verify_owned(state, doc.clone()).await
 }
 
-/// Runs CPU-heavy work on untrusted input (parsing, canonicalisation) on the blocking pool,
-/// at most [`AppState::verify_slots`] at once, so the async workers stay free for every
-/// other request however many large bodies arrive.
-pub async fn off_workers<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> AppResult<T> {
-    let permit = state
-        .verify_slots
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("verify slots closed")))?;
-    let out = tokio::task::spawn_blocking(move || {
-        let out = work();
-        drop(permit);
-        out
-    })
-    .await;
-    // Only a panic gets here.
-    out.map_err(|e| AppError::Internal(anyhow::Error::new(e).context("verification task failed")))
-}
-
 /// [`verify_with_state`] taking the document by value. The CPU work (canonicalisation can
 /// take milliseconds on a hostile document) runs off the async workers ([`off_workers`]).
 pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
     let now = crate::program::now();
     let (issuer, jsonld) = (state.issuer.clone(), state.jsonld.clone());
-    let analysis = match off_workers(state, move || analyse(&doc, &issuer, &jsonld)).await {
+    let analysis = match state
+        .off_workers(move || analyse(&doc, &issuer, &jsonld))
+        .await
+    {
         Ok(analysis) => analysis,
         Err(e) => {
             tracing::error!(error = %e, "verification task failed");

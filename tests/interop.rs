@@ -52,6 +52,26 @@ async fn interop_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     };
     let closed_doc = app.get(&format!("/credentials/{closed_id}")).await.body;
     let cert_doc = app.get(&format!("/credentials/{cert_id}")).await.body;
+    // The issuer id is the one the settings chose; key and status list are in its form.
+    let issuer = cert_doc["issuer"]["id"].as_str().unwrap();
+    let (vm, list) = (
+        cert_doc["proof"][0]["verificationMethod"].as_str().unwrap(),
+        cert_doc["credentialStatus"]["statusListCredential"]
+            .as_str()
+            .unwrap(),
+    );
+    if app.state.issuer.form() == partnership_badges::config::IssuerIdForm::DidWeb {
+        assert!(issuer.starts_with("did:web:127.0.0.1%3A"), "{issuer}");
+        assert!(vm.starts_with(&format!("{issuer}#")), "{vm}");
+        assert!(
+            list.starts_with(&format!("{base}/status/did-web/")),
+            "{list}"
+        );
+    } else {
+        assert_eq!(issuer, format!("{base}/issuer"));
+        assert!(vm.starts_with(&format!("{base}/issuer/keys/")), "{vm}");
+        assert!(list.starts_with(&format!("{base}/status/")), "{list}");
+    }
     let closed = write("closed.json", &closed_doc);
     let cert = write("certified.json", &cert_doc);
 
@@ -102,4 +122,13 @@ async fn digital_bazaar_verifies_sqlite_issued_credentials() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digital_bazaar_verifies_postgres_issued_credentials() {
     interop_on(async |base: &str| TestApp::postgres_with_base(base).await).await;
+}
+
+/// With `--issuer-id did-web`: the issuer, its key and its status list resolve through the
+/// DID document at `/.well-known/did.json`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digital_bazaar_verifies_did_web_credentials_on_both() {
+    const DID_WEB: &[&str] = &["--issuer-id", "did-web"];
+    interop_on(async |base: &str| Some(TestApp::sqlite_with_args(base, DID_WEB).await)).await;
+    interop_on(async |base: &str| TestApp::postgres_with_args(base, DID_WEB).await).await;
 }

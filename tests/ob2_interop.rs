@@ -215,3 +215,12 @@ async fn reference_validators_accept_sqlite_badges() {
 async fn reference_validators_accept_postgres_badges() {
     interop_on(async |base: &str| TestApp::postgres_with_base(base).await).await;
 }
+
+/// With `--issuer-id did-web` the OB 3.0 credentials name `did:web:…`; the OB 2.0 views keep
+/// the https issuer, and validate the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_validators_accept_did_web_badges_on_both() {
+    const DID_WEB: &[&str] = &["--issuer-id", "did-web"];
+    interop_on(async |base: &str| Some(TestApp::sqlite_with_args(base, DID_WEB).await)).await;
+    interop_on(async |base: &str| TestApp::postgres_with_args(base, DID_WEB).await).await;
+}

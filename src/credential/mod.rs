@@ -9,6 +9,7 @@ pub mod jsonld;
 pub mod model;
 pub mod multikey;
 pub mod ob2;
+pub mod presentation;
 pub mod proof;
 pub mod quads;
 pub mod rdf;

@@ -148,7 +148,7 @@ pub fn decode_proof_value(proof_value: &str) -> Result<Signature, CredentialErro
     Ok(Signature::from_bytes(&bytes))
 }
 
-fn canonical_hash_data(
+pub(super) fn canonical_hash_data(
     proof_config: &[Quad],
     document: &[Quad],
 ) -> Result<[u8; 64], CredentialError> {
@@ -226,7 +226,10 @@ pub fn sign_document(
 
 /// The proof configuration document: the proof without `proofValue`, under the document's
 /// `@context` (a proof's own `@context` has already replaced the document's by then).
-fn proof_config_json(proof: &Map<String, Value>, document: &Map<String, Value>) -> Value {
+pub(super) fn proof_config_json(
+    proof: &Map<String, Value>,
+    document: &Map<String, Value>,
+) -> Value {
     let mut config = Map::with_capacity(proof.len() + 1);
     if let Some(ctx) = document.get("@context") {
         config.insert("@context".to_owned(), ctx.clone());

@@ -14,6 +14,7 @@ pub mod public;
 pub mod registry;
 pub mod tokens;
 pub mod verify;
+pub mod wallet;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::HeaderName;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(tokens::router())
                 .merge(audit::router())
                 .merge(notifications::router())
+                .merge(wallet::admin_router())
                 .layer(DefaultBodyLimit::disable())
                 .layer(from_fn_with_state(state.clone(), registry::note_writes))
                 .layer(from_fn(admin_body))
@@ -107,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(me::router())
+        .merge(wallet::router())
         .merge(health::router())
         .split_for_parts();
     documented

@@ -190,7 +190,7 @@ pub async fn report_for_request(state: &AppState, req: Request) -> AppResult<Rep
 /// to `MAX_VERIFY_BODY_BYTES`, image chunks) runs off the async workers.
 pub async fn read_input(state: &AppState, req: Request) -> AppResult<Input> {
     let raw = read_raw(state, req).await?;
-    verify::off_workers(state, move || raw.parse()).await?
+    state.off_workers(move || raw.parse()).await?
 }
 
 /// A body as read, before parsing.

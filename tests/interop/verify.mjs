@@ -153,6 +153,35 @@ function createDocumentLoader({base}) {
     return {'@context': doc['@context'], ...vm};
   }
 
+  // did:web of the service under test only: did:web:HOST[%3APORT][:PATH...]
+  // resolves to https://HOST[:PORT]/PATH/did.json (or /.well-known/did.json),
+  // which is fetched from --base (http here) when HOST[:PORT] is its host.
+  async function loadDidWeb(url) {
+    const [did, fragment] = url.split('#');
+    const [authority, ...segments] = did.slice('did:web:'.length).split(':');
+    const host = decodeURIComponent(authority);
+    if(!baseUrl || host !== baseUrl.host) {
+      throw new Error(`Offline: refusing to resolve ${did} (not the --base host)`);
+    }
+    const path = segments.length ?
+      '/' + segments.map(decodeURIComponent).join('/') + '/did.json' :
+      '/.well-known/did.json';
+    const doc = await fetchCached(baseUrl.origin + path);
+    if(!doc || typeof doc !== 'object' || doc.id !== did) {
+      throw new Error(`DID document of ${did} has id "${doc && doc.id}"`);
+    }
+    if(fragment === undefined) {
+      return doc;
+    }
+    const vm = jsonld.getValues(doc, 'verificationMethod')
+      .find(v => typeof v === 'object' && v.id === url);
+    if(!vm) {
+      throw new Error(`${url}: no verification method with that id in ${did}`);
+    }
+    // A Multikey, under its own context (the DID v1 context is not bundled).
+    return {'@context': MULTIKEY_V1, ...vm};
+  }
+
   // did:key for Ed25519 (z6Mk...) only; the DID document is built locally.
   async function loadDidKey(url) {
     const [did, fragment] = url.split('#');
@@ -193,6 +222,8 @@ function createDocumentLoader({base}) {
       document = CONTEXTS.get(url);
     } else if(url.startsWith('did:key:')) {
       document = await loadDidKey(url);
+    } else if(url.startsWith('did:web:')) {
+      document = await loadDidWeb(url);
     } else if(/^https?:\/\//.test(url)) {
       document = await loadHttp(url);
     } else {

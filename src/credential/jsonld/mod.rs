@@ -54,6 +54,10 @@ pub const OB_V3P0_3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0
 /// Context URL of the 1EdTech extensions (e.g. `1EdTechJsonSchemaValidator2019`).
 pub const OB_EXTENSIONS: &str = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json";
 
+/// Context URL of the `Ed25519Signature2020` suite, which wallets sign DIDAuth
+/// presentations with.
+pub const ED25519_2020_V1: &str = "https://w3id.org/security/suites/ed25519-2020/v1";
+
 /// Every bundled context: URL and document (see `contexts/README.md` for the sources).
 pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
     (
@@ -83,6 +87,10 @@ pub const BUNDLED_CONTEXTS: &[(&str, &str)] = &[
     (
         "https://w3id.org/security/multikey/v1",
         include_str!("../contexts/w3id.org_security_multikey_v1.jsonld"),
+    ),
+    (
+        ED25519_2020_V1,
+        include_str!("../contexts/w3id.org_security_suites_ed25519-2020_v1.jsonld"),
     ),
     (
         "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
