@@ -5,14 +5,16 @@
 //! the sign-in link one of them carries.
 //!
 //! It proves that the emailed link signs the holder in and lands on `/me`, which shows both
-//! badges; that "I agree" lists them in `/registry.json` and in the `/registry/embed` page at
+//! badges; that "Add to wallet" shows the wallet panel (a QR code of the exchange's
+//! interaction URL, which names the VC-API exchange, and the wallet's deep link); that
+//! "I agree" lists them in `/registry.json` and in the `/registry/embed` page at
 //! once and "Withdraw" takes them off both on the next request; that a browser without the
 //! session sees only the sign-in form; that `/me/login` gives the same visible answer for a
 //! holder's address and a stranger's while only the holder gets a message (and its link
 //! works); that the used link, opened again, is a clear 410 page that signs nobody in; and
 //! that no page of the journey breaks the Content Security Policy (a probe shows the
-//! violation listener works). The screenshot of `/me` is
-//! `target/browser-screenshots/holder-me.png`.
+//! violation listener works). The screenshots of `/me` and of the wallet panel are
+//! `target/browser-screenshots/holder-me.png` and `wallet-panel.png`.
 //!
 //! Outside CI the test is skipped, with the reason printed, when Node.js, Chromium or the
 //! SMTP sink's Python is missing; under `CI=true` that is a failure.
@@ -238,6 +240,39 @@ async fn holder_signs_in_from_the_mail_and_chooses_the_registry() {
     assert!(out.join("holder-me.png").exists());
 
     // "I agree": listed at once, in the JSON and in the embed.
+    // "Add to wallet": the panel with the QR code of the wallet link and the LCW deep link,
+    // for an exchange the holder opened for one of their own badges.
+    let wallet = next_report("wallet").await;
+    assert_eq!(wallet["url"], format!("{base}/me/wallet"), "{wallet:#}");
+    assert!(
+        wallet["h1"]
+            .as_str()
+            .unwrap()
+            .starts_with("Add “Partnership"),
+        "{wallet:#}"
+    );
+    let qr = &wallet["qr"][0];
+    assert!(qr["width"].as_f64().unwrap() >= 200.0, "{wallet:#}");
+    assert_eq!(qr["width"], qr["height"], "{wallet:#}");
+    let wallet_url = wallet["walletUrl"].as_str().unwrap();
+    assert!(
+        wallet_url.starts_with(&format!("{base}/exchanges/")),
+        "{wallet_url}"
+    );
+    assert!(wallet_url.ends_with("?iuv=1"), "{wallet_url}");
+    assert!(wallet["deepLink"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://lcw.app/request?request="));
+    let exchange = wallet_url.strip_prefix(&base).unwrap();
+    let r = app.get(exchange).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(
+        r.body["protocols"]["vcapi"],
+        wallet_url.strip_suffix("?iuv=1").unwrap()
+    );
+    assert!(Path::new(wallet["screenshot"].as_str().unwrap()).exists());
+
     let consented = next_report("consented").await;
     assert_eq!(
         consented["notice"],

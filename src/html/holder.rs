@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::pages::{linkedin_add_url, status_view, StatusView};
 use super::when::When;
-use crate::db::{CredentialRecord, Person};
+use crate::db::{CredentialRecord, Exchange, Person};
 use crate::issuer::Issuer;
 use crate::program::{achievements, consent, CERTIFIED, CLOSED};
 
@@ -34,6 +34,12 @@ pub struct HolderBadge<'a> {
     pub linkedin_url: Option<String>,
     /// The element id of its share field.
     pub share_id: String,
+    /// The credential's id (the "Add to wallet" form names it).
+    pub id: String,
+    /// "Add to wallet", while valid.
+    pub deliverable: bool,
+    /// The wallets it was delivered to: the wallet's DID and when.
+    pub wallets: Vec<(String, When)>,
 }
 
 /// What the registry would publish of this person, shown before they consent.
@@ -84,6 +90,7 @@ impl<'a> HolderPage<'a> {
         issuer: &Issuer,
         person: &'a Person,
         records: &'a [CredentialRecord],
+        copies: &[Exchange],
         csrf: String,
         notice: Option<&'static str>,
         now: DateTime<Utc>,
@@ -94,6 +101,7 @@ impl<'a> HolderPage<'a> {
                 let a = achievements::by_slug(&r.achievement)?;
                 let url = issuer.credential_url(r.id);
                 let status = status_view(r, now);
+                let deliverable = status.kind == "valid";
                 let linkedin_url = (status.kind == "valid").then(|| {
                     linkedin_add_url(
                         a.name,
@@ -114,6 +122,15 @@ impl<'a> HolderPage<'a> {
                     file_stem: format!("{}-{}", a.slug, r.id),
                     linkedin_url,
                     share_id: format!("share-{}", r.id),
+                    id: r.id.to_string(),
+                    deliverable,
+                    wallets: copies
+                        .iter()
+                        .filter(|c| c.credential_id == r.id)
+                        .filter_map(|c| {
+                            Some((c.holder_did.clone()?, When::day_of(c.completed_at?)))
+                        })
+                        .collect(),
                     url,
                 })
             })
@@ -151,6 +168,42 @@ impl<'a> HolderPage<'a> {
             notice,
         }
     }
+}
+
+/// The wallet panel: a just-opened exchange for one badge, as a QR code for the wallet's
+/// scanner and a deep link for a phone that has the wallet.
+#[derive(Template)]
+#[template(path = "me-wallet.html")]
+pub struct WalletPage<'a> {
+    /// The badge's name.
+    pub name: &'static str,
+    /// The QR code of the interaction URL, an inline SVG element.
+    pub qr_svg: String,
+    /// The interaction URL (`…?iuv=1`).
+    pub interaction_url: &'a str,
+    /// The Learner Credential Wallet deep link.
+    pub deep_link: &'a str,
+    /// Open until.
+    pub expires: When,
+    /// How long it stays open, in minutes.
+    pub minutes: u64,
+}
+
+/// An inline SVG QR code of `text` (a URL), or `None` if it is too long for one.
+pub fn qr_svg(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    // The renderer writes an XML declaration first; inline in HTML, only the element.
+    let start = svg.find("<svg")?;
+    Some(svg[start..].replacen(
+        "<svg",
+        "<svg role=\"img\" aria-label=\"QR code of the wallet link\"",
+        1,
+    ))
 }
 
 /// `/me` signed out, `/me/login`, and every answer about links: a heading, a message, and

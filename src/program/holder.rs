@@ -12,7 +12,7 @@ pub const ERASED_REASON: &str = "erased at the holder's request";
 
 /// Everything held about a person, as one JSON document: the person, the consent
 /// history, the closings they closed, their credentials (each with its signed document)
-/// and the messages sent to them.
+/// the messages sent to them and the copies delivered to their wallets.
 pub async fn export(store: &dyn Store, person_id: Uuid) -> AppResult<Value> {
     let person = store
         .person(person_id)
@@ -28,6 +28,19 @@ pub async fn export(store: &dyn Store, person_id: Uuid) -> AppResult<Value> {
             ..Default::default()
         })
         .await?;
+    let wallet_copies: Vec<Value> = store
+        .wallet_copies_of_person(person_id)
+        .await?
+        .iter()
+        .map(|e| {
+            json!({
+                "credential_id": e.credential_id, "holder_did": e.holder_did,
+                "delivered_at": e.completed_at,
+                "document": e.copy_document.as_deref()
+                    .and_then(|d| serde_json::from_str::<Value>(d).ok()),
+            })
+        })
+        .collect();
     let credentials: Vec<Value> = credentials
         .iter()
         .map(|c| {
@@ -64,6 +77,7 @@ pub async fn export(store: &dyn Store, person_id: Uuid) -> AppResult<Value> {
         "closings": closings,
         "credentials": credentials,
         "messages": messages,
+        "wallet_copies": wallet_copies,
     }))
 }
 

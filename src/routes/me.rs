@@ -21,10 +21,10 @@ use utoipa_axum::routes;
 use crate::db::{message_kind, LinkUse, OutboxMessage, Person};
 use crate::error::{AppError, AppResult};
 use crate::holder::{self, LOGIN_CSRF_COOKIE};
-use crate::html::holder::{HolderPage, SignInPage};
+use crate::html::holder::{HolderPage, SignInPage, WalletPage};
 use crate::html::{self, page};
 use crate::limits::{AddressKey, ClientKey};
-use crate::program::{self, consent};
+use crate::program::{self, consent, wallet};
 use crate::state::AppState;
 
 /// The holder routes.
@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in))
         .routes(routes!(login_form, login))
         .routes(routes!(set_consent))
+        .routes(routes!(add_to_wallet))
         .routes(routes!(sign_out))
         .routes(routes!(my_data))
 }
@@ -242,6 +243,10 @@ async fn me_page(
                 Ok(r) => r,
                 Err(e) => return html::error(&headers, e.into()),
             };
+            let copies = match state.store.wallet_copies_of_person(person.id).await {
+                Ok(c) => c,
+                Err(e) => return html::error(&headers, e.into()),
+            };
             let notice = match notice.done.as_deref() {
                 Some("consent") => Some("You are now listed in the public registry."),
                 Some("withdrawn") => Some("You are no longer listed in the public registry."),
@@ -253,6 +258,7 @@ async fn me_page(
                     &state.issuer,
                     &person,
                     &records,
+                    &copies,
                     holder::csrf_token(&token),
                     notice,
                     program::now(),
@@ -592,6 +598,68 @@ async fn set_consent(State(state): State<AppState>, req: axum::extract::Request)
     // This instance answers from the new state at once; others within their recheck.
     state.registry.mark_dirty();
     Redirect::to(&format!("/me?done={done}")).into_response()
+}
+
+/// "Add to wallet": opens a wallet exchange for one of the holder's own badges and shows
+/// it as a QR code (for the wallet's scanner) and a deep link (for the phone with the wallet).
+#[utoipa::path(
+    post,
+    path = "/me/wallet",
+    tag = "holder",
+    request_body(content_type = "application/x-www-form-urlencoded",
+        description = "`credential` (the badge's id) and `csrf`."),
+    responses(
+        (status = 200, description = "The wallet panel.", content_type = "text/html"),
+        (status = 401, description = "Not signed in."),
+        (status = 403, description = "The form's CSRF token is missing or wrong."),
+        (status = 404, description = "Not one of the holder's badges."),
+        (status = 409, description = "The badge is revoked or expired."),
+        (status = 415, description = "Not a form."),
+    ),
+)]
+async fn add_to_wallet(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let (headers, _, person, pairs) = match signed_in_form(&state, req).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let heading = "Not added to a wallet";
+    let not_yours = || AppError::NotFound("That is not one of your badges.".into());
+    let record = match field(&pairs, "credential").and_then(crate::issuer::path_uuid) {
+        None => None,
+        Some(id) => match state.store.credential(id).await {
+            Ok(r) => r.filter(|r| r.person_id == person.id),
+            Err(e) => return html::error(&headers, e.into()),
+        },
+    };
+    let Some(record) = record else {
+        return refuse(&state, &headers, not_yours(), heading, false);
+    };
+    let opened = match wallet::open(&state, record.id, "holder").await {
+        Ok(o) => o,
+        Err(e) => return refuse(&state, &headers, e, heading, false),
+    };
+    let links = wallet::links(&state, &opened.token);
+    let Some(qr_svg) = crate::html::holder::qr_svg(&links.interaction_url) else {
+        return html::error(
+            &headers,
+            AppError::Internal(anyhow::anyhow!("the wallet link does not fit a QR code")),
+        );
+    };
+    let name = program::achievements::by_slug(&record.achievement).map_or("Badge", |a| a.name);
+    let mut res = page(
+        StatusCode::OK,
+        &WalletPage {
+            name,
+            qr_svg,
+            interaction_url: &links.interaction_url,
+            deep_link: &links.deep_link,
+            expires: crate::html::when::When::time(opened.exchange.expires_at),
+            minutes: state.settings.exchange_ttl_secs.div_ceil(60),
+        },
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// Signs out: the session ends here and on the server.

@@ -9,6 +9,8 @@
 //
 //   signed-in   context A opens the emailed link: where it lands, the badges, the registry
 //               choice, /registry.json; DIR/holder-me.png
+//   wallet      A clicks "Add to wallet" on a badge: the wallet panel (QR code, deep link,
+//               wallet link); DIR/wallet-panel.png
 //   consented   A clicks "I agree" (#consent): the notice, /registry.json, /registry/embed
 //   withdrawn   A clicks #withdraw: the same again
 //   signed-out  context B (no cookies, no link) opens /me
@@ -167,6 +169,24 @@ report('signed-in', {
   registry: await registryNames(a),
   screenshot: shot,
 });
+
+// "Add to wallet" on the first badge: the wallet panel, then back to the page.
+await Promise.all([me.waitForURL((u) => u.pathname === '/me/wallet'), me.click('.wallet-form button')]);
+await me.waitForLoadState('load');
+const panel = me.locator('#wallet-panel');
+const walletShot = join(opt.out, 'wallet-panel.png');
+await panel.screenshot({ path: walletShot });
+const qr = await me.$$eval('#wallet-panel .wallet-qr svg', (svgs) =>
+  svgs.map((s) => { const r = s.getBoundingClientRect(); return { width: r.width, height: r.height, label: s.getAttribute('aria-label') }; }));
+report('wallet', {
+  url: me.url(),
+  h1: await text(me, 'h1'),
+  qr,
+  deepLink: await me.getAttribute('#wallet-deep-link', 'href'),
+  walletUrl: await me.inputValue('#wallet-url'),
+  screenshot: walletShot,
+});
+await me.goto(`${base}/me`, { waitUntil: 'load' });
 
 // "I agree": listed at once, in the registry's JSON and in the embed.
 await Promise.all([me.waitForURL((u) => u.pathname === '/me' && u.searchParams.get('done') === 'consent'), me.click('#consent')]);
