@@ -102,7 +102,7 @@ pub fn issuer_email(state: &AppState) -> String {
         body = Ob2Issuer, content_type = "application/ld+json")),
 )]
 async fn issuer(State(state): State<AppState>) -> Response {
-    let profile = state.issuer.profile();
+    let profile = state.issuer.profile_as(crate::config::IssuerIdForm::Https);
     let email = issuer_email(&state);
     let url = profile
         .url

@@ -88,7 +88,8 @@ async fn negotiate(
 )]
 async fn issuer_profile(State(state): State<AppState>) -> Response {
     let issuer = &state.issuer;
-    let profile = issuer.profile();
+    // The hosted Profile: its id is this URL, whichever id new credentials name.
+    let profile = issuer.profile_as(IssuerIdForm::Https);
     // Every key, retired ones too: credentials they signed must keep verifying.
     let methods: Vec<String> = issuer
         .keys
@@ -185,7 +186,7 @@ fn achievement_json(state: &AppState, a: &achievements::Achievement) -> Response
         "name": a.name,
         "description": a.description,
         "criteria": {"narrative": a.criteria},
-        "creator": state.issuer.profile(),
+        "creator": state.issuer.profile_as(IssuerIdForm::Https),
     });
     json_response(doc.to_string(), "application/ld+json", 3600)
 }
