@@ -260,10 +260,11 @@ async fn holder_signs_in_from_the_mail_and_chooses_the_registry() {
         "{wallet_url}"
     );
     assert!(wallet_url.ends_with("?iuv=1"), "{wallet_url}");
-    assert!(wallet["deepLink"]
+    assert!(wallet["appLink"]
         .as_str()
         .unwrap()
-        .starts_with("https://lcw.app/request?request="));
+        .starts_with("dccrequest://request?request="));
+    assert_eq!(wallet["requestButton"], 1);
     let exchange = wallet_url.strip_prefix(&base).unwrap();
     let r = app.get(exchange).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
@@ -272,6 +273,14 @@ async fn holder_signs_in_from_the_mail_and_chooses_the_registry() {
         wallet_url.strip_suffix("?iuv=1").unwrap()
     );
     assert!(Path::new(wallet["screenshot"].as_str().unwrap()).exists());
+    // The fallback panel: the wallet's credential-request link, in the QR code and the button.
+    let request = next_report("wallet-request").await;
+    assert_eq!(request["qr"], 1, "{request:#}");
+    let link = request["walletUrl"].as_str().unwrap();
+    assert!(link.starts_with("dccrequest://request?issuer="), "{link}");
+    assert!(link.contains("auth_type=bearer"), "{link}");
+    assert_eq!(request["appLink"], link);
+    assert_eq!(request["requestButton"], 0);
 
     let consented = next_report("consented").await;
     assert_eq!(

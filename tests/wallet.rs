@@ -4,7 +4,8 @@
 //! exchange against the running service, and checks the badge it receives with DCC's
 //! `@digitalcredentials/verifier-core`: signature, issuer resolved through did:web from the
 //! service, status. After a revocation of the original through the API, the same verifier
-//! reports the wallet's copy revoked. Then every refusal, each with nothing issued. On both
+//! reports the wallet's copy revoked. The wallet's credential-request link (its older flow,
+//! the one current versions keep a credential from) delivers the same. Then every refusal, each with nothing issued. On both
 //! databases and both issuer-id settings. The expired exchange and the other rules that need
 //! no wallet are checked in-process below.
 
@@ -106,12 +107,38 @@ async fn wallet_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
         );
     }
 
-    // Stored and listed with the original.
+    // The wallet's credential-request flow delivers the same, to another wallet.
+    let (code, lines) = lcw(&[
+        "receive-request",
+        "--base",
+        &base,
+        "--token",
+        &app.token,
+        "--credential",
+        &closed,
+    ])
+    .await;
+    assert_eq!(code, 0, "{lines:#?}");
+    let by_request = &lines[0];
+    assert_eq!(by_request["verify"]["signature"], true, "{by_request:#}");
+    assert_eq!(
+        by_request["verify"]["issuer_resolved"], true,
+        "{by_request:#}"
+    );
+    assert_eq!(by_request["verify"]["revoked"], false, "{by_request:#}");
+    assert_eq!(by_request["subject_matches_holder"], true, "{by_request:#}");
+    assert_eq!(
+        by_request["credential"]["credentialStatus"],
+        copy["credentialStatus"]
+    );
+
+    // Stored and listed with the original (opened within a second: in either order).
     let listed = exchanges_of(&app, &closed).await;
-    assert_eq!(listed.len(), 1, "{listed:#?}");
-    assert_eq!(listed[0]["status"], "completed");
-    assert_eq!(listed[0]["holder_did"], holder);
-    assert_eq!(&listed[0]["copy"], copy);
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    assert!(listed.iter().all(|e| e["status"] == "completed"));
+    let of = |did: &Value| listed.iter().find(|e| &e["holder_did"] == did).unwrap();
+    assert_eq!(&of(&got["holder"])["copy"], copy);
+    assert_eq!(of(&by_request["holder"])["copy"], by_request["credential"]);
 
     // (Issued now: a Certified needs a valid Closed.)
     let r = app.issue("partnership-certified", &person, None).await;
@@ -132,6 +159,14 @@ async fn wallet_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let (code, lines) = lcw(&["check", "--base", &base, file]).await;
     assert_eq!(code, 3, "revoked: {lines:#?}");
+    let by_request_file = dir.path().join("by-request.json");
+    std::fs::write(
+        &by_request_file,
+        serde_json::to_vec(&by_request["credential"]).unwrap(),
+    )
+    .unwrap();
+    let (code, others) = lcw(&["check", "--base", &base, by_request_file.to_str().unwrap()]).await;
+    assert_eq!(code, 3, "revoked: {others:#?}");
     assert_eq!(lines[0]["verify"]["signature"], true, "{:#}", lines[0]);
     assert_eq!(lines[0]["verify"]["revoked"], true, "{:#}", lines[0]);
 
@@ -237,11 +272,26 @@ async fn exchange_rules(app: &TestApp) {
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     assert_eq!(r.body["protocols"]["vcapi"], opened["exchange_url"]);
 
-    // A presentation before any challenge: nothing to answer.
+    // Opened with a challenge (the one its credential-request link carries).
+    let link = opened["credential_request_link"].as_str().unwrap();
+    assert!(
+        link.starts_with("dccrequest://request?issuer=") && link.contains("&auth_type=bearer&"),
+        "{link}"
+    );
+    assert!(link.ends_with(&format!(
+        "&vc_request_url={}",
+        format!("{}/request", opened["exchange_url"].as_str().unwrap())
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+    )));
     let r = app
         .post(&exchange, json!({"verifiablePresentation": vector_vp()}))
         .await;
-    r.assert_problem(409, "post {} first");
+    r.assert_problem(422, "another challenge");
+    let r = app.post(&format!("{exchange}/request"), vector_vp()).await;
+    r.assert_problem(422, "another challenge");
+    let r = app.post(&format!("{exchange}/request"), json!("x")).await;
+    r.assert_problem(400, "JSON object");
 
     // The request: DIDAuthentication, a fresh challenge each time, this service's domain.
     let r = app.post(&exchange, json!({})).await;

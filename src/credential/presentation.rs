@@ -24,8 +24,12 @@ const CRED: &str = "https://www.w3.org/2018/credentials#";
 pub struct Expected<'a> {
     /// The challenge handed out with the request.
     pub challenge: &'a str,
-    /// The domain handed out with the request.
+    /// This service's domain: a presentation that states a domain must state this one.
     pub domain: &'a str,
+    /// Whether the presentation must state the domain. A VC-API request hands the domain
+    /// out, so its answer must be over it; a credential-request link (the Learner Credential
+    /// Wallet's older flow) hands out only the challenge, which it signs alone.
+    pub domain_required: bool,
 }
 
 /// Why a presentation does not authenticate its holder.
@@ -151,12 +155,17 @@ pub fn verify_presentation(
     if challenge != expected.challenge {
         return Err(PresentationError::ChallengeMismatch);
     }
-    let domain = one_literal(&config, "domain")?;
-    if domain != expected.domain {
-        return Err(PresentationError::DomainMismatch {
-            found: domain,
-            expected: expected.domain.to_owned(),
-        });
+    match one_literal(&config, "domain") {
+        Ok(domain) if domain != expected.domain => {
+            return Err(PresentationError::DomainMismatch {
+                found: domain,
+                expected: expected.domain.to_owned(),
+            })
+        }
+        Ok(_) => {}
+        Err(PresentationError::NotStated(_))
+            if !expected.domain_required && !config.iter().any(|q| is_sec(q, "domain")) => {}
+        Err(e) => return Err(e),
     }
     Ok(signed_holder)
 }
@@ -179,6 +188,11 @@ fn signed_holder(document: &[Quad]) -> Result<String, PresentationError> {
         (Some(Term::Iri(did)), None) => Ok(did.clone()),
         _ => Err(PresentationError::NotStated("one holder IRI")),
     }
+}
+
+/// Whether `q` states `sec:{local}`.
+fn is_sec(q: &Quad, local: &str) -> bool {
+    matches!(&q.predicate, Term::Iri(p) if p.strip_prefix(SEC) == Some(local))
 }
 
 /// The one literal value of `sec:{local}` in the proof options.
@@ -206,6 +220,7 @@ mod tests {
     const GOOD: Expected<'static> = Expected {
         challenge: "test-challenge-1",
         domain: "https://badges.example.org",
+        domain_required: true,
     };
 
     fn vector(text: &str) -> Value {
@@ -238,6 +253,15 @@ mod tests {
         };
         assert!(matches!(
             verify_presentation(&vp, other_domain, &jsonld),
+            Err(PresentationError::DomainMismatch { .. })
+        ));
+        // Not required, a stated domain must still be ours.
+        let optional = Expected {
+            domain_required: false,
+            ..other_domain
+        };
+        assert!(matches!(
+            verify_presentation(&vp, optional, &jsonld),
             Err(PresentationError::DomainMismatch { .. })
         ));
         assert!(matches!(

@@ -177,12 +177,19 @@ impl<'a> HolderPage<'a> {
 pub struct WalletPage<'a> {
     /// The badge's name.
     pub name: &'static str,
-    /// The QR code of the interaction URL, an inline SVG element.
+    /// The credential's id (the form that opens another exchange names it).
+    pub credential: String,
+    /// The forms' CSRF token.
+    pub csrf: String,
+    /// The credential-request flow (else the VC-API exchange).
+    pub request_mode: bool,
+    /// The QR code of `link_text`, an inline SVG element.
     pub qr_svg: String,
-    /// The interaction URL (`…?iuv=1`).
-    pub interaction_url: &'a str,
-    /// The Learner Credential Wallet deep link.
-    pub deep_link: &'a str,
+    /// What the QR code holds: the interaction URL (`…?iuv=1`), or the credential-request
+    /// link.
+    pub link_text: &'a str,
+    /// The link that opens the wallet app on the phone.
+    pub app_link: &'a str,
     /// Open until.
     pub expires: When,
     /// How long it stays open, in minutes.

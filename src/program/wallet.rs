@@ -10,6 +10,13 @@
 //! issued under the issuer's `did:web` id (the issuer ids wallets resolve), and is stored with
 //! the exchange. An exchange serves one holder, once, before it expires; a challenge answers
 //! once.
+//!
+//! The same exchange also answers the Learner Credential Wallet's older credential-request
+//! link (`dccrequest://request?issuer=…&auth_type=bearer&challenge=…&vc_request_url=…`):
+//! the wallet posts its presentation, signed over the challenge in the link (it states no
+//! domain), straight to `vc_request_url`, and gets the copy. Current versions of that wallet
+//! keep a credential only from this flow (a VC-API exchange that starts with a DIDAuth request
+//! ends, for them, with "DID Authentication complete").
 
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -40,22 +47,42 @@ pub struct ExchangeLinks {
     pub interaction_url: String,
     /// `{base}/exchanges/{token}`: the VC-API exchange the wallet posts to.
     pub exchange_url: String,
-    /// The Learner Credential Wallet's deep link to the interaction URL (also in the QR code).
+    /// The Learner Credential Wallet's deep link to the exchange,
+    /// `https://lcw.app/request?request={"protocols":{"vcapi":…}}`.
     pub deep_link: String,
+    /// The same for the phone's app: `dccrequest://request?request=…`, which opens the wallet
+    /// on iOS and Android (`https://lcw.app` has no Android app link).
+    pub app_link: String,
+    /// The wallet's credential-request link: `dccrequest://request?issuer=…&auth_type=bearer&
+    /// challenge=…&vc_request_url={exchange_url}/request`, the challenge handed out when the
+    /// exchange was opened.
+    pub credential_request_link: String,
 }
 
-/// The URLs of the exchange whose token is `token`.
-pub fn links(state: &AppState, token: &str) -> ExchangeLinks {
-    let exchange_url = format!("{}/exchanges/{token}", state.issuer.base());
+/// `{base}/exchanges/{token}`.
+pub fn exchange_url(state: &AppState, token: &str) -> String {
+    format!("{}/exchanges/{token}", state.issuer.base())
+}
+
+/// The URLs of the exchange whose token is `token`, opened with `challenge`.
+pub fn links(state: &AppState, token: &str, challenge: &str) -> ExchangeLinks {
+    let exchange_url = exchange_url(state, token);
     let interaction_url = format!("{exchange_url}?iuv=1");
-    let deep_link = format!(
-        "https://lcw.app/request?request={}",
-        percent_encode(&json!({"protocols": {"vcapi": exchange_url}}).to_string())
+    // The wallet decodes the request twice: the JSON must hold no `%` (none of these URLs
+    // does: the token is base64url).
+    let request = percent_encode(&json!({"protocols": {"vcapi": exchange_url}}).to_string());
+    let credential_request_link = format!(
+        "dccrequest://request?issuer={}&auth_type=bearer&challenge={}&vc_request_url={}",
+        percent_encode(state.issuer.name()),
+        percent_encode(challenge),
+        percent_encode(&format!("{exchange_url}/request")),
     );
     ExchangeLinks {
+        deep_link: format!("https://lcw.app/request?request={request}"),
+        app_link: format!("dccrequest://request?request={request}"),
+        credential_request_link,
         interaction_url,
         exchange_url,
-        deep_link,
     }
 }
 
@@ -96,7 +123,9 @@ pub async fn open(state: &AppState, credential_id: Uuid, opened_by: &str) -> App
         opened_by: opened_by.to_owned(),
         created_at: now,
         expires_at: now + Duration::seconds(ttl),
-        challenge: None,
+        // The credential-request link carries a challenge from the start; a VC-API request
+        // (`POST {}`) replaces it.
+        challenge: Some(holder::new_token()),
         holder_did: None,
         completed_at: None,
         copy_id: None,
@@ -182,9 +211,18 @@ pub async fn request(state: &AppState, token: &str) -> AppResult<Value> {
     }))
 }
 
-/// Step 3: verifies the wallet's DIDAuth presentation and answers with the credential bound
-/// to its holder; stores that copy with the exchange, which is then complete.
-pub async fn present(state: &AppState, token: &str, vp: Value) -> AppResult<Value> {
+/// Which way a presentation arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Step 3 of the VC-API exchange: over the challenge and the domain of the request.
+    VcApi,
+    /// The credential-request link: over the link's challenge; a domain, if stated, ours.
+    CredentialRequest,
+}
+
+/// Step 3: verifies the wallet's DIDAuth presentation and returns the credential bound to its
+/// holder, signed; stores that copy with the exchange, which is then complete.
+pub async fn present(state: &AppState, token: &str, vp: Value, flow: Flow) -> AppResult<Value> {
     let exchange = find(state, token).await?;
     if let Some(e) = closed(&exchange) {
         return Err(e);
@@ -206,6 +244,7 @@ pub async fn present(state: &AppState, token: &str, vp: Value) -> AppResult<Valu
                 Expected {
                     challenge: &expected_challenge,
                     domain: &domain,
+                    domain_required: flow == Flow::VcApi,
                 },
                 &jsonld,
             )
@@ -248,15 +287,17 @@ pub async fn present(state: &AppState, token: &str, vp: Value) -> AppResult<Valu
             field: Some("verifiablePresentation".into()),
         }));
     }
-    let signed: Value = serde_json::from_str(&copy.document)
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the signed copy")))?;
-    Ok(json!({
-        "verifiablePresentation": {
-            "@context": [VC_V2_CONTEXT],
-            "type": ["VerifiablePresentation"],
-            "verifiableCredential": [signed],
-        }
-    }))
+    serde_json::from_str(&copy.document)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the signed copy")))
+}
+
+/// The presentation that carries a delivered copy to the wallet.
+pub fn presentation_of(copy: Value) -> Value {
+    json!({
+        "@context": [VC_V2_CONTEXT],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [copy],
+    })
 }
 
 /// The copy of `record` bound to `holder`: the same achievement, evidence, dates and status

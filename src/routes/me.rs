@@ -607,7 +607,8 @@ async fn set_consent(State(state): State<AppState>, req: axum::extract::Request)
     path = "/me/wallet",
     tag = "holder",
     request_body(content_type = "application/x-www-form-urlencoded",
-        description = "`credential` (the badge's id) and `csrf`."),
+        description = "`credential` (the badge's id), `csrf`, and `mode=request` for the \
+            wallet's credential-request link instead of the VC-API exchange."),
     responses(
         (status = 200, description = "The wallet panel.", content_type = "text/html"),
         (status = 401, description = "Not signed in."),
@@ -618,7 +619,7 @@ async fn set_consent(State(state): State<AppState>, req: axum::extract::Request)
     ),
 )]
 async fn add_to_wallet(State(state): State<AppState>, req: axum::extract::Request) -> Response {
-    let (headers, _, person, pairs) = match signed_in_form(&state, req).await {
+    let (headers, token, person, pairs) = match signed_in_form(&state, req).await {
         Ok(x) => x,
         Err(res) => return res,
     };
@@ -638,8 +639,21 @@ async fn add_to_wallet(State(state): State<AppState>, req: axum::extract::Reques
         Ok(o) => o,
         Err(e) => return refuse(&state, &headers, e, heading, false),
     };
-    let links = wallet::links(&state, &opened.token);
-    let Some(qr_svg) = crate::html::holder::qr_svg(&links.interaction_url) else {
+    let links = wallet::links(
+        &state,
+        &opened.token,
+        opened.exchange.challenge.as_deref().unwrap_or_default(),
+    );
+    let request_mode = field(&pairs, "mode") == Some("request");
+    let (link_text, app_link) = if request_mode {
+        (
+            &links.credential_request_link,
+            &links.credential_request_link,
+        )
+    } else {
+        (&links.interaction_url, &links.app_link)
+    };
+    let Some(qr_svg) = crate::html::holder::qr_svg(link_text) else {
         return html::error(
             &headers,
             AppError::Internal(anyhow::anyhow!("the wallet link does not fit a QR code")),
@@ -650,9 +664,12 @@ async fn add_to_wallet(State(state): State<AppState>, req: axum::extract::Reques
         StatusCode::OK,
         &WalletPage {
             name,
+            credential: record.id.to_string(),
+            csrf: holder::csrf_token(&token),
+            request_mode,
             qr_svg,
-            interaction_url: &links.interaction_url,
-            deep_link: &links.deep_link,
+            link_text,
+            app_link,
             expires: crate::html::when::When::time(opened.exchange.expires_at),
             minutes: state.settings.exchange_ttl_secs.div_ceil(60),
         },

@@ -17,7 +17,7 @@ use super::admin::path_id;
 use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::Exchange;
 use crate::error::{AppError, AppResult};
-use crate::program::wallet::{self, ExchangeLinks};
+use crate::program::wallet::{self, ExchangeLinks, Flow};
 use crate::state::AppState;
 
 /// The admin routes (behind the admin layers in [`super::router`]).
@@ -27,7 +27,9 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
 
 /// The public exchange routes a wallet uses.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::default().routes(routes!(interaction, exchange))
+    OpenApiRouter::default()
+        .routes(routes!(interaction, exchange))
+        .routes(routes!(credential_request))
 }
 
 /// An exchange just opened: where to send the wallet.
@@ -69,7 +71,11 @@ async fn open_exchange(
             id: opened.exchange.id,
             credential_id: id,
             expires_at: opened.exchange.expires_at,
-            links: wallet::links(&state, &opened.token),
+            links: wallet::links(
+                &state,
+                &opened.token,
+                opened.exchange.challenge.as_deref().unwrap_or_default(),
+            ),
         }),
     ))
 }
@@ -168,8 +174,9 @@ async fn interaction(
 ) -> AppResult<Json<Value>> {
     let exchange = wallet::find(&state, &token).await?;
     wallet::check_open(&exchange)?;
-    let links = wallet::links(&state, &token);
-    Ok(Json(json!({"protocols": {"vcapi": links.exchange_url}})))
+    Ok(Json(
+        json!({"protocols": {"vcapi": wallet::exchange_url(&state, &token)}}),
+    ))
 }
 
 /// The VC-API exchange. `{}` asks for the presentation request (DIDAuthentication, with a
@@ -202,7 +209,8 @@ async fn exchange(
     let answer = match body.remove("verifiablePresentation") {
         None if body.is_empty() => wallet::request(&state, &token).await?,
         Some(vp @ Value::Object(_)) if body.is_empty() => {
-            wallet::present(&state, &token, vp).await?
+            let copy = wallet::present(&state, &token, vp, Flow::VcApi).await?;
+            json!({ "verifiablePresentation": wallet::presentation_of(copy) })
         }
         Some(_) if body.is_empty() => {
             return Err(AppError::BadRequest(
@@ -217,4 +225,35 @@ async fn exchange(
         }
     };
     Ok(Json(answer))
+}
+
+/// The Learner Credential Wallet's credential request (`vc_request_url` of the exchange's
+/// `credential_request_link`): the body is the wallet's presentation itself, signed over the
+/// link's challenge; the answer is a presentation holding the copy bound to its holder.
+#[utoipa::path(
+    post,
+    path = "/exchanges/{token}/request",
+    tag = "wallet",
+    params(("token" = String, Path, description = "The exchange's token, from its link.")),
+    request_body(content = Object, description = "A presentation signed \
+        Ed25519Signature2020 by the holder's did:key over the link's challenge."),
+    responses(
+        (status = 200, description = "`{\"type\": [\"VerifiablePresentation\"], \
+            \"verifiableCredential\": [the copy]}`.", body = Object),
+        crate::openapi::JsonBodyErrors, crate::openapi::NotFound, crate::openapi::Conflict,
+        (status = 410, description = "The exchange has expired."),
+    ),
+)]
+async fn credential_request(
+    State(state): State<AppState>,
+    AppPath(token): AppPath<String>,
+    AppJson(body): AppJson<Value>,
+) -> AppResult<Json<Value>> {
+    if !body.is_object() {
+        return Err(AppError::BadRequest(
+            "the body must be a presentation: a JSON object".into(),
+        ));
+    }
+    let copy = wallet::present(&state, &token, body, Flow::CredentialRequest).await?;
+    Ok(Json(wallet::presentation_of(copy)))
 }

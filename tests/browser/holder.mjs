@@ -11,6 +11,7 @@
 //               choice, /registry.json; DIR/holder-me.png
 //   wallet      A clicks "Add to wallet" on a badge: the wallet panel (QR code, deep link,
 //               wallet link); DIR/wallet-panel.png
+//   wallet-request  A asks for the credential-request link instead: a second panel
 //   consented   A clicks "I agree" (#consent): the notice, /registry.json, /registry/embed
 //   withdrawn   A clicks #withdraw: the same again
 //   signed-out  context B (no cookies, no link) opens /me
@@ -182,9 +183,19 @@ report('wallet', {
   url: me.url(),
   h1: await text(me, 'h1'),
   qr,
-  deepLink: await me.getAttribute('#wallet-deep-link', 'href'),
+  appLink: await me.getAttribute('#wallet-app-link', 'href'),
+  requestButton: await count(me, '#wallet-request'),
   walletUrl: await me.inputValue('#wallet-url'),
   screenshot: walletShot,
+});
+// The fallback: a new exchange, offered as the wallet's credential-request link.
+await Promise.all([me.waitForURL((u) => u.pathname === '/me/wallet'), me.click('#wallet-request')]);
+await me.waitForLoadState('load');
+report('wallet-request', {
+  qr: await count(me, '#wallet-panel .wallet-qr svg'),
+  appLink: await me.getAttribute('#wallet-app-link', 'href'),
+  walletUrl: await me.inputValue('#wallet-url'),
+  requestButton: await count(me, '#wallet-request'),
 });
 await me.goto(`${base}/me`, { waitUntil: 'load' });
 

@@ -20,6 +20,7 @@ import * as verifierCore from '@digitalcredentials/verifier-core';
 
 const USAGE = `usage:
   lcw.mjs receive   --base URL --token T --credential ID
+  lcw.mjs receive-request --base URL --token T --credential ID
   lcw.mjs check     --base URL credential.json
   lcw.mjs refusals  --base URL --token T --credential ID
   lcw.mjs sign-vp   --challenge C --domain D [--seed HEX32] [--holder-seed HEX32] [--created ISO]
@@ -29,6 +30,9 @@ const USAGE = `usage:
 receive    runs one exchange as LCW does (interaction URL, POST {}, DIDAuth VP)
            with a fresh did:key, then verifies the credential with verifier-core.
            Prints one JSON line; exit 0 if received, signature valid, not revoked.
+receive-request  the same through the exchange's credential-request link (LCW's
+           older flow: the bare VP, signed over the link's challenge with no
+           domain, posted to vc_request_url), as LCW's credentialRequest does.
 check      verifier-core check of a credential file. Exit 0 valid and not
            revoked, 3 valid but revoked, 1 otherwise.
 refusals   one JSON line per refusal case; exit 0 if every case got a 4xx
@@ -97,6 +101,18 @@ async function composeDidAuthVp({ wallet, holder = wallet.did, challenge, domain
     domain,
     documentLoader: contextLoader,
     suite: new Ed25519Signature2020({ signer: wallet.key.signer(), ...(created && { date: created }) })
+  });
+}
+
+// LCW's credential-request flow (app/lib/credentialRequest.ts): the VP of
+// createVerifiablePresentation, signed over the link's challenge alone.
+async function composeRequestVp({ wallet, challenge }) {
+  const presentation = vc.createPresentation({ holder: wallet.did, verify: false });
+  return vc.signPresentation({
+    presentation,
+    challenge,
+    documentLoader: contextLoader,
+    suite: new Ed25519Signature2020({ signer: wallet.key.signer() })
   });
 }
 
@@ -376,6 +392,43 @@ async function receive({ base, token, credential }) {
   return verify.signature && verify.errors.length === 0 && verify.revoked !== true ? 0 : 1;
 }
 
+async function receiveRequest({ base, token, credential }) {
+  const wallet = await mintWallet();
+  let received;
+  try {
+    const created = expectStatus(
+      await http('POST', `${base}/api/v1/credentials/${encodeURIComponent(credential)}/exchanges`, { token, body: {} }),
+      201, 'create exchange');
+    const link = lcwDeepLinkTarget(created.credential_request_link);
+    if (link.kind !== 'legacy_credential_request') {
+      throw new Error(`credential_request_link is not one LCW runs as a credential request: ${JSON.stringify(link)}`);
+    }
+    const params = new URLSearchParams(created.credential_request_link.split('?')[1]);
+    if (params.get('auth_type') !== 'bearer') throw new Error('auth_type is not "bearer", the only one LCW supports');
+    const vp = await composeRequestVp({ wallet, challenge: params.get('challenge') });
+    const answer = expectStatus(await http('POST', link.target, { body: vp }), 200, 'credential request');
+    // LCW takes a bare VC, or a bare VP with verifiableCredential.
+    const [vcReceived] = answer?.type?.includes('VerifiablePresentation')
+      ? [].concat(answer.verifiableCredential ?? [])
+      : answer?.type?.includes('VerifiableCredential') ? [answer] : [];
+    if (!vcReceived) throw new Error(`answer holds no credential LCW would store: ${JSON.stringify(answer).slice(0, 500)}`);
+    received = { credential: vcReceived, link };
+  } catch (e) {
+    out({ received: false, holder: wallet.did, error: errorMessages(e).join('; ') });
+    return 1;
+  }
+  const verify = await checkCredential(received.credential, installOfflineFetch(base));
+  out({
+    received: true,
+    credential: received.credential,
+    holder: wallet.did,
+    subject_matches_holder: [].concat(received.credential.credentialSubject ?? []).some(s => s?.id === wallet.did),
+    link: received.link,
+    verify
+  });
+  return verify.signature && verify.errors.length === 0 && verify.revoked !== true ? 0 : 1;
+}
+
 async function check({ base }, file) {
   const credential = JSON.parse(readFileSync(file, 'utf8'));
   const verify = await checkCredential(credential, installOfflineFetch(base));
@@ -513,6 +566,9 @@ async function main(argv) {
     case 'receive':
       need(values, 'base', 'token', 'credential');
       return receive(values);
+    case 'receive-request':
+      need(values, 'base', 'token', 'credential');
+      return receiveRequest(values);
     case 'check':
       need(values, 'base');
       if (files.length !== 1) throw new UsageError('check takes one credential file');
