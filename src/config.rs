@@ -47,7 +47,8 @@ pub struct Settings {
     pub issuer_name: String,
 
     /// The issuer id of new credentials: `https` (`{base}/issuer`, the default) or `did-web`
-    /// (`did:web:{host}`, served at `/.well-known/did.json`). Credentials issued under either
+    /// (`did:web:{host}`, its DID document at `/.well-known/did.json`, or `/did.json` when the
+    /// base URL has a path). Credentials issued under either
     /// keep verifying; the OB 2.0 views always name the https Profile.
     #[arg(long, env = "ISSUER_ID", value_enum, default_value_t = IssuerIdForm::Https)]
     pub issuer_id: IssuerIdForm,
@@ -220,7 +221,8 @@ pub struct Settings {
 pub enum IssuerIdForm {
     /// `{base}/issuer`, a hosted Profile.
     Https,
-    /// `did:web:{host}`, a DID document at `/.well-known/did.json`.
+    /// `did:web:{host}`, a DID document at `/.well-known/did.json` (`/did.json` under a base
+    /// URL with a path).
     DidWeb,
 }
 

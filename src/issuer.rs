@@ -182,6 +182,16 @@ impl Issuer {
         }
     }
 
+    /// The id of the status entry of bit `index` in list `list`, in `form`: `{list url}#{index}`.
+    pub fn status_entry_id(&self, form: IssuerIdForm, list: i64, index: i64) -> String {
+        format!("{}#{index}", self.status_list_url_as(form, list))
+    }
+
+    /// `{base}/exchanges/{token}`: a wallet exchange (VC-API).
+    pub fn exchange_url(&self, token: &str) -> String {
+        format!("{}/exchanges/{token}", self.base)
+    }
+
     /// The list number named by a status list URL of this issuer, in either form.
     pub fn status_list_of(&self, url: &str) -> Option<i64> {
         let rest = url

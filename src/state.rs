@@ -114,26 +114,28 @@ impl AppState {
 
     /// Signs a credential with the active key, its verification method in the configured
     /// issuer form; returns the JSON text to store.
+    /// The proof's `created` is the credential's `validFrom`.
     pub fn sign(&self, credential: OpenBadgeCredential) -> AppResult<String> {
-        self.sign_as(credential, self.issuer.form())
+        let created = credential.valid_from.clone();
+        self.sign_as(credential, self.issuer.form(), &created)
     }
 
-    /// Signs a credential with the active key, its verification method in `form` (which
-    /// must be the form of the credential's issuer id).
+    /// Signs a credential with the active key at `created`, its verification method in `form`
+    /// (which must be the form of the credential's issuer id).
     pub fn sign_as(
         &self,
         mut credential: OpenBadgeCredential,
         form: crate::config::IssuerIdForm,
+        created: &str,
     ) -> AppResult<String> {
         let keys = &self.issuer.keys;
         let vm = self.issuer.verification_method(form, keys.active_kid());
-        let created = credential.valid_from.clone();
         let timer = self
             .metrics
             .signing
             .with_label_values(&["fast"])
             .start_timer();
-        crate::credential::sign_credential(&mut credential, keys.active_key(), &vm, &created)
+        crate::credential::sign_credential(&mut credential, keys.active_key(), &vm, created)
             .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("signing")))?;
         timer.observe_duration();
         serde_json::to_string(&credential)

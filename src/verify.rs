@@ -267,8 +267,9 @@ pub fn analyse(
     let mut warnings = Vec::new();
 
     let vm = doc
-        .pointer("/proof/verificationMethod")
-        .or_else(|| doc.pointer("/proof/0/verificationMethod"))
+        .as_object()
+        .and_then(|d| credential::proof::single_proof(d).ok())
+        .and_then(|p| p.get("verificationMethod"))
         .and_then(Value::as_str)
         .unwrap_or("");
     // Keys are this issuer's or a did:key; any other method would have to be fetched.
@@ -511,7 +512,7 @@ pub async fn verify_with_state(state: &AppState, doc: &Value) -> Report {
 }
 
 /// [`verify_with_state`] taking the document by value. The CPU work (canonicalisation can
-/// take milliseconds on a hostile document) runs off the async workers ([`off_workers`]).
+/// take milliseconds on a hostile document) runs off the async workers ([`AppState::off_workers`]).
 pub async fn verify_owned(state: &AppState, doc: Value) -> Report {
     let now = crate::program::now();
     let (issuer, jsonld) = (state.issuer.clone(), state.jsonld.clone());

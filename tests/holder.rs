@@ -828,3 +828,88 @@ async fn cookies_are_secure_behind_https() {
         "{set}"
     );
 }
+
+/// "Add to wallet" on `/me`: only for the holder's own valid badges, with the form's CSRF
+/// token; it opens an exchange the API lists as the holder's. Erasing the person removes it.
+async fn add_to_wallet(app: &TestApp, sink: &SmtpSink) {
+    let (person, certified) = app.certified_person("Wren Holder", "France", false).await;
+    let (_, _, someone_elses) = app.closed_person("other@example.org").await;
+    let mails = sink.wait_for_async(3, WAIT).await;
+    let mine: Vec<&Mail> = mails
+        .iter()
+        .filter(|m| !m.to.iter().any(|t| t.contains("other@")))
+        .collect();
+    let cookie = sign_in(app, &link(mine[0])).await;
+    let page = open(app, "/me", Some(&cookie)).await;
+    let token = csrf(&page.text);
+    assert!(
+        page.text
+            .contains(&format!("name=\"credential\" value=\"{certified}\"")),
+        "{}",
+        page.text
+    );
+
+    let add = |credential: &str, csrf: &str| format!("credential={credential}&csrf={csrf}");
+    let r = post_form(app, "/me/wallet", Some(&cookie), &add(&certified, &token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("id=\"wallet-panel\""), "{}", r.text);
+    assert!(r.text.contains("<svg"), "the QR code: {}", r.text);
+    assert!(r.text.contains(&format!("{BASE}/exchanges/")), "{}", r.text);
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    let listed = app
+        .get(&format!("/api/v1/credentials/{certified}/exchanges"))
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["opened_by"], "holder",
+        "{}",
+        listed.text
+    );
+    assert_eq!(listed.body["items"][0]["status"], "open");
+
+    // Someone else's badge, or none: not found; without the form's token: nothing opened.
+    for other in [someone_elses.as_str(), "not-an-id", ""] {
+        let r = post_form(app, "/me/wallet", Some(&cookie), &add(other, &token)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{other}: {}", r.text);
+    }
+    let r = post_form(app, "/me/wallet", Some(&cookie), &add(&certified, "0000")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = post_form(app, "/me/wallet", None, &add(&certified, &token)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let listed = app
+        .get(&format!("/api/v1/credentials/{someone_elses}/exchanges"))
+        .await;
+    assert_eq!(listed.body["items"], json!([]));
+
+    // A revoked badge has no button and is not delivered.
+    let r = app
+        .post(
+            &format!("/api/v1/credentials/{certified}/revoke"),
+            json!({"reason": "entered in error", "notify": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let page = open(app, "/me", Some(&cookie)).await;
+    assert!(!page
+        .text
+        .contains(&format!("name=\"credential\" value=\"{certified}\"")));
+    let r = post_form(app, "/me/wallet", Some(&cookie), &add(&certified, &token)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("revoked"), "{}", r.text);
+
+    // Erasure takes the exchanges with the person.
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/people/{person}"),
+            None,
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let listed = app
+        .get(&format!("/api/v1/credentials/{certified}/exchanges"))
+        .await;
+    assert_eq!(listed.body["items"], json!([]), "{}", listed.text);
+}
+
+with_mail!(add_to_wallet_on, crate::add_to_wallet);

@@ -239,8 +239,7 @@ async fn holder_signs_in_from_the_mail_and_chooses_the_registry() {
     assert!(!strings(&signed_in["registry"]["names"]).contains(&NAME));
     assert!(out.join("holder-me.png").exists());
 
-    // "I agree": listed at once, in the JSON and in the embed.
-    // "Add to wallet": the panel with the QR code of the wallet link and the LCW deep link,
+    // "Add to wallet": the panel with the QR code of the wallet link and the wallet's app link,
     // for an exchange the holder opened for one of their own badges.
     let wallet = next_report("wallet").await;
     assert_eq!(wallet["url"], format!("{base}/me/wallet"), "{wallet:#}");
@@ -282,6 +281,7 @@ async fn holder_signs_in_from_the_mail_and_chooses_the_registry() {
     assert_eq!(request["appLink"], link);
     assert_eq!(request["requestButton"], 0);
 
+    // "I agree": listed at once, in the JSON and in the embed.
     let consented = next_report("consented").await;
     assert_eq!(
         consented["notice"],

@@ -11,11 +11,7 @@ mod common;
 use std::path::Path;
 
 use common::TestApp;
-use ed25519_dalek::{Signer as _, SigningKey};
-use partnership_badges::credential::jsonld::JsonLdProcessor;
-use partnership_badges::credential::multikey::{did_key, did_key_verification_method};
-use partnership_badges::credential::proof::{encode_proof_value, hash_data};
-use partnership_badges::credential::rdfc::canonicalize;
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 fn schema_file(name: &str) -> Value {
@@ -60,38 +56,6 @@ fn assert_valid(schema: &str, what: &str, doc: &Value) {
     );
 }
 
-/// A DIDAuth presentation as a wallet signs it: `Ed25519Signature2020` by the holder's
-/// did:key over the challenge and domain (the suite's hashing, with this crate's RDFC-1.0).
-fn did_auth(wallet: &SigningKey, challenge: &str, domain: &str) -> Value {
-    let public = wallet.verifying_key();
-    let context = json!([
-        "https://www.w3.org/ns/credentials/v2",
-        "https://w3id.org/security/suites/ed25519-2020/v1"
-    ]);
-    let vp = json!({
-        "@context": context,
-        "type": ["VerifiablePresentation"],
-        "holder": did_key(&public),
-    });
-    let mut proof = json!({
-        "type": "Ed25519Signature2020",
-        "created": "2026-01-01T00:00:00Z",
-        "verificationMethod": did_key_verification_method(&public),
-        "proofPurpose": "authentication",
-        "challenge": challenge,
-        "domain": domain,
-    });
-    let mut options = proof.clone();
-    options["@context"] = context;
-    let jsonld = JsonLdProcessor::new();
-    let canonical = |doc: &Value| canonicalize(&jsonld.to_rdf(doc).unwrap()).unwrap();
-    let hash = hash_data(&canonical(&options), &canonical(&vp));
-    proof["proofValue"] = json!(encode_proof_value(&wallet.sign(&hash)));
-    let mut signed = vp;
-    signed["proof"] = proof;
-    signed
-}
-
 /// The copy of `credential` a wallet receives, through the whole exchange.
 async fn wallet_copy(app: &TestApp, credential: &str) -> Value {
     let r = app
@@ -110,7 +74,7 @@ async fn wallet_copy(app: &TestApp, credential: &str) -> Value {
     let r = app.post(&exchange, json!({})).await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let request = &r.body["verifiablePresentationRequest"];
-    let vp = did_auth(
+    let vp = common::wallet::did_auth(
         &SigningKey::from_bytes(&[9u8; 32]),
         request["challenge"].as_str().unwrap(),
         request["domain"].as_str().unwrap(),

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::TestApp;
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 /// Runs `lcw.mjs`; returns its exit code and the JSON lines it printed.
@@ -347,14 +348,62 @@ async fn exchange_rules(app: &TestApp) {
         )
         .await;
     r.assert_problem(409, "revoked");
-    // An exchange opened before the revocation delivers nothing after it.
+    // An exchange opened before the revocation delivers nothing after it, even to a
+    // presentation over its current challenge.
+    let challenge = again.body["verifiablePresentationRequest"]["challenge"]
+        .as_str()
+        .unwrap();
+    let vp = common::wallet::did_auth(&SigningKey::from_bytes(&[3u8; 32]), challenge, common::BASE);
     let r = app
-        .post(&exchange, json!({"verifiablePresentation": vector_vp()}))
+        .post(&exchange, json!({"verifiablePresentation": vp}))
         .await;
-    assert!(r.status.is_client_error(), "{}", r.text);
+    r.assert_problem(409, "revoked");
+    app.post(&exchange, json!({}))
+        .await
+        .assert_problem(409, "revoked");
+    assert!(exchanges_of(app, &closed)
+        .await
+        .iter()
+        .all(|e| e["copy"].is_null()));
 }
 
 both_backends!(exchange_rules_on, crate::exchange_rules);
+
+/// Two wallets answer one challenge at once: exactly one gets the badge, one copy is stored.
+async fn one_exchange_one_wallet(app: &TestApp) {
+    let (_, _, closed) = app.closed_person("ida@example.org").await;
+    let opened = open(app, &closed).await;
+    let exchange = path_of(&opened["exchange_url"]);
+    let r = app.post(&exchange, json!({})).await;
+    let challenge = r.body["verifiablePresentationRequest"]["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let vp = |seed: u8| {
+        json!({"verifiablePresentation": common::wallet::did_auth(
+            &SigningKey::from_bytes(&[seed; 32]), &challenge, common::BASE)})
+    };
+    let (a, b) = tokio::join!(app.post(&exchange, vp(1)), app.post(&exchange, vp(2)));
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.text, b.text);
+    let listed = exchanges_of(app, &closed).await;
+    assert_eq!(listed.len(), 1);
+    let winner = if a.status.as_u16() == 200 { &a } else { &b };
+    assert_eq!(
+        listed[0]["copy"],
+        winner.body["verifiablePresentation"]["verifiableCredential"][0]
+    );
+    // The copy was signed when delivered, not when the original was.
+    assert!(
+        listed[0]["copy"]["proof"][0]["created"].as_str().unwrap()
+            >= listed[0]["created_at"].as_str().unwrap().get(..19).unwrap(),
+        "{:#}",
+        listed[0]
+    );
+}
+
+both_backends!(one_exchange_one_wallet_on, crate::one_exchange_one_wallet);
 
 /// An exchange expires: then neither a request nor a presentation is taken (410).
 async fn an_exchange_expires(app: &TestApp) {

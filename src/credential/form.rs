@@ -174,7 +174,7 @@ fn display(path: &str) -> &str {
     }
 }
 
-/// True if step `i` is the top-level `proof`, or the one proof of a `proof` array.
+/// True if step `i` is the top-level `proof`, or an item of a top-level `proof` array.
 fn is_proof(steps: &[(Option<usize>, Step<'_>)], i: usize) -> bool {
     match steps[i] {
         (None, Step::Key("proof")) => true,

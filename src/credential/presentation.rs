@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::jsonld::{JsonLdError, JsonLdProcessor};
 use super::multikey::{self, MultikeyError};
-use super::proof::{canonical_hash_data, decode_proof_value, proof_config_json, CredentialError};
+use super::proof::{
+    canonical_hash_data, decode_proof_value, proof_config_json, single_proof, CredentialError,
+};
 use super::rdf::{Quad, Term, RDF_TYPE};
 
 /// The proof type wallets sign DIDAuth presentations with.
@@ -94,14 +96,8 @@ pub fn verify_presentation(
     jsonld: &JsonLdProcessor,
 ) -> Result<String, PresentationError> {
     let obj = vp.as_object().ok_or(PresentationError::NotAnObject)?;
-    let proof = match obj.get("proof") {
-        Some(Value::Object(p)) => p,
-        Some(Value::Array(set)) => match set.as_slice() {
-            [Value::Object(p)] => p,
-            _ => return Err(PresentationError::Shape("proof", "one proof object")),
-        },
-        _ => return Err(PresentationError::Shape("proof", "an object")),
-    };
+    let proof =
+        single_proof(obj).map_err(|_| PresentationError::Shape("proof", "one proof object"))?;
     let text = |field: &'static str| {
         proof
             .get(field)
@@ -285,8 +281,17 @@ mod tests {
             verify_presentation(&Value::from("x"), GOOD, &jsonld),
             Err(PresentationError::NotAnObject)
         ));
-        let mut undefined = vp;
+        let mut undefined = vp.clone();
         undefined["nonsense"] = 1.into();
-        assert!(verify_presentation(&undefined, GOOD, &jsonld).is_err());
+        assert!(matches!(
+            verify_presentation(&undefined, GOOD, &jsonld),
+            Err(PresentationError::Proof(CredentialError::JsonLd(_)))
+        ));
+        // The vector states its domain: required or not, it is checked.
+        let not_required = Expected {
+            domain_required: false,
+            ..GOOD
+        };
+        assert!(verify_presentation(&vp, not_required, &jsonld).is_ok());
     }
 }

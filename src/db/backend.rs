@@ -1077,7 +1077,9 @@ where
         let done = sqlx::query(
             "update exchanges set holder_did = $3, completed_at = $4, copy_id = $5, \
              copy_document = $6 \
-             where id = $1 and challenge = $2 and completed_at is null and expires_at > $4",
+             where id = $1 and challenge = $2 and completed_at is null and expires_at > $4 \
+             and exists (select 1 from credentials c where c.id = exchanges.credential_id \
+               and c.revoked_at is null and (c.valid_until is null or c.valid_until > $4))",
         )
         .bind(DbId(id))
         .bind(challenge)

@@ -261,8 +261,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> DbResult<bool>;
 
     /// Completes an exchange with its copy, in one statement, only if it is still open at
-    /// `now` and `challenge` is the one it handed out last: a challenge answers once, and two
-    /// presentations at once cannot both complete it. False otherwise (nothing written).
+    /// `now`, `challenge` is the one it handed out last and its credential is neither revoked
+    /// nor expired: a challenge answers once, two presentations at once cannot both complete
+    /// it, and a revocation meanwhile delivers nothing. False otherwise (nothing written).
     async fn complete_exchange(
         &self,
         id: Uuid,
@@ -278,7 +279,7 @@ pub trait Store: Send + Sync + 'static {
     async fn wallet_copies_of_person(&self, person_id: Uuid) -> DbResult<Vec<Exchange>>;
     /// Erases a person in one transaction: revokes their unrevoked credentials with
     /// `reason`, removes name, email, city and url, unlists them, drops their messages,
-    /// links and sessions. `NotFound` if absent.
+    /// links, sessions and wallet exchanges (with the copies). `NotFound` if absent.
     async fn erase_person(&self, id: Uuid, reason: &str, at: DateTime<Utc>) -> DbResult<Erasure>;
 
     /// Replaces a person's editable fields (all but id and created_at); `NotFound` if absent.

@@ -313,7 +313,7 @@ pub fn build_credential(state: &AppState, input: BuildInput<'_>) -> OpenBadgeCre
         },
         evidence: input.evidence,
         credential_status: Some(StatusEntry {
-            id: format!("{list_url}#{}", input.status_index),
+            id: issuer.status_entry_id(issuer.form(), input.status_list, input.status_index),
             kind: "BitstringStatusListEntry".into(),
             status_purpose: "revocation".into(),
             status_list_index: input.status_index.to_string(),

@@ -31,12 +31,20 @@ use crate::holder;
 use crate::state::AppState;
 
 /// An exchange just opened, with the token its URLs carry (only its hash is stored).
-#[derive(Debug)]
 pub struct Opened {
     /// The stored exchange.
     pub exchange: Exchange,
     /// The URL token.
     pub token: String,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("exchange", &self.exchange.id)
+            .field("token", &"***")
+            .finish()
+    }
 }
 
 /// Where a wallet is sent for an exchange.
@@ -59,14 +67,9 @@ pub struct ExchangeLinks {
     pub credential_request_link: String,
 }
 
-/// `{base}/exchanges/{token}`.
-pub fn exchange_url(state: &AppState, token: &str) -> String {
-    format!("{}/exchanges/{token}", state.issuer.base())
-}
-
 /// The URLs of the exchange whose token is `token`, opened with `challenge`.
 pub fn links(state: &AppState, token: &str, challenge: &str) -> ExchangeLinks {
-    let exchange_url = exchange_url(state, token);
+    let exchange_url = state.issuer.exchange_url(token);
     let interaction_url = format!("{exchange_url}?iuv=1");
     // The wallet decodes the request twice: the JSON must hold no `%` (none of these URLs
     // does: the token is base64url).
@@ -160,35 +163,52 @@ pub async fn find(state: &AppState, token: &str) -> AppResult<Exchange> {
         .ok_or_else(unknown)
 }
 
-/// Refuses an exchange that takes no more requests: delivered (409) or expired (410).
-pub fn check_open(exchange: &Exchange) -> AppResult<()> {
-    closed(exchange).map_or(Ok(()), Err)
+/// What an exchange is at `now`: `completed`, `expired` or `open`.
+pub fn status(exchange: &Exchange, now: chrono::DateTime<chrono::Utc>) -> &'static str {
+    if exchange.completed_at.is_some() {
+        "completed"
+    } else if exchange.expires_at <= now {
+        "expired"
+    } else {
+        "open"
+    }
+}
+
+/// The exchange a URL token names, if it still takes requests: not delivered (409), not
+/// expired (410), and its credential still valid (409).
+pub async fn find_open(state: &AppState, token: &str) -> AppResult<Exchange> {
+    let exchange = find(state, token).await?;
+    if let Some(e) = closed(&exchange) {
+        return Err(e);
+    }
+    let record = state
+        .store
+        .credential(exchange.credential_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("the exchange's credential is gone".into()))?;
+    deliverable(&record)?;
+    Ok(exchange)
 }
 
 /// Why an exchange takes no more requests, if it does not.
 fn closed(exchange: &Exchange) -> Option<AppError> {
-    if exchange.completed_at.is_some() {
-        Some(AppError::Conflict(
+    match status(exchange, crate::program::now()) {
+        "completed" => Some(AppError::Conflict(
             "this exchange has delivered its credential already, to one holder; open a new one \
              to add the badge to another wallet"
                 .into(),
-        ))
-    } else if exchange.expires_at <= crate::program::now() {
-        Some(AppError::Gone(
+        )),
+        "expired" => Some(AppError::Gone(
             "this exchange has expired; open a new one from the badge holder's page".into(),
-        ))
-    } else {
-        None
+        )),
+        _ => None,
     }
 }
 
 /// Step 2: a presentation request for DIDAuthentication, with a new challenge (any earlier
 /// one of this exchange can no longer be answered).
 pub async fn request(state: &AppState, token: &str) -> AppResult<Value> {
-    let exchange = find(state, token).await?;
-    if let Some(e) = closed(&exchange) {
-        return Err(e);
-    }
+    let exchange = find_open(state, token).await?;
     let challenge = holder::new_token();
     let now = crate::program::now();
     if !state
@@ -262,24 +282,26 @@ pub async fn present(state: &AppState, token: &str, vp: Value, flow: Flow) -> Ap
         .ok_or_else(|| AppError::NotFound("the exchange's credential is gone".into()))?;
     deliverable(&record)?;
     let copy_id = Uuid::new_v4();
+    // Signed now: the copy's proof says when it was made, not when the original was.
+    let now = crate::program::now();
     let document = state.sign_as(
         holder_copy(state, &record, &holder, copy_id)?,
         IssuerIdForm::DidWeb,
+        &crate::program::format_time(now),
     )?;
     let copy = ExchangeCopy {
         holder_did: holder,
         copy_id,
         document,
     };
-    let now = crate::program::now();
     if !state
         .store
         .complete_exchange(exchange.id, &challenge, &copy, now)
         .await?
     {
-        // Another presentation won, the exchange expired, or a new challenge replaced this
-        // one since it was read: nothing was stored.
-        let again = find(state, token).await?;
+        // Another presentation won, the exchange expired, the credential was revoked, or a
+        // new challenge replaced this one since it was read: nothing was stored.
+        let again = find_open(state, token).await?;
         return Err(closed(&again).unwrap_or_else(|| AppError::Unprocessable {
             detail: "the presentation is over a challenge this exchange no longer accepts \
                      (a newer one was handed out)"
@@ -315,9 +337,9 @@ fn holder_copy(
     c.issuer = issuer.profile_as(IssuerIdForm::DidWeb);
     c.credential_subject.id = Some(holder.to_owned());
     if let Some(status) = &mut c.credential_status {
-        let list = issuer.status_list_url_as(IssuerIdForm::DidWeb, record.status_list);
-        status.id = format!("{list}#{}", record.status_index);
-        status.status_list_credential = list;
+        let form = IssuerIdForm::DidWeb;
+        status.id = issuer.status_entry_id(form, record.status_list, record.status_index);
+        status.status_list_credential = issuer.status_list_url_as(form, record.status_list);
     }
     c.proof.clear();
     Ok(c)

@@ -67,11 +67,14 @@ async fn set_aside_client_request_id(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// The largest body the wallet's exchange routes read (64 KiB).
+pub const WALLET_BODY_LIMIT: usize = 64 * 1024;
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    // Only the admin API and POST /verify (see `verify::router`) read bodies; each is bounded
-    // (413 problem+json, with or without Content-Length) before anything else reads it. There
+    // The admin API and POST /verify (see `verify::router`) read the large bodies; each is
+    // bounded (413 problem+json, with or without Content-Length) before anything else reads it. There
     // the bound replaces `DefaultBodyLimit` (disabled inside it): one limit on a body, not two
     // nested ones, whose error axum would no longer recognise as "too large". Elsewhere
     // `DefaultBodyLimit` stays.
@@ -109,7 +112,9 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(ob2::router().layer(from_fn(headers::public_cors)))
         .merge(me::router())
-        .merge(wallet::router())
+        // A DIDAuth presentation is about 1.5 KB: the wallet's routes take far less than
+        // the general limit before any JSON-LD work.
+        .merge(wallet::router().layer(DefaultBodyLimit::max(WALLET_BODY_LIMIT)))
         .merge(health::router())
         .split_for_parts();
     documented

@@ -638,11 +638,12 @@ pub struct StatusListCredential {
     id: String,
     #[serde(rename = "type")]
     types: Vec<String>,
-    /// The issuer's id.
+    /// The issuer's id: `{base}/issuer`, or `did:web:…` at `/status/did-web/{list}`.
     issuer: String,
     #[serde(rename = "validFrom")]
     valid_from: String,
     #[serde(rename = "credentialSubject")]
     credential_subject: BitstringStatusList,
-    proof: DataIntegrityProof,
+    /// A set of one.
+    proof: Vec<DataIntegrityProof>,
 }

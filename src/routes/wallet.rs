@@ -101,13 +101,7 @@ pub struct ExchangeView {
 }
 
 fn view(e: &Exchange) -> ExchangeView {
-    let status = if e.completed_at.is_some() {
-        "completed"
-    } else if e.expires_at <= crate::program::now() {
-        "expired"
-    } else {
-        "open"
-    };
+    let status = wallet::status(e, crate::program::now());
     ExchangeView {
         id: e.id,
         opened_by: e.opened_by.clone(),
@@ -172,10 +166,9 @@ async fn interaction(
     State(state): State<AppState>,
     AppPath(token): AppPath<String>,
 ) -> AppResult<Json<Value>> {
-    let exchange = wallet::find(&state, &token).await?;
-    wallet::check_open(&exchange)?;
+    wallet::find_open(&state, &token).await?;
     Ok(Json(
-        json!({"protocols": {"vcapi": wallet::exchange_url(&state, &token)}}),
+        json!({"protocols": {"vcapi": state.issuer.exchange_url(&token)}}),
     ))
 }
 

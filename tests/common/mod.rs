@@ -7,6 +7,7 @@
 
 pub mod process;
 pub mod smtp;
+pub mod wallet;
 
 use std::str::FromStr;
 use std::sync::Arc;
