@@ -157,6 +157,27 @@ async fn seed(app: &TestApp, base: &str) -> Value {
         .unwrap();
     let login_csrf = partnership_badges::holder::new_token();
     let form_csrf = partnership_badges::holder::csrf_token(&session);
+    // A badge of the holder's, for "Add to wallet"; a wallet exchange of another badge.
+    let holder_closing = app.closing(&holder_id, &mentor).await;
+    let r = app
+        .issue("partnership-closed", &holder_id, Some(&holder_closing))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let holder_badge = r.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/credentials/{closed}/exchanges"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let exchange_token = r.body["exchange_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
 
     let slugs = json!({"slug": ["partnership-closed", "partnership-certified"]});
     let credentials = json!({"id": [closed, certified, revoked]});
@@ -184,6 +205,10 @@ async fn seed(app: &TestApp, base: &str) -> Value {
             "/credentials/{id}/badge.svg": credentials,
             "/closings/{id}": {"id": [closing]},
             "/status/{list}": {"list": [list]},
+            "/status/did-web/{list}": {"list": [list]},
+            "/api/v1/credentials/{id}/exchanges": credentials,
+            "/exchanges/{token}": {"token": [exchange_token]},
+            "/exchanges/{token}/request": {"token": [exchange_token]},
             "/assets/{name}": {"name": ["style.css", "badge.js", "partnership-closed.svg"]},
             "/ob2/badges/{slug}": slugs,
             "/ob2/badges/{slug}/image.png": slugs,
@@ -222,6 +247,11 @@ async fn seed(app: &TestApp, base: &str) -> Value {
                 {"choice": "give", "csrf": form_csrf},
                 {"choice": "withdraw", "csrf": form_csrf},
             ]},
+            "POST /me/wallet": {"application/x-www-form-urlencoded": [
+                {"credential": holder_badge, "csrf": form_csrf},
+                {"credential": holder_badge, "csrf": form_csrf, "mode": "request"},
+            ]},
+            "POST /exchanges/{token}": {"application/json": [{}]},
             "POST /me/login": {"application/x-www-form-urlencoded": [
                 {"email": "hedy@example.org", "csrf": login_csrf},
             ]},

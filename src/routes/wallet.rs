@@ -159,7 +159,8 @@ async fn list_exchanges(
     responses(
         (status = 200, description = "`{\"protocols\": {\"vcapi\": exchange URL}}`.",
             body = Object),
-        crate::openapi::NotFound,
+        crate::openapi::NotFound, crate::openapi::Conflict,
+        (status = 410, description = "The exchange has expired."),
     ),
 )]
 async fn interaction(
