@@ -1,4 +1,4 @@
-//! Crash safety: the release binary is `kill -9`ed in the middle of a stream of concurrent
+//! Crash safety: the service process is `kill -9`ed in the middle of a stream of concurrent
 //! issuances (each with an Idempotency-Key) and revocations, restarted on the same database,
 //! and every request is retried. Then: each key holds exactly one credential; every 201
 //! answered before the crash is still there, is what the retry returns, and verifies;

@@ -1,5 +1,5 @@
 //! Holder mail through a real SMTP server (the aiosmtpd sink of `tests/common/smtp.rs`),
-//! sent by the release binary, under the two things that can make a transactional outbox
+//! sent by the service process, under the two things that can make a transactional outbox
 //! lose or repeat mail: a crash and a second instance.
 //!
 //! - **Crash** (SQLite and PostgreSQL): the service is `kill -9`ed while notified

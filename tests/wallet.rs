@@ -39,6 +39,25 @@ async fn lcw(args: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().unwrap_or(-1), lines)
 }
 
+/// `lcw.mjs {command}` for `credential`, through the service at `base`.
+async fn wallet_run(
+    app: &TestApp,
+    command: &str,
+    base: &str,
+    credential: &str,
+) -> (i32, Vec<Value>) {
+    lcw(&[
+        command,
+        "--base",
+        base,
+        "--token",
+        &app.token,
+        "--credential",
+        credential,
+    ])
+    .await
+}
+
 async fn exchanges_of(app: &TestApp, credential: &str) -> Vec<Value> {
     let r = app
         .get(&format!("/api/v1/credentials/{credential}/exchanges"))
@@ -59,16 +78,7 @@ async fn wallet_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     let original = app.get(&format!("/credentials/{closed}")).await.body;
 
     // Steps 1–4, then verifier-core on what the wallet received.
-    let (code, lines) = lcw(&[
-        "receive",
-        "--base",
-        &base,
-        "--token",
-        &app.token,
-        "--credential",
-        &closed,
-    ])
-    .await;
+    let (code, lines) = wallet_run(&app, "receive", &base, &closed).await;
     assert_eq!(code, 0, "{lines:#?}");
     let got = &lines[0];
     assert_eq!(got["received"], true, "{got:#}");
@@ -109,16 +119,7 @@ async fn wallet_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     }
 
     // The wallet's credential-request flow delivers the same, to another wallet.
-    let (code, lines) = lcw(&[
-        "receive-request",
-        "--base",
-        &base,
-        "--token",
-        &app.token,
-        "--credential",
-        &closed,
-    ])
-    .await;
+    let (code, lines) = wallet_run(&app, "receive-request", &base, &closed).await;
     assert_eq!(code, 0, "{lines:#?}");
     let by_request = &lines[0];
     assert_eq!(by_request["verify"]["signature"], true, "{by_request:#}");
@@ -174,16 +175,7 @@ async fn wallet_on(make: impl AsyncFnOnce(&str) -> Option<TestApp>) {
     // Every refusal answers 4xx problem+json, and issues nothing: of the exchanges the
     // refusals opened, only the two good ones they complete first (to replay, and to try a
     // second holder on) hold a copy.
-    let (code, lines) = lcw(&[
-        "refusals",
-        "--base",
-        &base,
-        "--token",
-        &app.token,
-        "--credential",
-        &cert,
-    ])
-    .await;
+    let (code, lines) = wallet_run(&app, "refusals", &base, &cert).await;
     assert_eq!(code, 0, "{lines:#?}");
     let status = |case: &str| {
         lines

@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     if serde_json::to_value(&c).ok().as_ref() != Some(&doc) || check_fast_path(&c).is_err() {
         return;
     }
-    let proof = c.proof.take();
+    let proof = std::mem::take(&mut c.proof).into_iter().next();
     let mut unsecured = doc.clone();
     let obj = unsecured
         .as_object_mut()
