@@ -958,3 +958,119 @@ async fn listing(app: &TestApp) {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 0);
 }
 both_backends!(listing_filters_and_pages, crate::listing);
+
+/// `GET /api/v1/people`, `/mentors` and `/closings`: search, filters and cursor paging, read
+/// scope, clear 400s.
+async fn record_lists(app: &TestApp) {
+    let maya = app.mentor("Maya Mentor", "maya@example.org").await;
+    let omar = app.mentor("Omar Guide", "omar@example.org").await;
+    let ada = app.person("Ada Lovelace", "ada@example.org").await;
+    let r = app
+        .post(
+            "/api/v1/people",
+            json!({"name": "Grace Hopper", "email": "grace@example.org", "city": "Arlington",
+                   "country": "United States", "listed_in_registry": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let grace = r.body["id"].as_str().unwrap().to_owned();
+    let alan = app.person("Alan 100%_Turing", "alan@example.org").await;
+    let mut body = TestApp::closing_body(&ada, &maya);
+    body["partner_name"] = json!("Mozilla Foundation");
+    body["partner_country"] = json!("United States");
+    body["closed_on"] = json!("2026-10-05");
+    let r = app.post("/api/v1/closings", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let mozilla = r.body["id"].as_str().unwrap().to_owned();
+    let mut body = TestApp::closing_body(&grace, &omar);
+    body["partner_name"] = json!("Wikimedia Deutschland");
+    body["partner_country"] = json!("Germany");
+    body["closed_on"] = json!("2026-11-20");
+    let r = app.post("/api/v1/closings", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let wikimedia = r.body["id"].as_str().unwrap().to_owned();
+
+    let ids = |r: &common::Res| -> Vec<String> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Any case, in the name or the email; `%` and `_` are themselves.
+    assert_eq!(ids(&app.get("/api/v1/people?q=LOVE").await), [ada.as_str()]);
+    assert_eq!(
+        ids(&app.get("/api/v1/people?q=grace%40").await),
+        [grace.as_str()]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/people?q=100%25_").await),
+        [alan.as_str()]
+    );
+    assert!(ids(&app.get("/api/v1/people?q=0%25T").await).is_empty());
+    let mut french = ids(&app.get("/api/v1/people?country=France").await);
+    french.sort();
+    let mut expected = vec![ada.clone(), alan.clone()];
+    expected.sort();
+    assert_eq!(french, expected);
+    assert_eq!(
+        ids(&app.get("/api/v1/mentors?q=omar").await),
+        [omar.as_str()]
+    );
+
+    // Pages of one, newest first, through every person exactly once.
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/people?limit=1".to_owned();
+    loop {
+        let r = app.get(&uri).await;
+        seen.extend(ids(&r));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/v1/people?limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    for id in [&ada, &grace, &alan] {
+        assert!(seen.contains(id));
+    }
+
+    assert_eq!(
+        ids(&app.get("/api/v1/closings?q=wiki").await),
+        [wikimedia.as_str()]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/closings?country=United%20States").await),
+        [mozilla.as_str()]
+    );
+    let between = "/api/v1/closings?closed_from=2026-10-05&closed_to=2026-10-31";
+    assert_eq!(ids(&app.get(between).await), [mozilla.as_str()]);
+    assert_eq!(
+        ids(&app.get(&format!("/api/v1/closings?person={grace}")).await),
+        [wikimedia.as_str()]
+    );
+    assert_eq!(
+        ids(&app.get(&format!("/api/v1/closings?mentor={maya}")).await),
+        [mozilla.as_str()]
+    );
+    assert_eq!(ids(&app.get("/api/v1/closings").await).len(), 2);
+
+    for (uri, needle) in [
+        ("/api/v1/people?limit=0", "limit"),
+        ("/api/v1/people?cursor=nonsense", "cursor"),
+        ("/api/v1/people?sort=name", "sort"),
+        ("/api/v1/closings?closed_from=2026-13-01", "closed_from"),
+        ("/api/v1/closings?person=ada", "person must be a UUID"),
+    ] {
+        app.get(uri).await.assert_problem(400, needle);
+    }
+    let long = format!("/api/v1/mentors?q={}", "a".repeat(201));
+    app.get(&long).await.assert_problem(400, "at most 200");
+    let r = app
+        .call(Method::GET, "/api/v1/people", None, Some("pb_nope"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+both_backends!(record_lists_on, crate::record_lists);

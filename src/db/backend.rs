@@ -23,11 +23,19 @@ use uuid::Uuid;
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
-    OutboxMessage, Person, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome,
-    SendOutcome, Stages, StatusBlock, Write, CERTIFIED,
+    OutboxMessage, Person, RecordFilter, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
+    RevokeOutcome, SendOutcome, Stages, StatusBlock, Write, CERTIFIED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
+
+/// A list's cursor as two parameters (both null on the first page).
+fn page_after(f: &RecordFilter) -> (Option<DateTime<Utc>>, Option<DbId>) {
+    match f.after {
+        Some((t, id)) => (Some(t), Some(DbId(id))),
+        None => (None, None),
+    }
+}
 
 /// The columns of [`Exchange`], for its queries.
 const EXCHANGE_COLUMNS: &str = "select id, token_hash, credential_id, opened_by, created_at, \
@@ -186,6 +194,7 @@ where
     for<'q> Option<DbId>: Encode<'q, DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
     for<'q, 'a> Json<&'a Stages>: Encode<'q, DB> + Type<DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
@@ -1008,6 +1017,78 @@ where
              where person_id = $1 order by id",
         )
         .bind(DbId(person_id))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_people(&self, f: &RecordFilter) -> DbResult<Vec<Person>> {
+        let (after_t, after_id) = page_after(f);
+        // The casts give PostgreSQL the types of parameters only tested for null.
+        sqlx::query_as(
+            "select * from people where \
+             (cast($1 as text) is null or lower(name) like $1 escape '\\' \
+                or lower(email) like $1 escape '\\') and \
+             (cast($2 as text) is null or country = $2) and \
+             (cast($3 as timestamptz) is null or created_at < $3 \
+                or (created_at = $3 and id < $4)) \
+             order by created_at desc, id desc limit $5",
+        )
+        .bind(f.q_pattern())
+        .bind(&f.country)
+        .bind(after_t)
+        .bind(after_id)
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_mentors(&self, f: &RecordFilter) -> DbResult<Vec<Mentor>> {
+        let (after_t, after_id) = page_after(f);
+        sqlx::query_as(
+            "select * from mentors where \
+             (cast($1 as text) is null or lower(name) like $1 escape '\\' \
+                or lower(email) like $1 escape '\\') and \
+             (cast($2 as timestamptz) is null or created_at < $2 \
+                or (created_at = $2 and id < $3)) \
+             order by created_at desc, id desc limit $4",
+        )
+        .bind(f.q_pattern())
+        .bind(after_t)
+        .bind(after_id)
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_closings(&self, f: &RecordFilter) -> DbResult<Vec<Closing>> {
+        let (after_t, after_id) = page_after(f);
+        sqlx::query_as(
+            "select * from closings where \
+             (cast($1 as text) is null or lower(partner_name) like $1 escape '\\') and \
+             (cast($2 as text) is null or partner_country = $2) and \
+             (cast($3 as date) is null or closed_on >= $3) and \
+             (cast($4 as date) is null or closed_on <= $4) and \
+             (cast($5 as uuid) is null or closer_id = $5) and \
+             (cast($6 as uuid) is null or mentor_id = $6) and \
+             (cast($7 as timestamptz) is null or created_at < $7 \
+                or (created_at = $7 and id < $8)) \
+             order by created_at desc, id desc limit $9",
+        )
+        .bind(f.q_pattern())
+        .bind(&f.country)
+        .bind(f.closed_from)
+        .bind(f.closed_to)
+        .bind(f.person_id.map(DbId))
+        .bind(f.mentor_id.map(DbId))
+        .bind(after_t)
+        .bind(after_id)
+        .bind(f.limit)
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)

@@ -466,6 +466,47 @@ pub struct CredentialFilter {
     pub now: DateTime<Utc>,
 }
 
+/// Which people, mentors or closings a list shows, newest first, a page at a time.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// A case-insensitive part of the name or email (people, mentors), or of the partner's
+    /// name (closings).
+    pub q: Option<String>,
+    /// The person's country, or the partner's (closings).
+    pub country: Option<String>,
+    /// Closings closed on or after this day.
+    pub closed_from: Option<NaiveDate>,
+    /// Closings closed on or before this day.
+    pub closed_to: Option<NaiveDate>,
+    /// Closings of this closer.
+    pub person_id: Option<Uuid>,
+    /// Closings this mentor was CC'd on.
+    pub mentor_id: Option<Uuid>,
+    /// Start after this `(created_at, id)` position.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+impl RecordFilter {
+    /// `q` as a `like` pattern (escape character backslash): lower case, `%`, `_` and the
+    /// backslash escaped, between `%`s.
+    pub fn q_pattern(&self) -> Option<String> {
+        self.q.as_deref().map(|q| {
+            let mut p = String::with_capacity(q.len() + 2);
+            p.push('%');
+            for c in q.to_lowercase().chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            p.push('%');
+            p
+        })
+    }
+}
+
 /// A block of status-list positions reserved for one instance: counters `start..start+len`
 /// of list `list`, turned into bit indices by the program (`program::status_index`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

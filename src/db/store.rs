@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
-    OutboxMessage, Person, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome,
-    StatusBlock, Write,
+    OutboxMessage, Person, RecordFilter, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome,
+    SendOutcome, StatusBlock, Write,
 };
 
 /// Which uniqueness rule a write broke.
@@ -244,6 +244,16 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
     /// A person's consent history, oldest first.
     async fn consent_history(&self, person_id: Uuid) -> DbResult<Vec<ConsentEvent>>;
+
+    /// People, newest first: `q` in the name or email, `country`.
+    async fn list_people(&self, filter: &RecordFilter) -> DbResult<Vec<Person>>;
+
+    /// Mentors, newest first: `q` in the name or email.
+    async fn list_mentors(&self, filter: &RecordFilter) -> DbResult<Vec<Mentor>>;
+
+    /// Closings, newest first: `q` in the partner's name, the partner's `country`, closed
+    /// between `closed_from` and `closed_to`, of a closer, of a mentor.
+    async fn list_closings(&self, filter: &RecordFilter) -> DbResult<Vec<Closing>>;
 
     /// Stores a new wallet exchange.
     async fn insert_exchange(&self, exchange: &Exchange) -> DbResult<()>;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::{
     message_kind, Closing, CredentialFilter, CredentialRecord, Mentor, OutboxMessage, Person,
-    RevokeOutcome, Stages,
+    RecordFilter, RevokeOutcome, Stages,
 };
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
@@ -30,11 +30,11 @@ use crate::state::AppState;
 /// The admin routes, each at the path and method of its `#[utoipa::path]`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
-        .routes(routes!(create_mentor))
+        .routes(routes!(create_mentor, list_mentors))
         .routes(routes!(get_mentor))
-        .routes(routes!(create_person))
+        .routes(routes!(create_person, list_people))
         .routes(routes!(get_person, patch_person, erase_person))
-        .routes(routes!(create_closing))
+        .routes(routes!(create_closing, list_closings))
         .routes(routes!(get_closing))
         .routes(routes!(create_credential, list_credentials))
         .routes(routes!(batch_issue))
@@ -647,9 +647,237 @@ async fn list_credentials(
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }
 
+// ---------------------------------------------------------------- record lists
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PeopleQuery {
+    /// A part of the name or email, any case.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Only people of this country.
+    #[param(max_length = 100)]
+    country: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct MentorQuery {
+    /// A part of the name or email, any case.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ClosingQuery {
+    /// A part of the partner's name, any case.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Only partners of this country.
+    #[param(max_length = 100)]
+    country: Option<String>,
+    /// Closed on or after this day (`YYYY-MM-DD`).
+    #[param(value_type = Option<NaiveDate>)]
+    closed_from: Option<String>,
+    /// Closed on or before this day (`YYYY-MM-DD`).
+    #[param(value_type = Option<NaiveDate>)]
+    closed_to: Option<String>,
+    /// Only this closer's closings.
+    #[param(value_type = Option<Uuid>)]
+    person: Option<String>,
+    /// Only closings this mentor was CC'd on.
+    #[param(value_type = Option<Uuid>)]
+    mentor: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+/// The filter every record list shares: `q` (at most 200 characters), the cursor and the
+/// page size (one more row than the page, to know whether there is a next).
+fn record_filter(
+    q: Option<String>,
+    cursor: Option<&str>,
+    limit: Option<&str>,
+) -> AppResult<(RecordFilter, i64)> {
+    let limit = super::extract::page_limit(limit, 200)?;
+    let q = q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(AppError::BadRequest(
+            "q must be at most 200 characters".into(),
+        ));
+    }
+    let filter = RecordFilter {
+        q,
+        after: cursor.map(super::extract::decode_time_cursor).transpose()?,
+        limit: limit + 1,
+        ..RecordFilter::default()
+    };
+    Ok((filter, limit))
+}
+
+/// A page of `rows` (one more than `limit` if there is a next) as `{items, next_cursor}`.
+fn page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+    view: impl Fn(&T) -> Value,
+) -> Json<Value> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(&key))
+        .flatten()
+        .map(|(t, id)| super::extract::encode_time_cursor(t, id));
+    let items: Vec<Value> = rows.iter().map(view).collect();
+    Json(json!({"items": items, "next_cursor": next}))
+}
+
+fn query_uuid(name: &str, raw: Option<&str>) -> AppResult<Option<Uuid>> {
+    raw.map(|v| {
+        Uuid::parse_str(v).map_err(|_| AppError::BadRequest(format!("{name} must be a UUID")))
+    })
+    .transpose()
+}
+
+fn query_date(name: &str, raw: Option<&str>) -> AppResult<Option<NaiveDate>> {
+    raw.map(|v| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| AppError::BadRequest(format!("{name} must be a date, YYYY-MM-DD")))
+    })
+    .transpose()
+}
+
+/// Lists people, newest first, a page at a time: search by name or email, filter by country.
+#[utoipa::path(
+    get,
+    path = "/api/v1/people",
+    tag = "admin",
+    security(("bearer" = ["read"])),
+    params(PeopleQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.", body = PeopleList),
+        crate::openapi::BadQuery, crate::openapi::AuthErrors,
+    ),
+)]
+async fn list_people(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Read>,
+    query: Result<Query<PeopleQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let q = super::extract::list_query(query)?;
+    let (mut filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
+    filter.country = q.country;
+    let rows = state.store.list_people(&filter).await?;
+    Ok(page(rows, limit, |p| (p.created_at, p.id), person_json))
+}
+
+/// Lists mentors, newest first, a page at a time: search by name or email.
+#[utoipa::path(
+    get,
+    path = "/api/v1/mentors",
+    tag = "admin",
+    security(("bearer" = ["read"])),
+    params(MentorQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.", body = MentorList),
+        crate::openapi::BadQuery, crate::openapi::AuthErrors,
+    ),
+)]
+async fn list_mentors(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Read>,
+    query: Result<Query<MentorQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let q = super::extract::list_query(query)?;
+    let (filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
+    let rows = state.store.list_mentors(&filter).await?;
+    Ok(page(rows, limit, |m| (m.created_at, m.id), mentor_json))
+}
+
+/// Lists closings, newest first, a page at a time: search by partner, filter by partner
+/// country, closing dates, closer and mentor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/closings",
+    tag = "admin",
+    security(("bearer" = ["read"])),
+    params(ClosingQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.", body = ClosingList),
+        crate::openapi::BadQuery, crate::openapi::AuthErrors,
+    ),
+)]
+async fn list_closings(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Read>,
+    query: Result<Query<ClosingQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let q = super::extract::list_query(query)?;
+    let (mut filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
+    filter.country = q.country;
+    filter.closed_from = query_date("closed_from", q.closed_from.as_deref())?;
+    filter.closed_to = query_date("closed_to", q.closed_to.as_deref())?;
+    filter.person_id = query_uuid("person", q.person.as_deref())?;
+    filter.mentor_id = query_uuid("mentor", q.mentor.as_deref())?;
+    let rows = state.store.list_closings(&filter).await?;
+    Ok(page(
+        rows,
+        limit,
+        |c| (c.created_at, c.id),
+        |c| closing_json(&state, c),
+    ))
+}
+
 // ---------------------------------------------------------------- schemas
 //
 // The shapes of answers built with `json!` above, for the OpenAPI document only.
+
+/// A page of `GET /api/v1/people`, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PeopleList {
+    items: Vec<PersonView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
+}
+
+/// A page of `GET /api/v1/mentors`, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MentorList {
+    items: Vec<MentorView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
+}
+
+/// A page of `GET /api/v1/closings`, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClosingList {
+    items: Vec<ClosingView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required)]
+    next_cursor: Option<String>,
+}
 
 /// A mentor, as the admin API shows it.
 #[derive(ToSchema)]
