@@ -1074,3 +1074,116 @@ async fn record_lists(app: &TestApp) {
 }
 
 both_backends!(record_lists_on, crate::record_lists);
+
+/// A partner-fit assessment on a closing: recorded with it or later, checked criterion by
+/// criterion, and internal (not on the public closing record, not in a badge).
+async fn partner_fit(app: &TestApp) {
+    let mentor = app.mentor("Maya Mentor", "maya@example.org").await;
+    let closer = app.person("Ada Lovelace", "ada@example.org").await;
+    let r = |score: u64| json!({"score": score, "note": "seen at the kickoff"});
+    let fit = json!({
+        "depth": {"locations_and_audiences": r(3), "organisational_structures": r(2),
+                  "localisation": {"score": 1}},
+        "spread": {"growth_and_leadership": r(2), "size": r(0), "new_access": r(3)},
+        "participation": {"shares_values": r(3), "participates_in_community": r(1),
+                          "reputation": r(2)},
+    });
+    let mut body = TestApp::closing_body(&closer, &mentor);
+    body["partner_fit"] = fit.clone();
+    let created = app.post("/api/v1/closings", body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["partner_fit"], fit);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let closing = format!("/api/v1/closings/{id}");
+    assert_eq!(app.get(&closing).await.body["partner_fit"], fit);
+
+    // Internal: not on the public record, its page or the badge it backs.
+    let public = app.get(&format!("/closings/{id}")).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text);
+    assert!(!public.text.contains("partner_fit") && !public.text.contains("kickoff"));
+    let page = app.page(&format!("/closings/{id}")).await;
+    assert!(!page.text.contains("kickoff"), "{}", page.text);
+    let issued = app.issue("partnership-closed", &closer, Some(&id)).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    assert!(!issued.text.contains("kickoff") && !issued.text.contains("partner_fit"));
+
+    // Each criterion checked, naming it.
+    let mut bad = fit.clone();
+    bad["spread"]["size"]["score"] = json!(4);
+    let patch = |fit: Value| json!({"partner_fit": fit});
+    app.call(Method::PATCH, &closing, Some(patch(bad)), Some(&app.token))
+        .await
+        .assert_problem(422, "partner_fit.spread.size.score must be 0, 1, 2 or 3");
+    let mut long = fit.clone();
+    long["depth"]["localisation"]["note"] = json!("x".repeat(1001));
+    app.call(Method::PATCH, &closing, Some(patch(long)), Some(&app.token))
+        .await
+        .assert_problem(
+            422,
+            "partner_fit.depth.localisation.note must be at most 1000",
+        );
+    let mut missing = fit.clone();
+    missing["participation"]
+        .as_object_mut()
+        .unwrap()
+        .remove("reputation");
+    let r = app
+        .call(
+            Method::PATCH,
+            &closing,
+            Some(patch(missing)),
+            Some(&app.token),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+    assert!(r.text.contains("reputation"), "{}", r.text);
+    // Only the assessment changes: the rest is the evidence the badge cites.
+    let r = app
+        .call(
+            Method::PATCH,
+            &closing,
+            Some(json!({"summary": "new"})),
+            Some(&app.token),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+    assert_eq!(app.get(&closing).await.body["partner_fit"], fit);
+
+    // Changed, then removed.
+    let mut changed = fit.clone();
+    changed["spread"]["size"] = json!({"score": 2, "note": "  grew  "});
+    let r = app
+        .call(
+            Method::PATCH,
+            &closing,
+            Some(patch(changed)),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body["partner_fit"]["spread"]["size"],
+        json!({"score": 2, "note": "grew"})
+    );
+    let r = app
+        .call(
+            Method::PATCH,
+            &closing,
+            Some(patch(Value::Null)),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["partner_fit"], Value::Null);
+    let unknown = format!("/api/v1/closings/{}", uuid::Uuid::new_v4());
+    app.call(
+        Method::PATCH,
+        &unknown,
+        Some(patch(Value::Null)),
+        Some(&app.token),
+    )
+    .await
+    .assert_problem(404, "no closing");
+}
+
+both_backends!(partner_fit_on, crate::partner_fit);

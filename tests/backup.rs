@@ -111,6 +111,7 @@ async fn backup_while_issuing_then_restore() {
                 stages: Default::default(),
                 closed_on: NaiveDate::from_ymd_opt(2026, 10, 2).unwrap(),
                 summary: "Done.".into(),
+                partner_fit: None,
             },
         )
         .await

@@ -226,6 +226,19 @@ async fn seed(app: &TestApp, base: &str) -> Value {
             "PATCH /api/v1/people/{id}": {"application/json": [
                 {"city": "Lyon", "url": null},
             ]},
+            "PATCH /api/v1/closings/{id}": {"application/json": [
+                {"partner_fit": {
+                    "depth": {"locations_and_audiences": {"score": 3},
+                              "organisational_structures": {"score": 2, "note": "a board"},
+                              "localisation": {"score": 1}},
+                    "spread": {"growth_and_leadership": {"score": 2}, "size": {"score": 0},
+                               "new_access": {"score": 3}},
+                    "participation": {"shares_values": {"score": 3},
+                                      "participates_in_community": {"score": 1},
+                                      "reputation": {"score": 2}},
+                }},
+                {"partner_fit": null},
+            ]},
             "POST /api/v1/closings": {"application/json": [
                 TestApp::closing_body(&other, &mentor),
             ]},

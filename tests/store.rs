@@ -50,9 +50,27 @@ async fn seed(store: &dyn Store) -> (Person, Closing) {
         closed_on: now().date_naive(),
         summary: "done".into(),
         created_at: now(),
+        partner_fit: Some(serde_json::from_value(partner_fit_json()).unwrap()),
     };
     store.insert_closing(&closing).await.unwrap();
     assert_eq!(store.closing(closing.id).await.unwrap().unwrap(), closing);
+    // The assessment, removed and set again.
+    assert!(store.set_partner_fit(closing.id, None).await.unwrap());
+    assert_eq!(
+        store
+            .closing(closing.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .partner_fit,
+        None
+    );
+    assert!(store
+        .set_partner_fit(closing.id, closing.partner_fit.as_ref())
+        .await
+        .unwrap());
+    assert_eq!(store.closing(closing.id).await.unwrap().unwrap(), closing);
+    assert!(!store.set_partner_fit(Uuid::new_v4(), None).await.unwrap());
     assert_eq!(store.person(person.id).await.unwrap().unwrap(), person);
     assert_eq!(store.mentor(mentor.id).await.unwrap().unwrap(), mentor);
     (person, closing)
@@ -385,3 +403,15 @@ async fn links_and_sessions(app: &TestApp) {
     assert_eq!(store.session_person("s", t0).await.unwrap(), None);
 }
 both_backends!(links_are_used_once, crate::links_and_sessions);
+
+/// A whole partner-fit assessment: every criterion rated, some with a note.
+fn partner_fit_json() -> serde_json::Value {
+    let r = |score: u8| serde_json::json!({"score": score, "note": format!("rated {score}")});
+    serde_json::json!({
+        "depth": {"locations_and_audiences": r(3), "organisational_structures": r(2),
+                  "localisation": {"score": 1}},
+        "spread": {"growth_and_leadership": r(2), "size": r(0), "new_access": r(3)},
+        "participation": {"shares_values": r(3), "participates_in_community": r(1),
+                          "reputation": r(2)},
+    })
+}

@@ -23,8 +23,8 @@ use uuid::Uuid;
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
-    OutboxMessage, Person, RecordFilter, RegistryOrder, RegistryProbe, RegistryQuery, RegistryRow,
-    RevokeOutcome, SendOutcome, Stages, StatusBlock, Write, CERTIFIED,
+    OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder, RegistryProbe, RegistryQuery,
+    RegistryRow, RevokeOutcome, SendOutcome, Stages, StatusBlock, Write, CERTIFIED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
@@ -196,6 +196,7 @@ where
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
     for<'q> Option<NaiveDate>: Encode<'q, DB>,
     for<'q, 'a> Json<&'a Stages>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Json<PartnerFit>>: Encode<'q, DB> + Type<DB>,
     for<'r> i64: Decode<'r, DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
     for<'r> (i64, i64): FromRow<'r, DB::Row>,
@@ -409,8 +410,8 @@ where
         sqlx::query(
             "insert into closings (id, closer_id, mentor_id, mentor_cc_at, mentor_cc_ref, \
              partner_name, partner_url, partner_city, partner_country, stages, closed_on, \
-             summary, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             summary, created_at, partner_fit) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(DbId(c.id))
         .bind(DbId(c.closer_id))
@@ -425,6 +426,7 @@ where
         .bind(c.closed_on)
         .bind(&c.summary)
         .bind(c.created_at)
+        .bind(c.partner_fit.clone().map(Json))
         .execute(&self.pool)
         .await
         .map_err(DB::error)?;
@@ -1020,6 +1022,17 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn set_partner_fit(&self, id: Uuid, fit: Option<&PartnerFit>) -> DbResult<bool> {
+        let done = sqlx::query("update closings set partner_fit = $2 where id = $1")
+            .bind(DbId(id))
+            .bind(fit.cloned().map(Json))
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(DB::rows_affected(&done) == 1)
     }
 
     #[instrument(skip_all)]

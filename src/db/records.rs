@@ -388,6 +388,99 @@ pub struct Closing {
     pub summary: String,
     /// When recorded.
     pub created_at: DateTime<Utc>,
+    /// The program's assessment of the partner, if staff made one. Internal.
+    #[sqlx(json(nullable))]
+    pub partner_fit: Option<PartnerFit>,
+}
+
+/// The program's study of what makes a great partner, on one partner organisation: three
+/// axes of three criteria, each rated 0–3 with a note. Internal: no public page and no
+/// credential shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerFit {
+    /// Depth: how far the partnership reaches into the partner's work.
+    pub depth: FitDepth,
+    /// Spread: how far it can carry.
+    pub spread: FitSpread,
+    /// Participation: how the partner takes part in the program's community.
+    pub participation: FitParticipation,
+}
+
+/// The depth axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitDepth {
+    /// Locations and audiences.
+    pub locations_and_audiences: FitRating,
+    /// Existing organisational structures.
+    pub organisational_structures: FitRating,
+    /// Localisation.
+    pub localisation: FitRating,
+}
+
+/// The spread axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitSpread {
+    /// Growth and leadership potential.
+    pub growth_and_leadership: FitRating,
+    /// Size.
+    pub size: FitRating,
+    /// New access.
+    pub new_access: FitRating,
+}
+
+/// The participation axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitParticipation {
+    /// Shares our values.
+    pub shares_values: FitRating,
+    /// Participates in our community.
+    pub participates_in_community: FitRating,
+    /// Reputation.
+    pub reputation: FitRating,
+}
+
+/// One criterion's rating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FitRating {
+    /// 0 (none) to 3 (strong).
+    #[schema(minimum = 0, maximum = 3)]
+    pub score: u8,
+    /// Why, in a sentence or two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+impl PartnerFit {
+    /// Every rating with its field path (`depth.localisation`), in the order above.
+    pub fn ratings_mut(&mut self) -> [(&'static str, &mut FitRating); 9] {
+        let (d, s, p) = (&mut self.depth, &mut self.spread, &mut self.participation);
+        [
+            (
+                "depth.locations_and_audiences",
+                &mut d.locations_and_audiences,
+            ),
+            (
+                "depth.organisational_structures",
+                &mut d.organisational_structures,
+            ),
+            ("depth.localisation", &mut d.localisation),
+            ("spread.growth_and_leadership", &mut s.growth_and_leadership),
+            ("spread.size", &mut s.size),
+            ("spread.new_access", &mut s.new_access),
+            ("participation.shares_values", &mut p.shares_values),
+            (
+                "participation.participates_in_community",
+                &mut p.participates_in_community,
+            ),
+            ("participation.reputation", &mut p.reputation),
+        ]
+    }
 }
 
 /// A stored, signed credential and its status. The document never changes after insert.

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
-    OutboxMessage, Person, RecordFilter, RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome,
-    SendOutcome, StatusBlock, Write,
+    OutboxMessage, PartnerFit, Person, RecordFilter, RegistryProbe, RegistryQuery, RegistryRow,
+    RevokeOutcome, SendOutcome, StatusBlock, Write,
 };
 
 /// Which uniqueness rule a write broke.
@@ -244,6 +244,10 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
     /// A person's consent history, oldest first.
     async fn consent_history(&self, person_id: Uuid) -> DbResult<Vec<ConsentEvent>>;
+
+    /// Sets (or, with `None`, removes) a closing's partner-fit assessment; false if there is
+    /// no such closing.
+    async fn set_partner_fit(&self, id: Uuid, fit: Option<&PartnerFit>) -> DbResult<bool>;
 
     /// People, newest first: `q` in the name or email, `country`.
     async fn list_people(&self, filter: &RecordFilter) -> DbResult<Vec<Person>>;

@@ -395,6 +395,8 @@ async fn import_closing(store: &dyn Store, row: ClosingRow) -> anyhow::Result<Ou
         stages: row.stages,
         closed_on: row.closed_on,
         summary: row.summary,
+        // An assessment is recorded by staff, not imported.
+        partner_fit: None,
     };
     outcome(create_closing(store, input).await)
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{normalise_email, now};
-use crate::db::{Closing, Mentor, Person, Stages, Store};
+use crate::db::{Closing, Mentor, PartnerFit, Person, Stages, Store};
 use crate::error::{AppError, AppResult};
 
 /// `POST /api/v1/mentors`.
@@ -140,6 +140,50 @@ pub struct NewClosing {
     /// Outcome.
     #[schema(min_length = 1, max_length = 5000)]
     pub summary: String,
+    /// The program's assessment of the partner (internal): every criterion rated 0–3.
+    #[serde(default)]
+    pub partner_fit: Option<PartnerFit>,
+}
+
+/// A change to a closing: only its partner-fit assessment changes once recorded (the rest
+/// is the evidence its badges cite).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingPatch {
+    /// The new assessment, or `null` to remove it.
+    #[schema(required)]
+    pub partner_fit: Option<PartnerFit>,
+}
+
+/// Checks an assessment: every score 0 to 3, each note [`optional_text`] of at most 1,000
+/// characters (trimmed; empty is none).
+pub fn partner_fit(mut fit: PartnerFit) -> AppResult<PartnerFit> {
+    for (path, rating) in fit.ratings_mut() {
+        if rating.score > 3 {
+            return Err(AppError::invalid(
+                &format!("partner_fit.{path}.score"),
+                format!("partner_fit.{path}.score must be 0, 1, 2 or 3"),
+            ));
+        }
+        rating.note = optional_text(
+            &format!("partner_fit.{path}.note"),
+            rating.note.as_deref(),
+            1000,
+        )?;
+    }
+    Ok(fit)
+}
+
+/// Sets or removes a closing's assessment.
+pub async fn patch_closing(store: &dyn Store, id: Uuid, patch: ClosingPatch) -> AppResult<Closing> {
+    let fit = patch.partner_fit.map(partner_fit).transpose()?;
+    if !store.set_partner_fit(id, fit.as_ref()).await? {
+        return Err(AppError::NotFound(format!("no closing with id {id}")));
+    }
+    store
+        .closing(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no closing with id {id}")))
 }
 
 /// A required text field: trimmed, non-empty, at most `max` characters.
@@ -405,6 +449,7 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
         ));
     }
     check_stage_order(&input.stages, closed_on)?;
+    let partner_fit = input.partner_fit.map(partner_fit).transpose()?;
     let closer = store
         .person(input.closer_id)
         .await?
@@ -433,6 +478,7 @@ pub async fn create_closing(store: &dyn Store, input: NewClosing) -> AppResult<C
         closed_on,
         summary,
         created_at: now,
+        partner_fit,
     };
     store.insert_closing(&closing).await?;
     Ok(closing)

@@ -23,7 +23,7 @@ use crate::db::{
 };
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
-use crate::program::records::{self, NewClosing, NewMentor, NewPerson, PersonPatch};
+use crate::program::records::{self, ClosingPatch, NewClosing, NewMentor, NewPerson, PersonPatch};
 use crate::program::{self, CERTIFIED, CLOSED};
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_person, list_people))
         .routes(routes!(get_person, patch_person, erase_person))
         .routes(routes!(create_closing, list_closings))
-        .routes(routes!(get_closing))
+        .routes(routes!(get_closing, patch_closing))
         .routes(routes!(create_credential, list_credentials))
         .routes(routes!(batch_issue))
         .routes(routes!(get_credential))
@@ -70,7 +70,7 @@ fn closing_json(state: &AppState, c: &Closing) -> Value {
         "partner_name": c.partner_name, "partner_url": c.partner_url,
         "partner_city": c.partner_city, "partner_country": c.partner_country,
         "stages": c.stages, "closed_on": c.closed_on, "summary": c.summary,
-        "created_at": c.created_at,
+        "created_at": c.created_at, "partner_fit": c.partner_fit,
     })
 }
 
@@ -319,6 +319,31 @@ async fn get_closing(
         .closing(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no closing with id {id}")))?;
+    Ok(Json(closing_json(&state, &c)))
+}
+
+/// Records, changes or removes (`null`) a closing's partner-fit assessment. Internal: it
+/// is in the admin API only, never on the public closing record or in a credential.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/closings/{id}",
+    tag = "admin",
+    security(("bearer" = ["issue"])),
+    params(("id" = Uuid, Path, description = "The closing's id.")),
+    request_body = ClosingPatch,
+    responses(
+        (status = 200, description = "The closing record as it now is.", body = ClosingView),
+        crate::openapi::JsonBodyErrors, crate::openapi::AuthErrors, crate::openapi::NotFound,
+    ),
+)]
+async fn patch_closing(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Issue>,
+    AppPath(id): AppPath<String>,
+    AppJson(patch): AppJson<ClosingPatch>,
+) -> AppResult<Json<Value>> {
+    let id = path_id("closing", &id)?;
+    let c = records::patch_closing(&*state.store, id, patch).await?;
     Ok(Json(closing_json(&state, &c)))
 }
 
@@ -963,6 +988,9 @@ pub struct ClosingView {
     closed_on: NaiveDate,
     summary: String,
     created_at: DateTime<Utc>,
+    /// The program's assessment of the partner; internal.
+    #[schema(required)]
+    partner_fit: Option<crate::db::PartnerFit>,
 }
 
 /// A credential's status at the time of the answer.
