@@ -1187,3 +1187,102 @@ async fn partner_fit(app: &TestApp) {
 }
 
 both_backends!(partner_fit_on, crate::partner_fit);
+
+/// `GET /api/v1/stats`: the dashboard's figures, computed on both databases from records made
+/// here (closings dated relative to today, so the calendar counts hold on any day).
+async fn program_stats(app: &TestApp) {
+    use chrono::Datelike as _;
+    let maya = app.mentor("Maya Mentor", "maya@example.org").await;
+    let omar = app.mentor("Omar Guide", "omar@example.org").await;
+    let ada = app.person("Ada Lovelace", "ada@example.org").await;
+    let grace = app.person("Grace Hopper", "grace@example.org").await;
+    let alan = app.person("Alan Turing", "alan@example.org").await;
+    let today = chrono::Utc::now().date_naive();
+    let closing = |closer: &str, mentor: &str, closed_on: chrono::NaiveDate, country: &str| {
+        let mut body = TestApp::closing_body(closer, mentor);
+        body["closed_on"] = json!(closed_on.to_string());
+        body["mentor_cc_at"] = json!(format!("{closed_on}T00:00:00Z"));
+        body["stages"] = json!({});
+        body["partner_country"] = json!(country);
+        body
+    };
+    let dates = [
+        today,
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 2).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2024, 1, 15).unwrap(),
+    ];
+    let mut ids = Vec::new();
+    for (closer, mentor, day, country) in [
+        (&ada, &maya, dates[0], "United States"),
+        (&grace, &omar, dates[1], "France"),
+        (&alan, &maya, dates[2], "France"),
+    ] {
+        let r = app
+            .post("/api/v1/closings", closing(closer, mentor, day, country))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        ids.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    // Ada: Closed only (ready to certify); Grace: Closed and Certified; Alan: nothing yet.
+    for (person, closing) in [(&ada, &ids[0]), (&grace, &ids[1])] {
+        let r = app.issue("partnership-closed", person, Some(closing)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let r = app.issue("partnership-certified", &grace, None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let r = app.get("/api/v1/stats").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let s = &r.body;
+    let quarter = |d: chrono::NaiveDate| (d.year(), d.month0() / 3);
+    let count = |f: &dyn Fn(&chrono::NaiveDate) -> bool| dates.iter().filter(|d| f(d)).count();
+    let same_month = count(&|d| (d.year(), d.month()) == (today.year(), today.month()));
+    assert_eq!(s["closings"]["this_month"], same_month, "{s:#}");
+    assert_eq!(
+        s["closings"]["this_quarter"],
+        count(&|d| quarter(*d) == quarter(today))
+    );
+    assert_eq!(
+        s["closings"]["this_year"],
+        count(&|d| d.year() == today.year())
+    );
+    assert_eq!(s["closings"]["total"], 3);
+    assert_eq!(s["certified_people"], 1);
+    assert_eq!(s["queue"]["closings_without_closed"], 1);
+    assert_eq!(s["queue"]["ready_to_certify"], 1);
+    assert_eq!(s["queue"]["certifications_expiring_60_days"], 0);
+    assert_eq!(s["queue"]["failed_notifications"], 0);
+    let months = s["closings_per_month"].as_array().unwrap();
+    assert_eq!(months.len(), 24);
+    assert_eq!(months[23]["month"], today.format("%Y-%m").to_string());
+    let in_series: i64 = months.iter().map(|m| m["value"].as_i64().unwrap()).sum();
+    let within = count(&|d| {
+        let back = (today.year() - d.year()) * 12 + today.month0() as i32 - d.month0() as i32;
+        back < 24
+    });
+    assert_eq!(in_series, within as i64, "{s:#}");
+    let certified = s["certified_over_time"].as_array().unwrap();
+    assert_eq!(certified.len(), 24);
+    assert_eq!(certified[23]["value"], 1);
+    assert_eq!(certified[0]["value"], 0);
+    assert_eq!(
+        s["closings_by_country"],
+        json!([{"country": "France", "closings": 2}, {"country": "United States", "closings": 1}])
+    );
+    assert_eq!(
+        s["closings_per_mentor"],
+        json!([{"mentor_id": maya, "name": "Maya Mentor", "closings": 2},
+               {"mentor_id": omar, "name": "Omar Guide", "closings": 1}])
+    );
+
+    // Certifying Ada moves her out of the queue; read scope is needed.
+    let r = app.issue("partnership-certified", &ada, None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let s = app.get("/api/v1/stats").await.body;
+    assert_eq!(s["queue"]["ready_to_certify"], 0);
+    assert_eq!(s["certified_people"], 2);
+    let r = app.call(Method::GET, "/api/v1/stats", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+both_backends!(program_stats_on, crate::program_stats);

@@ -24,7 +24,8 @@ use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
     OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder, RegistryProbe, RegistryQuery,
-    RegistryRow, RevokeOutcome, SendOutcome, Stages, StatusBlock, Write, CERTIFIED,
+    RegistryRow, RevokeOutcome, SendOutcome, Stages, StatsRows, StatusBlock, Write, CERTIFIED,
+    CLOSED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
@@ -55,6 +56,8 @@ pub trait Backend: UuidColumn {
     const SAVEPOINT_EACH: bool;
     /// A statement a batch with credentials runs first, to take its locks in one order.
     const BATCH_LOCK: Option<&'static str>;
+    /// The `YYYY-MM` of a closing's `closed_on` (text in SQLite, a date in PostgreSQL).
+    const MONTH_OF_CLOSED_ON: &'static str;
     /// Appended to the outbox claim's row selection: PostgreSQL's `for update skip locked`,
     /// so several instances never claim the same message; empty on SQLite (one writer).
     const SKIP_LOCKED: &'static str;
@@ -208,6 +211,11 @@ where
     for<'r> Closing: FromRow<'r, DB::Row>,
     for<'r> CredentialRecord: FromRow<'r, DB::Row>,
     for<'r> Exchange: FromRow<'r, DB::Row>,
+    for<'r> super::records::MonthCount: FromRow<'r, DB::Row>,
+    for<'r> super::records::CountryCount: FromRow<'r, DB::Row>,
+    for<'r> super::records::MentorCount: FromRow<'r, DB::Row>,
+    for<'r> super::records::StatsCounts: FromRow<'r, DB::Row>,
+    for<'r> super::records::CertifiedSpan: FromRow<'r, DB::Row>,
     for<'r> Holder: FromRow<'r, DB::Row>,
     for<'r> RegistryProbe: FromRow<'r, DB::Row>,
     for<'r> RegistryRow: FromRow<'r, DB::Row>,
@@ -1033,6 +1041,81 @@ where
             .await
             .map_err(DB::error)?;
         Ok(DB::rows_affected(&done) == 1)
+    }
+
+    #[instrument(skip_all)]
+    async fn stats(
+        &self,
+        now: DateTime<Utc>,
+        since: NaiveDate,
+        expiring_by: DateTime<Utc>,
+    ) -> DbResult<StatsRows> {
+        let month = DB::MONTH_OF_CLOSED_ON;
+        let closings_per_month = sqlx::query_as(&format!(
+            "select {month} as month, count(*) as closings from closings \
+             where closed_on >= $1 group by {month} order by month"
+        ))
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        let closings_by_country = sqlx::query_as(
+            "select partner_country as country, count(*) as closings from closings \
+             group by partner_country order by closings desc, country",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        let closings_per_mentor = sqlx::query_as(
+            "select m.id as mentor_id, m.name as name, count(*) as closings \
+             from closings c join mentors m on m.id = c.mentor_id \
+             group by m.id, m.name order by closings desc, m.name limit 50",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        // "Valid" at $1: unrevoked, and unexpired or without expiry.
+        let valid = |t: &str| {
+            format!("{t}.revoked_at is null and ({t}.valid_until is null or {t}.valid_until > $1)")
+        };
+        let counts = sqlx::query_as(&format!(
+            "select \
+               (select count(*) from closings) as closings, \
+               (select count(*) from closings x where not exists (select 1 from credentials c \
+                  where c.closing_id = x.id and c.achievement = '{CLOSED}' \
+                  and c.revoked_at is null)) as without_closed, \
+               (select count(distinct c.person_id) from credentials c \
+                  where c.achievement = '{CLOSED}' and {vc} and not exists \
+                  (select 1 from credentials k where k.person_id = c.person_id \
+                   and k.achievement = '{CERTIFIED}' and {vk})) as ready_to_certify, \
+               (select count(distinct k.person_id) from credentials k \
+                  where k.achievement = '{CERTIFIED}' and {vk}) as certified_people, \
+               (select count(*) from credentials k where k.achievement = '{CERTIFIED}' \
+                  and k.revoked_at is null and k.valid_until > $1 \
+                  and k.valid_until <= $2) as expiring, \
+               (select count(*) from outbox where status = 'failed') as failed_notifications",
+            vc = valid("c"),
+            vk = valid("k"),
+        ))
+        .bind(now)
+        .bind(expiring_by)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        let certified = sqlx::query_as(&format!(
+            "select person_id, issued_at, valid_until, revoked_at from credentials \
+             where achievement = '{CERTIFIED}'"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(StatsRows {
+            closings_per_month,
+            closings_by_country,
+            closings_per_mentor,
+            counts,
+            certified,
+        })
     }
 
     #[instrument(skip_all)]

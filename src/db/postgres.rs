@@ -59,6 +59,7 @@ impl Backend for Postgres {
     // first makes batches of several instances queue on it, instead of each holding a
     // unique-index entry the other waits for: a deadlock.
     const SKIP_LOCKED: &'static str = "for update skip locked";
+    const MONTH_OF_CLOSED_ON: &'static str = "to_char(closed_on, 'YYYY-MM')";
     const BATCH_LOCK: Option<&'static str> =
         Some("select version from registry_state where id = 1 for update");
 

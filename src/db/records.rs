@@ -559,6 +559,83 @@ pub struct CredentialFilter {
     pub now: DateTime<Utc>,
 }
 
+/// What the program's figures are computed from ([`crate::program::stats`]): counts and
+/// groupings the database makes, and the spans of every Certified badge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsRows {
+    /// Closings per `YYYY-MM` of `closed_on`, from the month asked for.
+    pub closings_per_month: Vec<MonthCount>,
+    /// Closings per partner country, most first.
+    pub closings_by_country: Vec<CountryCount>,
+    /// Closings per mentor CC'd, most first (at most 50).
+    pub closings_per_mentor: Vec<MentorCount>,
+    /// The dashboard's counts.
+    pub counts: StatsCounts,
+    /// Every Certified badge's person and validity.
+    pub certified: Vec<CertifiedSpan>,
+}
+
+/// Closings of one month.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthCount {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// How many.
+    pub closings: i64,
+}
+
+/// Closings with partners of one country (none given: `None`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CountryCount {
+    /// The partner's country.
+    pub country: Option<String>,
+    /// How many.
+    pub closings: i64,
+}
+
+/// Closings one mentor was CC'd on.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MentorCount {
+    /// The mentor.
+    #[sqlx(try_from = "DbId")]
+    pub mentor_id: Uuid,
+    /// Their name.
+    pub name: String,
+    /// How many.
+    pub closings: i64,
+}
+
+/// The dashboard's counts, at one time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatsCounts {
+    /// Every closing recorded.
+    pub closings: i64,
+    /// Closings with no unrevoked Partnership Closed.
+    pub without_closed: i64,
+    /// People with a valid Closed and no valid Certified.
+    pub ready_to_certify: i64,
+    /// People with a valid Certified.
+    pub certified_people: i64,
+    /// Valid Certified badges that expire within the window asked for.
+    pub expiring: i64,
+    /// Messages that failed for good.
+    pub failed_notifications: i64,
+}
+
+/// When one Certified badge held.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CertifiedSpan {
+    /// Its holder.
+    #[sqlx(try_from = "DbId")]
+    pub person_id: Uuid,
+    /// From.
+    pub issued_at: DateTime<Utc>,
+    /// Until it expires, if it does.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Until it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// Which people, mentors or closings a list shows, newest first, a page at a time.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {

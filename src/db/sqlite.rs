@@ -59,6 +59,7 @@ impl Backend for Sqlite {
     // A failed statement undoes only itself, and one writer at a time needs no lock order.
     const SAVEPOINT_EACH: bool = false;
     const SKIP_LOCKED: &'static str = "";
+    const MONTH_OF_CLOSED_ON: &'static str = "substr(closed_on, 1, 7)";
     const BATCH_LOCK: Option<&'static str> = None;
     // Text compares in byte order already; no casts needed.
     const REGISTRY: Registry = Registry {

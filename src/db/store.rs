@@ -8,7 +8,7 @@ use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
     OutboxMessage, PartnerFit, Person, RecordFilter, RegistryProbe, RegistryQuery, RegistryRow,
-    RevokeOutcome, SendOutcome, StatusBlock, Write,
+    RevokeOutcome, SendOutcome, StatsRows, StatusBlock, Write,
 };
 
 /// Which uniqueness rule a write broke.
@@ -248,6 +248,16 @@ pub trait Store: Send + Sync + 'static {
     /// Sets (or, with `None`, removes) a closing's partner-fit assessment; false if there is
     /// no such closing.
     async fn set_partner_fit(&self, id: Uuid, fit: Option<&PartnerFit>) -> DbResult<bool>;
+
+    /// What the program's figures are computed from: closings per month from `since`, per
+    /// country and per mentor; the counts at `now` (Certified badges expiring by
+    /// `expiring_by`); every Certified badge's span.
+    async fn stats(
+        &self,
+        now: DateTime<Utc>,
+        since: NaiveDate,
+        expiring_by: DateTime<Utc>,
+    ) -> DbResult<StatsRows>;
 
     /// People, newest first: `q` in the name or email, `country`.
     async fn list_people(&self, filter: &RecordFilter) -> DbResult<Vec<Person>>;

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod holder;
 pub mod issue;
 pub mod records;
+pub mod stats;
 pub mod wallet;
 
 use chrono::{DateTime, Months, NaiveDate, SubsecRound as _, Utc};

@@ -12,6 +12,7 @@ pub mod ob2;
 pub mod pages;
 pub mod public;
 pub mod registry;
+pub mod stats;
 pub mod tokens;
 pub mod verify;
 pub mod wallet;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(audit::router())
                 .merge(notifications::router())
                 .merge(wallet::admin_router())
+                .merge(stats::router())
                 .layer(DefaultBodyLimit::disable())
                 .layer(from_fn_with_state(state.clone(), registry::note_writes))
                 .layer(from_fn(admin_body))

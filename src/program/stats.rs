@@ -1,0 +1,255 @@
+//! The program's figures, as the dashboard and `GET /api/v1/stats` show them: closings this
+//! month, quarter and year; certified people; the work queue (closings without their badge,
+//! people ready to certify, certifications expiring within 60 days, failed notifications);
+//! and the series behind the charts (closings per month and certified people over 24 months,
+//! closings by partner country and per mentor). The database counts and groups; the calendar
+//! (which months, which quarter) is here.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::db::{CertifiedSpan, Store};
+use crate::error::AppResult;
+
+/// How many months the series cover, ending with the current one.
+pub const MONTHS: usize = 24;
+/// The window of "expiring soon".
+pub const EXPIRING_DAYS: i64 = 60;
+
+/// The figures at one time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    /// When they were computed.
+    pub as_of: DateTime<Utc>,
+    /// Closings recorded, by when they closed.
+    pub closings: ClosingCounts,
+    /// People holding a valid Partnership Certified now.
+    pub certified_people: i64,
+    /// What is waiting for staff.
+    pub queue: Queue,
+    /// Closings per month, oldest first, every month of the last 24 (zeros included).
+    pub closings_per_month: Vec<MonthValue>,
+    /// People holding a valid Partnership Certified at the end of each of those months (now,
+    /// for the current one).
+    pub certified_over_time: Vec<MonthValue>,
+    /// Closings by partner country, most first (`null`: none given).
+    pub closings_by_country: Vec<CountryValue>,
+    /// Closings per mentor CC'd, most first (the 50 with most).
+    pub closings_per_mentor: Vec<MentorValue>,
+}
+
+/// Closings by when they closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ClosingCounts {
+    /// This calendar month (UTC).
+    pub this_month: i64,
+    /// This calendar quarter.
+    pub this_quarter: i64,
+    /// This calendar year.
+    pub this_year: i64,
+    /// Ever.
+    pub total: i64,
+}
+
+/// The work queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Queue {
+    /// Closings with no unrevoked Partnership Closed.
+    pub closings_without_closed: i64,
+    /// People with a valid Closed and no valid Certified.
+    pub ready_to_certify: i64,
+    /// Valid Certified badges that expire within 60 days.
+    pub certifications_expiring_60_days: i64,
+    /// Messages to holders that failed for good.
+    pub failed_notifications: i64,
+}
+
+/// One month's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MonthValue {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The value.
+    pub value: i64,
+}
+
+/// Closings with partners of one country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CountryValue {
+    /// The partner's country, `null` if none was given.
+    pub country: Option<String>,
+    /// How many.
+    pub closings: i64,
+}
+
+/// Closings one mentor was CC'd on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MentorValue {
+    /// The mentor.
+    pub mentor_id: Uuid,
+    /// Their name.
+    pub name: String,
+    /// How many.
+    pub closings: i64,
+}
+
+/// The first day of the month `back` months before the month of `day`.
+fn month_start(day: NaiveDate, back: u32) -> NaiveDate {
+    let index = day.year() * 12 + day.month0() as i32 - back as i32;
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
+        .expect("the first of a month exists")
+}
+
+/// The figures at `now`.
+pub async fn stats(store: &dyn Store, now: DateTime<Utc>) -> AppResult<Stats> {
+    let today = now.date_naive();
+    let months: Vec<NaiveDate> = (0..MONTHS as u32)
+        .rev()
+        .map(|back| month_start(today, back))
+        .collect();
+    let rows = store
+        .stats(now, months[0], now + Duration::days(EXPIRING_DAYS))
+        .await?;
+    let label = |m: NaiveDate| m.format("%Y-%m").to_string();
+    let closings_per_month: Vec<MonthValue> = months
+        .iter()
+        .map(|&m| MonthValue {
+            month: label(m),
+            value: rows
+                .closings_per_month
+                .iter()
+                .find(|c| c.month == label(m))
+                .map_or(0, |c| c.closings),
+        })
+        .collect();
+    let since = |start: NaiveDate| {
+        closings_per_month
+            .iter()
+            .filter(|m| m.month >= label(start))
+            .map(|m| m.value)
+            .sum::<i64>()
+    };
+    let quarter_start = month_start(today, today.month0() % 3);
+    let year_start = month_start(today, today.month0());
+    let certified_over_time = months
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| {
+            // The end of the month, or now for the current one.
+            let end = months.get(i + 1).map_or(now, |next| {
+                Utc.from_utc_datetime(&next.and_time(Default::default()))
+            });
+            MonthValue {
+                month: label(m),
+                value: certified_at(&rows.certified, end),
+            }
+        })
+        .collect();
+    Ok(Stats {
+        as_of: now,
+        closings: ClosingCounts {
+            this_month: since(month_start(today, 0)),
+            this_quarter: since(quarter_start),
+            this_year: since(year_start),
+            total: rows.counts.closings,
+        },
+        certified_people: rows.counts.certified_people,
+        queue: Queue {
+            closings_without_closed: rows.counts.without_closed,
+            ready_to_certify: rows.counts.ready_to_certify,
+            certifications_expiring_60_days: rows.counts.expiring,
+            failed_notifications: rows.counts.failed_notifications,
+        },
+        closings_per_month,
+        certified_over_time,
+        closings_by_country: rows
+            .closings_by_country
+            .into_iter()
+            .map(|c| CountryValue {
+                country: c.country,
+                closings: c.closings,
+            })
+            .collect(),
+        closings_per_mentor: rows
+            .closings_per_mentor
+            .into_iter()
+            .map(|m| MentorValue {
+                mentor_id: m.mentor_id,
+                name: m.name,
+                closings: m.closings,
+            })
+            .collect(),
+    })
+}
+
+/// How many people held a valid Certified at `at`: issued by then, and neither revoked nor
+/// expired by then.
+fn certified_at(spans: &[CertifiedSpan], at: DateTime<Utc>) -> i64 {
+    let mut people: Vec<Uuid> = spans
+        .iter()
+        .filter(|s| {
+            s.issued_at <= at
+                && s.revoked_at.is_none_or(|r| r > at)
+                && s.valid_until.is_none_or(|v| v > at)
+        })
+        .map(|s| s.person_id)
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    people.len() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_count_back_across_years() {
+        let d = NaiveDate::from_ymd_opt(2026, 2, 17).unwrap();
+        assert_eq!(
+            month_start(d, 0),
+            NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()
+        );
+        assert_eq!(
+            month_start(d, 2),
+            NaiveDate::from_ymd_opt(2025, 12, 1).unwrap()
+        );
+        assert_eq!(
+            month_start(d, 23),
+            NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()
+        );
+    }
+
+    #[test]
+    fn certified_spans_end_at_revocation_and_expiry() {
+        let t = |m: u32| Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0).unwrap();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let spans = [
+            CertifiedSpan {
+                person_id: a,
+                issued_at: t(1),
+                valid_until: Some(t(3)),
+                revoked_at: None,
+            },
+            // A renewal of the same person counts once.
+            CertifiedSpan {
+                person_id: a,
+                issued_at: t(2),
+                valid_until: None,
+                revoked_at: None,
+            },
+            CertifiedSpan {
+                person_id: b,
+                issued_at: t(2),
+                valid_until: None,
+                revoked_at: Some(t(4)),
+            },
+        ];
+        assert_eq!(certified_at(&spans, t(1) - Duration::seconds(1)), 0);
+        assert_eq!(certified_at(&spans, t(1)), 1);
+        assert_eq!(certified_at(&spans, t(3)), 2);
+        // Revoked at t(4): from then on, only A.
+        assert_eq!(certified_at(&spans, t(4)), 1);
+    }
+}
