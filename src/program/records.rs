@@ -155,7 +155,7 @@ pub struct ClosingPatch {
     pub partner_fit: Option<PartnerFit>,
 }
 
-/// Checks an assessment: every score 0 to 3, each note trimmed text of at most 1,000
+/// Checks an assessment: every score 0 to 3, each note at most 1,000
 /// characters (trimmed; empty is none).
 pub fn partner_fit(mut fit: PartnerFit) -> AppResult<PartnerFit> {
     for (path, rating) in fit.ratings_mut() {
