@@ -624,13 +624,7 @@ async fn list_credentials(
 ) -> AppResult<Json<Value>> {
     let q = super::extract::list_query(query)?;
     let limit = super::extract::page_limit(q.limit.as_deref(), 200)?;
-    let person_id = q
-        .person
-        .as_deref()
-        .map(|p| {
-            Uuid::parse_str(p).map_err(|_| AppError::BadRequest("person must be a UUID".into()))
-        })
-        .transpose()?;
+    let person_id = query_uuid("person", q.person.as_deref())?;
     if let Some(a) = &q.achievement {
         if a != CLOSED && a != CERTIFIED {
             return Err(AppError::BadRequest(format!(
