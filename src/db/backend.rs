@@ -905,16 +905,23 @@ where
 
     #[instrument(skip_all)]
     async fn retry_message(&self, id: Uuid, now: DateTime<Utc>) -> DbResult<Option<OutboxMessage>> {
-        sqlx::query(
+        // One statement: the row is answered as this retry left it, before a sender
+        // (woken or polling) can claim it and count a new attempt.
+        let sql = format!(
             "update outbox set status = 'queued', attempts = 0, next_attempt_at = $2 \
-             where id = $1 and status = 'failed'",
-        )
-        .bind(DbId(id))
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(DB::error)?;
-        self.message(id).await
+             where id = $1 and status = 'failed' returning {MESSAGE_COLUMNS}"
+        );
+        let retried = sqlx::query_as(&sql)
+            .bind(DbId(id))
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        match retried {
+            Some(m) => Ok(Some(m)),
+            // Not failed (or absent): answered as it is.
+            None => self.message(id).await,
+        }
     }
 
     #[instrument(skip_all)]
