@@ -51,6 +51,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Manage staff accounts of the console.
+    User {
+        /// User action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Verify a credential file offline: proof, issuer key, validity dates, status.
     Verify {
         /// Path to the credential JSON, or a baked PNG or SVG badge image.
@@ -125,6 +131,85 @@ pub enum TokenAction {
         #[arg(long)]
         name: String,
     },
+}
+
+/// Staff account actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a staff account; prints a one-time link (valid 24 hours) that sets its
+    /// password. With OpenID Connect configured, the account may also sign in there.
+    Create {
+        /// Their email: how they sign in.
+        #[arg(long)]
+        email: String,
+        /// What they may do: admin (everything), issuer (records, awarding, revoking),
+        /// reviewer (reads, revokes), reader (reads).
+        #[arg(long, value_parser = ["admin", "issuer", "reviewer", "reader"])]
+        role: String,
+    },
+    /// Print a new one-time link that sets (or resets) an account's password.
+    Link {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// List staff accounts: email, role, whether a password is set.
+    List,
+}
+
+/// `user create|link|list`.
+async fn user_command(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
+    let store = crate::db::connect(&settings.database_url, &settings.sqlite_synchronous).await?;
+    let now = crate::program::now();
+    let base = settings.base_url();
+    let done = async {
+        match action {
+            UserAction::Create { email, role } => {
+                let role = crate::scopes::Role::from_name(&role)
+                    .ok_or_else(|| anyhow::anyhow!("--role: unknown role {role:?}"))?;
+                let (staff, token) = crate::staff::create_account(&*store, &email, role, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!(
+                    "created {} ({}); this link sets their password, works once, within {}                      hours:",
+                    staff.email,
+                    staff.role,
+                    crate::staff::LINK_HOURS
+                );
+                println!("{}", crate::staff::link_url(&base, &token));
+            }
+            UserAction::Link { email } => {
+                let email = crate::program::normalise_email(&email);
+                let staff = store
+                    .staff_by_email(&email)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no staff account for {email}"))?;
+                let token = crate::staff::new_link(&*store, staff.id, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!(
+                    "this link sets the password of {}, works once, within {} hours:",
+                    staff.email,
+                    crate::staff::LINK_HOURS
+                );
+                println!("{}", crate::staff::link_url(&base, &token));
+            }
+            UserAction::List => {
+                for s in store.list_staff().await? {
+                    let password = if s.password_hash.is_some() {
+                        "password set"
+                    } else {
+                        "no password yet"
+                    };
+                    println!("{}\t{}\t{password}", s.email, s.role);
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    store.close().await;
+    done
 }
 
 /// `token create`: the scopes asked for, or admin for the first token.
@@ -262,6 +347,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             done
         }
+        Command::User { action } => user_command(&settings, action).await,
         Command::Verify { file } => verify_file(settings, &file).await,
         Command::Import { kind, file, json } => {
             let store =

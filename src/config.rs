@@ -214,6 +214,35 @@ pub struct Settings {
     #[arg(long, env = "LOGIN_RATE_PER_HOUR", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub login_rate_per_hour: u32,
+
+    /// Minutes a staff console session survives without a request.
+    #[arg(long, env = "STAFF_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub staff_idle_minutes: u32,
+
+    /// Hours a staff console session lasts at most, however active.
+    #[arg(long, env = "STAFF_SESSION_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub staff_session_hours: u32,
+
+    /// Wrong passwords an account may get per 15 minutes before its sign-in is refused
+    /// for a while (every failure is answered slowly); a client gets four times as many.
+    #[arg(long, env = "STAFF_SIGN_IN_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub staff_sign_in_failures: u32,
+
+    /// The OpenID Connect provider staff may sign in with (its issuer URL, discovered at
+    /// `{issuer}/.well-known/openid-configuration`). Unset: passwords only.
+    #[arg(long, env = "OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// This service's client id at the OpenID Connect provider.
+    #[arg(long, env = "OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// This service's client secret at the OpenID Connect provider (never logged).
+    #[arg(long, env = "OIDC_CLIENT_SECRET")]
+    pub oidc_client_secret: Option<String>,
 }
 
 /// Which id the issuer of a credential has.
@@ -276,6 +305,15 @@ impl std::fmt::Debug for Settings {
             .field("holder_session_hours", &self.holder_session_hours)
             .field("login_links_per_hour", &self.login_links_per_hour)
             .field("login_rate_per_hour", &self.login_rate_per_hour)
+            .field("staff_idle_minutes", &self.staff_idle_minutes)
+            .field("staff_session_hours", &self.staff_session_hours)
+            .field("staff_sign_in_failures", &self.staff_sign_in_failures)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field(
+                "oidc_client_secret",
+                &self.oidc_client_secret.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }

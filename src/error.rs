@@ -131,6 +131,7 @@ impl From<DbError> for AppError {
                     Constraint::MentorEmail => {
                         "a mentor with this email already exists; mentors are identified by email"
                     }
+                    Constraint::StaffEmail => "a staff account with this email already exists",
                     Constraint::Other => "conflicts with a stored record",
                 }
                 .to_owned(),

@@ -24,6 +24,7 @@ pub mod program;
 pub mod registry;
 pub mod routes;
 pub mod scopes;
+pub mod staff;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;

@@ -1,4 +1,5 @@
-//! Admin API scopes: what a token may do, and sets of them as the database stores them.
+//! Admin API scopes: what a token may do, and sets of them as the database stores them;
+//! the staff console's roles, each a set of scopes.
 //!
 //! Below both the token logic and the store (it imports nothing of the crate), so the store
 //! can hold a token's scopes without depending on the code that checks them.
@@ -123,5 +124,82 @@ impl Serialize for Scopes {
 impl From<String> for Scopes {
     fn from(list: String) -> Scopes {
         Scopes::from_stored(&list)
+    }
+}
+
+/// A staff member's role in the console: a name for a set of the API's scopes, so a
+/// console action needs what the same API request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything: records, awarding, revoking, tokens, staff and the audit log.
+    Admin,
+    /// Records closings and people, awards and revokes badges.
+    Issuer,
+    /// Reads everything and may revoke a badge found to be wrong; awards nothing.
+    Reviewer,
+    /// Reads only.
+    Reader,
+}
+
+impl Role {
+    /// Every role, most powerful first.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Issuer, Role::Reviewer, Role::Reader];
+
+    /// The name used on the command line and in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Issuer => "issuer",
+            Role::Reviewer => "reviewer",
+            Role::Reader => "reader",
+        }
+    }
+
+    /// The role with this name.
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// What the role may do, in the API's scopes.
+    pub fn scopes(self) -> Scopes {
+        let set = |scopes: &[Scope]| Scopes(scopes.iter().fold(0, |bits, s| bits | s.bit()));
+        match self {
+            Role::Admin => set(&[Scope::Admin]),
+            Role::Issuer => set(&[Scope::Issue, Scope::Revoke, Scope::Read]),
+            Role::Reviewer => set(&[Scope::Revoke, Scope::Read]),
+            Role::Reader => set(&[Scope::Read]),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The stored form; a name this version does not know is the least role, `reader`.
+impl From<String> for Role {
+    fn from(name: String) -> Role {
+        Role::from_name(&name).unwrap_or(Role::Reader)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_scopes() {
+        assert!(Role::Admin.scopes().allows(Scope::Admin));
+        assert!(Role::Issuer.scopes().allows(Scope::Issue));
+        assert!(!Role::Issuer.scopes().allows(Scope::Admin));
+        assert!(Role::Reviewer.scopes().allows(Scope::Revoke));
+        assert!(!Role::Reviewer.scopes().allows(Scope::Issue));
+        assert!(Role::Reader.scopes().allows(Scope::Read));
+        assert!(!Role::Reader.scopes().allows(Scope::Revoke));
+        for r in Role::ALL {
+            assert_eq!(Role::from_name(r.name()), Some(r));
+        }
     }
 }

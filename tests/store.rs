@@ -222,16 +222,22 @@ async fn batch_keeps_the_good_writes(app: &TestApp) {
         target: None,
         status: 201,
         request_id: Some("r-1".into()),
+        staff_id: None,
+        staff_email: None,
     };
+    let staff_id = uuid::Uuid::new_v4();
     let writes = vec![
         Write::Credential(first.clone(), None),
         Write::Audit(entry.clone()),
         Write::Credential(twin.clone(), None),
         Write::Credential(certified.clone(), None),
         Write::Credential(second_certified.clone(), None),
+        // A console action: the staff member, not a token.
         Write::Audit(AuditEntry {
             request_id: Some("r-2".into()),
-            ..entry
+            staff_id: Some(staff_id),
+            staff_email: Some("ann@example.org".into()),
+            ..entry.clone()
         }),
     ];
     let results = store.write_batch(&writes).await.unwrap();
@@ -265,6 +271,18 @@ async fn batch_keeps_the_good_writes(app: &TestApp) {
         .map(|r| r.entry.request_id.clone().unwrap())
         .collect();
     assert_eq!(ids, ["r-2", "r-1"], "both entries, newest first");
+    assert_eq!(log[0].entry.staff_id, Some(staff_id));
+    assert_eq!(log[1].entry, entry, "stored as written");
+    let by_staff = store
+        .list_audit(&AuditFilter {
+            staff_email: Some("ann@example.org".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_staff.len(), 1);
+    assert_eq!(by_staff[0].entry.staff_email.as_deref(), Some("ann@example.org"));
 }
 
 both_backends!(

@@ -24,8 +24,8 @@ use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
     OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder, RegistryProbe, RegistryQuery,
-    RegistryRow, RevokeOutcome, SendOutcome, Stages, StatsRows, StatusBlock, Write, CERTIFIED,
-    CLOSED,
+    RegistryRow, RevokeOutcome, SendOutcome, StaffMember, StaffSession, Stages, StatsRows,
+    StatusBlock, Write, CERTIFIED, CLOSED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
@@ -138,6 +138,11 @@ const TOKEN_COLUMNS: &str =
 const MESSAGE_COLUMNS: &str = "id, kind, person_id, credential_id, status, attempts, \
     next_attempt_at, last_error, created_at, sent_at";
 
+const STAFF_COLUMNS: &str = "id, email, role, password_hash, created_at, password_set_at";
+/// [`STAFF_COLUMNS`] of the `staff s` of a join.
+const STAFF_COLUMNS_OF_S: &str =
+    "s.id, s.email, s.role, s.password_hash, s.created_at, s.password_set_at";
+
 const CREDENTIAL_COLUMNS: &str = "id, achievement, person_id, closing_id, status_list, \
     status_index, issued_at, valid_until, document, idempotency_key, request_hash, revoked_at, \
     revocation_reason";
@@ -211,6 +216,8 @@ where
     for<'r> Closing: FromRow<'r, DB::Row>,
     for<'r> CredentialRecord: FromRow<'r, DB::Row>,
     for<'r> Exchange: FromRow<'r, DB::Row>,
+    for<'r> StaffMember: FromRow<'r, DB::Row>,
+    for<'r> StaffSession: FromRow<'r, DB::Row>,
     for<'r> super::records::MonthCount: FromRow<'r, DB::Row>,
     for<'r> super::records::CountryCount: FromRow<'r, DB::Row>,
     for<'r> super::records::MentorCount: FromRow<'r, DB::Row>,
@@ -331,13 +338,14 @@ where
         // The casts give PostgreSQL each parameter's type where it is only tested for null
         // (SQLite ignores them there).
         sqlx::query_as(
-            "select id, at, token_id, token_name, action, target, status, request_id \
-             from audit_log where \
+            "select id, at, token_id, token_name, action, target, status, request_id, \
+             staff_id, staff_email from audit_log where \
              (cast($1 as uuid) is null or token_id = $1) and \
              (cast($2 as text) is null or token_name = $2) and \
              (cast($3 as text) is null or action = $3) and \
              (cast($4 as timestamptz) is null or at >= $4) and \
-             (cast($5 as bigint) is null or id < $5) \
+             (cast($5 as bigint) is null or id < $5) and \
+             (cast($7 as text) is null or staff_email = $7) \
              order by id desc limit $6",
         )
         .bind(f.token_id.map(DbId))
@@ -346,6 +354,7 @@ where
         .bind(f.since)
         .bind(f.before)
         .bind(f.limit)
+        .bind(&f.staff_email)
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)
@@ -584,21 +593,13 @@ where
             // One statement for all the batch's audit entries, in order.
             let mut sql = String::from(
                 "insert into audit_log (at, token_id, token_name, action, target, status, \
-                 request_id) values ",
+                 request_id, staff_id, staff_email) values ",
             );
             for i in 0..audit.len() {
-                let n = 7 * i;
+                let n = 9 * i;
                 let sep = if i == 0 { "" } else { ", " };
-                sql.push_str(&format!(
-                    "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7
-                ));
+                let params: Vec<String> = (1..=9).map(|k| format!("${}", n + k)).collect();
+                sql.push_str(&format!("{sep}({})", params.join(", ")));
             }
             let mut insert = sqlx::query(&sql);
             for e in audit {
@@ -609,7 +610,9 @@ where
                     .bind(&e.action)
                     .bind(&e.target)
                     .bind(i32::from(e.status))
-                    .bind(&e.request_id);
+                    .bind(&e.request_id)
+                    .bind(e.staff_id.map(DbId))
+                    .bind(&e.staff_email);
             }
             insert.execute(&mut *tx).await.map_err(DB::error)?;
         }
@@ -1025,6 +1028,223 @@ where
             .await
             .map_err(DB::error)?;
         Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_staff(&self, s: &StaffMember) -> DbResult<()> {
+        sqlx::query(
+            "insert into staff (id, email, role, password_hash, created_at, password_set_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(DbId(s.id))
+        .bind(&s.email)
+        .bind(s.role.name())
+        .bind(&s.password_hash)
+        .bind(s.created_at)
+        .bind(s.password_set_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn staff_by_email(&self, email: &str) -> DbResult<Option<StaffMember>> {
+        sqlx::query_as(&format!("select {STAFF_COLUMNS} from staff where email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_staff(&self) -> DbResult<Vec<StaffMember>> {
+        sqlx::query_as(&format!("select {STAFF_COLUMNS} from staff order by email"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_staff_link(
+        &self,
+        token_hash: &str,
+        staff_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "insert into staff_links (token_hash, staff_id, created_at, expires_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(DbId(staff_id))
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn staff_link(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffMember>> {
+        let sql = format!(
+            "select {STAFF_COLUMNS} from staff where id = (select staff_id from staff_links \
+             where token_hash = $1 and used_at is null and expires_at > $2)"
+        );
+        sqlx::query_as(&sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn use_staff_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<StaffMember>> {
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        // The spend is the check: of two concurrent uses, one updates the row.
+        let spent: Option<(DbId,)> = sqlx::query_as(
+            "update staff_links set used_at = $2 \
+             where token_hash = $1 and used_at is null and expires_at > $2 returning staff_id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(DB::error)?;
+        let Some((DbId(staff_id),)) = spent else {
+            return Ok(None);
+        };
+        sqlx::query("update staff set password_hash = $2, password_set_at = $3 where id = $1")
+            .bind(DbId(staff_id))
+            .bind(password_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(DB::error)?;
+        sqlx::query("delete from staff_sessions where staff_id = $1")
+            .bind(DbId(staff_id))
+            .execute(&mut *tx)
+            .await
+            .map_err(DB::error)?;
+        let staff = sqlx::query_as(&format!("select {STAFF_COLUMNS} from staff where id = $1"))
+            .bind(DbId(staff_id))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(DB::error)?;
+        tx.commit().await.map_err(DB::error)?;
+        Ok(Some(staff))
+    }
+
+    #[instrument(skip_all)]
+    async fn set_staff_password(
+        &self,
+        staff_id: Uuid,
+        password_hash: &str,
+        now: DateTime<Utc>,
+        keep: Option<&str>,
+    ) -> DbResult<()> {
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        sqlx::query("update staff set password_hash = $2, password_set_at = $3 where id = $1")
+            .bind(DbId(staff_id))
+            .bind(password_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(DB::error)?;
+        sqlx::query(
+            "delete from staff_sessions where staff_id = $1 \
+             and (cast($2 as text) is null or token_hash <> $2)",
+        )
+        .bind(DbId(staff_id))
+        .bind(keep.map(str::to_owned))
+        .execute(&mut *tx)
+        .await
+        .map_err(DB::error)?;
+        tx.commit().await.map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn insert_staff_session(
+        &self,
+        token_hash: &str,
+        staff_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "insert into staff_sessions (token_hash, staff_id, created_at, last_seen_at, \
+             expires_at) values ($1, $2, $3, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(DbId(staff_id))
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> DbResult<Option<StaffSession>> {
+        let sql = format!(
+            "select {STAFF_COLUMNS_OF_S}, ss.created_at as session_created_at, \
+             ss.last_seen_at, ss.expires_at from staff_sessions ss join staff s \
+             on s.id = ss.staff_id \
+             where ss.token_hash = $1 and ss.expires_at > $2 and ss.last_seen_at > $3"
+        );
+        sqlx::query_as(&sql)
+            .bind(token_hash)
+            .bind(now)
+            .bind(idle_since)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn touch_staff_session(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<()> {
+        sqlx::query("update staff_sessions set last_seen_at = $2 where token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn delete_staff_session(&self, token_hash: &str) -> DbResult<()> {
+        sqlx::query("delete from staff_sessions where token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn delete_staff_sessions(&self, staff_id: Uuid) -> DbResult<u64> {
+        let done = sqlx::query("delete from staff_sessions where staff_id = $1")
+            .bind(DbId(staff_id))
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(DB::rows_affected(&done))
     }
 
     #[instrument(skip_all)]

@@ -74,6 +74,7 @@ impl Backend for Postgres {
                     Some("api_tokens_name_key") => Constraint::TokenName,
                     Some("people_email") => Constraint::PersonEmail,
                     Some("mentors_email") => Constraint::MentorEmail,
+                    Some("staff_email_key") => Constraint::StaffEmail,
                     _ => Constraint::Other,
                 };
                 return DbError::Conflict(c);

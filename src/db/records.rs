@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::rows::{DbId, OptDbId};
-use crate::scopes::Scopes;
+use crate::scopes::{Role, Scopes};
 
 /// Slug of **Partnership Closed**. The schema's rules (partial unique indexes) name the two
 /// slugs, so the store owns them.
@@ -59,6 +59,11 @@ pub struct AuditEntry {
     pub status: u16,
     /// The request's `x-request-id`.
     pub request_id: Option<String>,
+    /// The staff member behind a console action; `None` for API requests.
+    #[sqlx(try_from = "OptDbId")]
+    pub staff_id: Option<Uuid>,
+    /// That staff member's email.
+    pub staff_email: Option<String>,
 }
 
 /// One write of the group committer (`db::group_commit`): what requests store durably
@@ -89,6 +94,8 @@ pub struct AuditFilter {
     pub token_id: Option<Uuid>,
     /// Only entries of the token with this name.
     pub token_name: Option<String>,
+    /// Only entries of the staff member with this email.
+    pub staff_email: Option<String>,
     /// Only this action (`METHOD /route/template`).
     pub action: Option<String>,
     /// Only entries at or after this time.
@@ -780,4 +787,37 @@ pub struct BadgeDates {
     pub issued_at: DateTime<Utc>,
     /// Expiry.
     pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// A staff account of the console.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffMember {
+    /// Id.
+    #[sqlx(try_from = "DbId")]
+    pub id: Uuid,
+    /// Normalised email: how they sign in, with a password or through OpenID Connect.
+    pub email: String,
+    /// What they may do.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    /// The PHC string of their argon2id password hash; `None` until they set one.
+    pub password_hash: Option<String>,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+    /// When the password was last set.
+    pub password_set_at: Option<DateTime<Utc>>,
+}
+
+/// A signed-in staff member's session, with its account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffSession {
+    /// The account.
+    #[sqlx(flatten)]
+    pub staff: StaffMember,
+    /// When the session began.
+    pub session_created_at: DateTime<Utc>,
+    /// The last request seen (updated at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends however active it is.
+    pub expires_at: DateTime<Utc>,
 }

@@ -90,6 +90,8 @@ impl Backend for Sqlite {
                     Constraint::PersonEmail
                 } else if msg.contains("mentors.email") {
                     Constraint::MentorEmail
+                } else if msg.contains("staff.email") {
+                    Constraint::StaffEmail
                 } else {
                     Constraint::Other
                 };

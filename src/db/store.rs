@@ -8,7 +8,7 @@ use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
     CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
     OutboxMessage, PartnerFit, Person, RecordFilter, RegistryProbe, RegistryQuery, RegistryRow,
-    RevokeOutcome, SendOutcome, StatsRows, StatusBlock, Write,
+    RevokeOutcome, SendOutcome, StaffMember, StaffSession, StatsRows, StatusBlock, Write,
 };
 
 /// Which uniqueness rule a write broke.
@@ -28,6 +28,8 @@ pub enum Constraint {
     PersonEmail,
     /// A mentor is identified by their (normalised) email.
     MentorEmail,
+    /// A staff account is identified by its (normalised) email.
+    StaffEmail,
     /// Any other unique constraint.
     Other,
 }
@@ -242,6 +244,62 @@ pub trait Store: Send + Sync + 'static {
     async fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<Uuid>>;
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
+
+    /// Stores a new staff account; `Conflict(StaffEmail)` if the email has one.
+    async fn insert_staff(&self, staff: &StaffMember) -> DbResult<()>;
+    /// The staff account with this (normalised) email.
+    async fn staff_by_email(&self, email: &str) -> DbResult<Option<StaffMember>>;
+    /// Every staff account, by email.
+    async fn list_staff(&self) -> DbResult<Vec<StaffMember>>;
+    /// Stores the hash of a new one-time link that sets `staff_id`'s password.
+    async fn insert_staff_link(
+        &self,
+        token_hash: &str,
+        staff_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()>;
+    /// The account an unused, unexpired link is for (without using it).
+    async fn staff_link(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffMember>>;
+    /// Uses a link to set its account's password, in one transaction: the link is spent
+    /// (only if still unused and unexpired), the hash stored, every session of the account
+    /// ended. `None` if the link was not usable.
+    async fn use_staff_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<StaffMember>>;
+    /// Sets a staff member's password and ends their sessions but `keep` (the session
+    /// that changed it).
+    async fn set_staff_password(
+        &self,
+        staff_id: Uuid,
+        password_hash: &str,
+        now: DateTime<Utc>,
+        keep: Option<&str>,
+    ) -> DbResult<()>;
+    /// Stores the hash of a new staff session's token.
+    async fn insert_staff_session(
+        &self,
+        token_hash: &str,
+        staff_id: Uuid,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()>;
+    /// A live staff session: not past its end, and seen after `idle_since`.
+    async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> DbResult<Option<StaffSession>>;
+    /// Records activity on a staff session.
+    async fn touch_staff_session(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<()>;
+    /// Ends one staff session.
+    async fn delete_staff_session(&self, token_hash: &str) -> DbResult<()>;
+    /// Ends every session of a staff member ("sign out everywhere"); how many there were.
+    async fn delete_staff_sessions(&self, staff_id: Uuid) -> DbResult<u64>;
     /// A person's consent history, oldest first.
     async fn consent_history(&self, person_id: Uuid) -> DbResult<Vec<ConsentEvent>>;
 

@@ -64,6 +64,8 @@ pub async fn record_admin(State(state): State<AppState>, req: Request, next: Nex
         target,
         status: res.status().as_u16(),
         request_id,
+        staff_id: None,
+        staff_email: None,
     };
     // The action has happened (or was refused); failing the response now would tell the
     // client otherwise, so a lost entry is logged loudly instead.
@@ -109,6 +111,9 @@ struct AuditQuery {
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
     )]
     token: Option<String>,
+    /// Only console actions of the staff member with this email.
+    #[param(min_length = 3, max_length = 254, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$")]
+    staff: Option<String>,
     /// Only this action: the method and route template, like `POST /api/v1/credentials`.
     #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     action: Option<String>,
@@ -141,9 +146,13 @@ fn entry_json(r: &AuditRecord) -> Value {
         (Some(id), None) => json!({"id": id, "name": null}),
         _ => Value::Null,
     };
+    let staff = match (e.staff_id, &e.staff_email) {
+        (Some(id), email) => json!({"id": id, "email": email}),
+        _ => Value::Null,
+    };
     json!({
-        "id": r.id, "at": e.at, "token": token, "action": e.action, "target": e.target,
-        "status": e.status, "request_id": e.request_id,
+        "id": r.id, "at": e.at, "token": token, "staff": staff, "action": e.action,
+        "target": e.target, "status": e.status, "request_id": e.request_id,
     })
 }
 
@@ -195,7 +204,7 @@ async fn list_audit(
     let q = super::extract::list_query(query)?;
     let limit = super::extract::page_limit(q.limit.as_deref(), 500)?;
     // PostgreSQL compares no text holding a NUL, and no token name or action holds any.
-    for (field, value) in [("token", &q.token), ("action", &q.action)] {
+    for (field, value) in [("token", &q.token), ("staff", &q.staff), ("action", &q.action)] {
         if value
             .as_ref()
             .is_some_and(|v| v.chars().any(char::is_control))
@@ -227,6 +236,7 @@ async fn list_audit(
     let filter = AuditFilter {
         token_id,
         token_name,
+        staff_email: q.staff.as_deref().map(crate::program::normalise_email),
         action: q.action,
         since,
         before: q.cursor.as_deref().map(decode_cursor).transpose()?,
@@ -258,6 +268,16 @@ pub struct AuditToken {
     name: Option<String>,
 }
 
+/// The staff member an audit entry names.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AuditStaff {
+    id: Uuid,
+    /// Their email when the action was taken.
+    #[schema(required)]
+    email: Option<String>,
+}
+
 /// One request to the admin API, as the audit log keeps it (never a secret or a body).
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -269,6 +289,9 @@ pub struct AuditEntryView {
     /// request refused); null when none did.
     #[schema(required)]
     token: Option<AuditToken>,
+    /// The staff member behind a console action; null for API requests.
+    #[schema(required)]
+    staff: Option<AuditStaff>,
     /// The method and route template, like `POST /api/v1/credentials/{id}/revoke`.
     action: String,
     /// The id in the path, for routes that have one.
