@@ -171,7 +171,7 @@ async fn user_command(settings: &Settings, action: UserAction) -> anyhow::Result
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!(
-                    "created {} ({}); this link sets their password, works once, within {}                      hours:",
+                    "created {} ({}); this link sets their password, works once, within {} hours:",
                     staff.email,
                     staff.role,
                     crate::staff::LINK_HOURS

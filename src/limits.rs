@@ -230,6 +230,9 @@ impl<K: LimitKey> KeyedLimiter<K> {
     }
 }
 
+/// The window of `STAFF_SIGN_IN_FAILURES`: failures are forgiven at this pace.
+pub const STAFF_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// The per-client limiters of one instance, built from the settings.
 pub struct Limits {
     /// `POST /verify` requests.
@@ -240,6 +243,10 @@ pub struct Limits {
     pub login: Option<KeyedLimiter>,
     /// Sign-in links sent per address.
     pub login_links: Option<KeyedLimiter<AddressKey>>,
+    /// Wrong staff passwords per account (by email).
+    pub staff_account_failures: Option<KeyedLimiter<AddressKey>>,
+    /// Wrong staff passwords per client.
+    pub staff_client_failures: Option<KeyedLimiter>,
     /// Whether client addresses come from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
     /// The settings the limits' answers name (taken at start, like the limiters).
@@ -273,6 +280,16 @@ impl Limits {
                 settings.login_links_per_hour,
                 Duration::from_secs(3600),
                 settings.login_links_per_hour,
+            ),
+            staff_account_failures: KeyedLimiter::new(
+                settings.staff_sign_in_failures,
+                STAFF_FAILURE_WINDOW,
+                settings.staff_sign_in_failures,
+            ),
+            staff_client_failures: KeyedLimiter::new(
+                settings.staff_sign_in_failures.saturating_mul(4),
+                STAFF_FAILURE_WINDOW,
+                settings.staff_sign_in_failures.saturating_mul(4),
             ),
             trust_forwarded_for: settings.trust_forwarded_for,
             verify_rate_per_minute: settings.verify_rate_per_minute,

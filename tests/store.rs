@@ -282,7 +282,10 @@ async fn batch_keeps_the_good_writes(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(by_staff.len(), 1);
-    assert_eq!(by_staff[0].entry.staff_email.as_deref(), Some("ann@example.org"));
+    assert_eq!(
+        by_staff[0].entry.staff_email.as_deref(),
+        Some("ann@example.org")
+    );
 }
 
 both_backends!(

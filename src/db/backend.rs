@@ -223,6 +223,7 @@ where
     for<'r> super::records::MentorCount: FromRow<'r, DB::Row>,
     for<'r> super::records::StatsCounts: FromRow<'r, DB::Row>,
     for<'r> super::records::CertifiedSpan: FromRow<'r, DB::Row>,
+    for<'r> super::records::AssessedClosing: FromRow<'r, DB::Row>,
     for<'r> Holder: FromRow<'r, DB::Row>,
     for<'r> RegistryProbe: FromRow<'r, DB::Row>,
     for<'r> RegistryRow: FromRow<'r, DB::Row>,
@@ -1050,11 +1051,13 @@ where
 
     #[instrument(skip_all)]
     async fn staff_by_email(&self, email: &str) -> DbResult<Option<StaffMember>> {
-        sqlx::query_as(&format!("select {STAFF_COLUMNS} from staff where email = $1"))
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(DB::error)
+        sqlx::query_as(&format!(
+            "select {STAFF_COLUMNS} from staff where email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(DB::error)
     }
 
     #[instrument(skip_all)]
@@ -1088,7 +1091,11 @@ where
     }
 
     #[instrument(skip_all)]
-    async fn staff_link(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffMember>> {
+    async fn staff_link(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<StaffMember>> {
         let sql = format!(
             "select {STAFF_COLUMNS} from staff where id = (select staff_id from staff_links \
              where token_hash = $1 and used_at is null and expires_at > $2)"
@@ -1336,12 +1343,21 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)?;
+        let fits = sqlx::query_as(
+            "select closed_on, partner_fit from closings \
+             where closed_on >= $1 and partner_fit is not null",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(DB::error)?;
         Ok(StatsRows {
             closings_per_month,
             closings_by_country,
             closings_per_mentor,
             counts,
             certified,
+            fits,
         })
     }
 

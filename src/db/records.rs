@@ -580,6 +580,18 @@ pub struct StatsRows {
     pub counts: StatsCounts,
     /// Every Certified badge's person and validity.
     pub certified: Vec<CertifiedSpan>,
+    /// The partner-fit assessments of closings from the month asked for.
+    pub fits: Vec<AssessedClosing>,
+}
+
+/// A closing's day and its partner-fit assessment.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AssessedClosing {
+    /// Day it closed.
+    pub closed_on: NaiveDate,
+    /// The assessment.
+    #[sqlx(json)]
+    pub partner_fit: PartnerFit,
 }
 
 /// Closings of one month.

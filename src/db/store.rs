@@ -260,7 +260,11 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> DbResult<()>;
     /// The account an unused, unexpired link is for (without using it).
-    async fn staff_link(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffMember>>;
+    async fn staff_link(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<StaffMember>>;
     /// Uses a link to set its account's password, in one transaction: the link is spent
     /// (only if still unused and unexpired), the hash stored, every session of the account
     /// ended. `None` if the link was not usable.

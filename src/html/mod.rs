@@ -34,6 +34,7 @@
 //!    at `/assets/{name}`.
 
 pub mod artwork;
+pub mod console;
 pub mod holder;
 pub mod pages;
 pub mod when;

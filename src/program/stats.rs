@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::{CertifiedSpan, Store};
+use crate::db::{AssessedClosing, CertifiedSpan, PartnerFit, Store};
 use crate::error::AppResult;
 
 /// How many months the series cover, ending with the current one.
@@ -18,7 +18,7 @@ pub const MONTHS: usize = 24;
 pub const EXPIRING_DAYS: i64 = 60;
 
 /// The figures at one time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     /// When they were computed.
     pub as_of: DateTime<Utc>,
@@ -37,6 +37,25 @@ pub struct Stats {
     pub closings_by_country: Vec<CountryValue>,
     /// Closings per mentor CC'd, most first (the 50 with most).
     pub closings_per_mentor: Vec<MentorValue>,
+    /// The partner-fit assessments averaged per axis, per quarter of the closing day, the
+    /// last eight quarters oldest first (quarters without an assessment included).
+    pub partner_fit_by_quarter: Vec<QuarterFit>,
+}
+
+/// The average partner fit of one quarter's assessed closings.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct QuarterFit {
+    /// `YYYY-Qn`.
+    pub quarter: String,
+    /// Closings assessed.
+    pub assessed: i64,
+    /// Depth: the mean of its three criteria over those closings, 0–3 (two decimals);
+    /// `null` when none was assessed.
+    pub depth: Option<f64>,
+    /// Spread, likewise.
+    pub spread: Option<f64>,
+    /// Participation, likewise.
+    pub participation: Option<f64>,
 }
 
 /// Closings by when they closed.
@@ -180,7 +199,67 @@ pub async fn stats(store: &dyn Store, now: DateTime<Utc>) -> AppResult<Stats> {
                 closings: m.closings,
             })
             .collect(),
+        partner_fit_by_quarter: fit_by_quarter(&rows.fits, today),
     })
+}
+
+/// How many quarters the partner-fit averages cover.
+pub const QUARTERS: usize = 8;
+
+/// `YYYY-Qn` of a day.
+fn quarter_of(day: NaiveDate) -> String {
+    format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
+}
+
+/// The per-axis means of each of the last [`QUARTERS`] quarters to `today`.
+fn fit_by_quarter(fits: &[AssessedClosing], today: NaiveDate) -> Vec<QuarterFit> {
+    let this_quarter = month_start(today, today.month0() % 3);
+    (0..QUARTERS as u32)
+        .rev()
+        .map(|back| {
+            let label = quarter_of(month_start(this_quarter, back * 3));
+            let of_quarter: Vec<&PartnerFit> = fits
+                .iter()
+                .filter(|f| quarter_of(f.closed_on) == label)
+                .map(|f| &f.partner_fit)
+                .collect();
+            let mean = |axis: fn(&PartnerFit) -> [u8; 3]| {
+                let n = of_quarter.len() * 3;
+                (n > 0).then(|| {
+                    let sum: u32 = of_quarter.iter().flat_map(|f| axis(f)).map(u32::from).sum();
+                    (f64::from(sum) / n as f64 * 100.0).round() / 100.0
+                })
+            };
+            QuarterFit {
+                quarter: label,
+                assessed: of_quarter.len() as i64,
+                depth: mean(|f| {
+                    let d = &f.depth;
+                    [
+                        d.locations_and_audiences.score,
+                        d.organisational_structures.score,
+                        d.localisation.score,
+                    ]
+                }),
+                spread: mean(|f| {
+                    let s = &f.spread;
+                    [
+                        s.growth_and_leadership.score,
+                        s.size.score,
+                        s.new_access.score,
+                    ]
+                }),
+                participation: mean(|f| {
+                    let p = &f.participation;
+                    [
+                        p.shares_values.score,
+                        p.participates_in_community.score,
+                        p.reputation.score,
+                    ]
+                }),
+            }
+        })
+        .collect()
 }
 
 /// How many people held a valid Certified at `at`: issued by then, and neither revoked nor

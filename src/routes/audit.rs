@@ -112,7 +112,11 @@ struct AuditQuery {
     )]
     token: Option<String>,
     /// Only console actions of the staff member with this email.
-    #[param(min_length = 3, max_length = 254, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$")]
+    #[param(
+        min_length = 3,
+        max_length = 254,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
+    )]
     staff: Option<String>,
     /// Only this action: the method and route template, like `POST /api/v1/credentials`.
     #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
@@ -204,7 +208,11 @@ async fn list_audit(
     let q = super::extract::list_query(query)?;
     let limit = super::extract::page_limit(q.limit.as_deref(), 500)?;
     // PostgreSQL compares no text holding a NUL, and no token name or action holds any.
-    for (field, value) in [("token", &q.token), ("staff", &q.staff), ("action", &q.action)] {
+    for (field, value) in [
+        ("token", &q.token),
+        ("staff", &q.staff),
+        ("action", &q.action),
+    ] {
         if value
             .as_ref()
             .is_some_and(|v| v.chars().any(char::is_control))

@@ -9,7 +9,6 @@
 //!
 //! Browsers get pages; other clients asking for JSON get problem+json errors.
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,6 +17,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::forms::{cookie, field, form, secure, set_cookie};
 use crate::db::{message_kind, LinkUse, OutboxMessage, Person};
 use crate::error::{AppError, AppResult};
 use crate::holder::{self, LOGIN_CSRF_COOKIE};
@@ -39,37 +39,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_data))
 }
 
-/// Whether the service is reached over https (then cookies are `Secure` and `__Host-`).
-fn secure(state: &AppState) -> bool {
-    state.issuer.base().starts_with("https://")
-}
-
 fn session_cookie_name(state: &AppState) -> &'static str {
     if secure(state) {
         holder::SECURE_SESSION_COOKIE
     } else {
         holder::SESSION_COOKIE
     }
-}
-
-/// The value of cookie `name` in the request, if any.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if secure(state) { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .expect("cookie values are base64url or hex")
 }
 
 /// The signed-in holder: their session token and record; `None` without a valid session.
@@ -190,27 +165,6 @@ async fn read_form(
         Ok(pairs) => Ok((headers, pairs)),
         Err(e) => Err(refuse(state, &headers, e, heading, false)),
     }
-}
-
-/// Parses an urlencoded form body into pairs.
-fn form(headers: &HeaderMap, body: &Bytes) -> AppResult<Vec<(String, String)>> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ct.starts_with("application/x-www-form-urlencoded") {
-        return Err(AppError::UnsupportedMediaType(
-            "this form takes application/x-www-form-urlencoded".into(),
-        ));
-    }
-    Ok(form_urlencoded::parse(body).into_owned().collect())
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -438,7 +392,7 @@ async fn login(State(state): State<AppState>, req: axum::extract::Request) -> Re
                 &state,
                 req.headers(),
                 AppError::TooManyRequests {
-                    detail: "Too many sign-in requests from here; please wait a while                              (LOGIN_RATE_PER_HOUR)."
+                    detail: "Too many sign-in requests from here; please wait a while (LOGIN_RATE_PER_HOUR)."
                         .into(),
                     retry_after_secs: wait,
                 },

@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod audit;
+pub mod console;
 pub mod extract;
+pub mod forms;
 pub mod headers;
 pub mod health;
 pub mod me;
@@ -121,6 +123,9 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     documented
         .merge(crate::openapi::router(paths))
+        // Pages for people, not API: outside the OpenAPI document.
+        .merge(console::router(&state))
+        .merge(console::home_router())
         .fallback(|headers: axum::http::HeaderMap| async move {
             crate::html::error(&headers, AppError::NotFound("no such resource".into()))
         })
