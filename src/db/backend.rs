@@ -21,11 +21,11 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::records::{
-    ApiToken, AuditFilter, AuditRecord, BadgeDates, Closing, ConsentEvent, CredentialFilter,
-    CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor, MessageFilter,
-    OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder, RegistryProbe, RegistryQuery,
-    RegistryRow, RevokeOutcome, SendOutcome, StaffMember, StaffSession, Stages, StatsRows,
-    StatusBlock, Write, CERTIFIED, CLOSED,
+    ApiToken, AuditFilter, AuditRecord, BadgeDates, BadgeState, Closing, ConsentEvent,
+    CredentialFilter, CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor,
+    MessageFilter, OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder, RegistryProbe,
+    RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, StaffMember, StaffSession, Stages,
+    StatsRows, StatusBlock, Write, CERTIFIED, CLOSED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
@@ -139,6 +139,40 @@ const MESSAGE_COLUMNS: &str = "id, kind, person_id, credential_id, status, attem
     next_attempt_at, last_error, created_at, sent_at";
 
 const STAFF_COLUMNS: &str = "id, email, role, password_hash, created_at, password_set_at";
+/// The SQL condition of a badge state on rows of `table` (`people` or `closings`), with
+/// `now` the placeholder of the time validity is judged at; `true` without a state, or
+/// with one of the other table (bound anyway, so the placeholder is always used).
+fn badge_condition(state: Option<BadgeState>, table: &str, now: &str) -> String {
+    let valid = |t: &str| {
+        format!("{t}.revoked_at is null and ({t}.valid_until is null or {t}.valid_until > {now})")
+    };
+    let closed = |t: &str| {
+        format!(
+            "exists (select 1 from credentials c where c.closing_id = {t}.id \
+             and c.achievement = '{CLOSED}' and c.revoked_at is null)"
+        )
+    };
+    let holds = |t: &str, achievement: &str, k: &str| {
+        format!(
+            "exists (select 1 from credentials {k} where {k}.person_id = {t}.id \
+             and {k}.achievement = '{achievement}' and {v})",
+            v = valid(k)
+        )
+    };
+    let t = table;
+    match (state, t) {
+        (Some(BadgeState::WithoutClosed), "closings") => format!("not {}", closed(t)),
+        (Some(BadgeState::WithClosed), "closings") => closed(t),
+        (Some(BadgeState::ReadyToCertify), "people") => format!(
+            "{} and not {}",
+            holds(t, CLOSED, "c"),
+            holds(t, CERTIFIED, "k")
+        ),
+        (Some(BadgeState::Certified), "people") => holds(t, CERTIFIED, "k"),
+        _ => format!("(cast({now} as timestamptz) is null or true)"),
+    }
+}
+
 /// [`STAFF_COLUMNS`] of the `staff s` of a join.
 const STAFF_COLUMNS_OF_S: &str =
     "s.id, s.email, s.role, s.password_hash, s.created_at, s.password_set_at";
@@ -346,7 +380,8 @@ where
              (cast($3 as text) is null or action = $3) and \
              (cast($4 as timestamptz) is null or at >= $4) and \
              (cast($5 as bigint) is null or id < $5) and \
-             (cast($7 as text) is null or staff_email = $7) \
+             (cast($7 as text) is null or staff_email = $7) and \
+             (cast($8 as text) is null or target = $8) \
              order by id desc limit $6",
         )
         .bind(f.token_id.map(DbId))
@@ -356,6 +391,7 @@ where
         .bind(f.before)
         .bind(f.limit)
         .bind(&f.staff_email)
+        .bind(&f.target)
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)
@@ -1365,20 +1401,22 @@ where
     async fn list_people(&self, f: &RecordFilter) -> DbResult<Vec<Person>> {
         let (after_t, after_id) = page_after(f);
         // The casts give PostgreSQL the types of parameters only tested for null.
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "select * from people where \
              (cast($1 as text) is null or lower(name) like $1 escape '\\' \
                 or lower(email) like $1 escape '\\') and \
              (cast($2 as text) is null or country = $2) and \
              (cast($3 as timestamptz) is null or created_at < $3 \
-                or (created_at = $3 and id < $4)) \
+                or (created_at = $3 and id < $4)) and {badge} \
              order by created_at desc, id desc limit $5",
-        )
+            badge = badge_condition(f.badge, "people", "$6")
+        ))
         .bind(f.q_pattern())
         .bind(&f.country)
         .bind(after_t)
         .bind(after_id)
         .bind(f.limit)
+        .bind(f.now)
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)
@@ -1407,7 +1445,7 @@ where
     #[instrument(skip_all)]
     async fn list_closings(&self, f: &RecordFilter) -> DbResult<Vec<Closing>> {
         let (after_t, after_id) = page_after(f);
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "select * from closings where \
              (cast($1 as text) is null or lower(partner_name) like $1 escape '\\') and \
              (cast($2 as text) is null or partner_country = $2) and \
@@ -1416,9 +1454,10 @@ where
              (cast($5 as uuid) is null or closer_id = $5) and \
              (cast($6 as uuid) is null or mentor_id = $6) and \
              (cast($7 as timestamptz) is null or created_at < $7 \
-                or (created_at = $7 and id < $8)) \
+                or (created_at = $7 and id < $8)) and {badge} \
              order by created_at desc, id desc limit $9",
-        )
+            badge = badge_condition(f.badge, "closings", "$10")
+        ))
         .bind(f.q_pattern())
         .bind(&f.country)
         .bind(f.closed_from)
@@ -1428,6 +1467,7 @@ where
         .bind(after_t)
         .bind(after_id)
         .bind(f.limit)
+        .bind(f.now)
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)

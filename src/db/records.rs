@@ -96,6 +96,8 @@ pub struct AuditFilter {
     pub token_name: Option<String>,
     /// Only entries of the staff member with this email.
     pub staff_email: Option<String>,
+    /// Only entries whose target (the path's id) is this.
+    pub target: Option<String>,
     /// Only this action (`METHOD /route/template`).
     pub action: Option<String>,
     /// Only entries at or after this time.
@@ -655,6 +657,49 @@ pub struct CertifiedSpan {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A record's badge state, as the work queue counts it: "valid" is unrevoked and
+/// unexpired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeState {
+    /// Closings with no unrevoked Partnership Closed.
+    WithoutClosed,
+    /// Closings with an unrevoked Partnership Closed.
+    WithClosed,
+    /// People with a valid Closed and no valid Certified.
+    ReadyToCertify,
+    /// People with a valid Certified.
+    Certified,
+}
+
+impl BadgeState {
+    /// Every state, with its name in queries.
+    pub const ALL: [(BadgeState, &'static str); 4] = [
+        (BadgeState::WithoutClosed, "without-closed"),
+        (BadgeState::WithClosed, "with-closed"),
+        (BadgeState::ReadyToCertify, "ready-to-certify"),
+        (BadgeState::Certified, "certified"),
+    ];
+
+    /// The state with this name.
+    pub fn from_name(name: &str) -> Option<BadgeState> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+    }
+
+    /// Its name in queries.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, n)| *n)
+            .expect("every state is named")
+    }
+
+    /// Whether it applies to closings (else to people).
+    pub fn of_closings(self) -> bool {
+        matches!(self, BadgeState::WithoutClosed | BadgeState::WithClosed)
+    }
+}
+
 /// Which people, mentors or closings a list shows, newest first, a page at a time.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
@@ -671,6 +716,10 @@ pub struct RecordFilter {
     pub person_id: Option<Uuid>,
     /// Closings this mentor was CC'd on.
     pub mentor_id: Option<Uuid>,
+    /// Only records in this badge state (judged at `now`).
+    pub badge: Option<BadgeState>,
+    /// The time badge states are judged at.
+    pub now: DateTime<Utc>,
     /// Start after this `(created_at, id)` position.
     pub after: Option<(DateTime<Utc>, Uuid)>,
     /// Page size.

@@ -280,3 +280,361 @@ impl DashboardPage {
 pub fn mean(v: &Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
 }
+
+/// A form's values as sent and its errors, each beside its field, in the words of the
+/// API's problem `detail`.
+#[derive(Default)]
+pub struct FormState {
+    /// The values sent (or prefilled), by field name.
+    pub values: Vec<(String, String)>,
+    /// Errors by field name (the API's `field`).
+    pub errors: Vec<(String, String)>,
+    /// An error of no one field.
+    pub general: Option<String>,
+}
+
+impl FormState {
+    /// The value of `name`, or empty.
+    pub fn value(&self, name: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether `name` has the value `v` (selects, radios, checkboxes).
+    pub fn is(&self, name: &str, v: &str) -> bool {
+        self.value(name) == v
+    }
+
+    /// The error of `name`.
+    pub fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether anything is wrong.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.general.is_some()
+    }
+}
+
+/// A partner-fit criterion: its key and its label.
+pub type Criterion = (&'static str, &'static str);
+/// A partner-fit axis: its key, its label and its three criteria.
+pub type Axis = (&'static str, &'static str, [Criterion; 3]);
+
+/// The three axes of partner fit and their criteria.
+pub const FIT_AXES: [Axis; 3] = [
+    (
+        "depth",
+        "Depth",
+        [
+            ("locations_and_audiences", "Locations and audiences"),
+            (
+                "organisational_structures",
+                "Existing organisational structures",
+            ),
+            ("localisation", "Localisation"),
+        ],
+    ),
+    (
+        "spread",
+        "Spread",
+        [
+            ("growth_and_leadership", "Growth and leadership potential"),
+            ("size", "Size"),
+            ("new_access", "New access"),
+        ],
+    ),
+    (
+        "participation",
+        "Participation",
+        [
+            ("shares_values", "Shares our values"),
+            ("participates_in_community", "Participates in our community"),
+            ("reputation", "Reputation"),
+        ],
+    ),
+];
+
+/// One criterion's rating as a page shows it.
+pub struct FitRow {
+    /// The axis.
+    pub axis: &'static str,
+    /// The criterion.
+    pub criterion: &'static str,
+    /// 0–3.
+    pub score: u8,
+    /// The note, if any.
+    pub note: Option<String>,
+}
+
+/// A closing's partner fit as rows, axis by axis.
+pub fn fit_rows(fit: &crate::db::PartnerFit) -> Vec<FitRow> {
+    let d = &fit.depth;
+    let s = &fit.spread;
+    let p = &fit.participation;
+    let ratings = [
+        &d.locations_and_audiences,
+        &d.organisational_structures,
+        &d.localisation,
+        &s.growth_and_leadership,
+        &s.size,
+        &s.new_access,
+        &p.shares_values,
+        &p.participates_in_community,
+        &p.reputation,
+    ];
+    FIT_AXES
+        .iter()
+        .flat_map(|(_, axis, criteria)| criteria.iter().map(move |(_, c)| (*axis, *c)))
+        .zip(ratings)
+        .map(|((axis, criterion), r)| FitRow {
+            axis,
+            criterion,
+            score: r.score,
+            note: r.note.clone(),
+        })
+        .collect()
+}
+
+/// A badge as the console lists it.
+pub struct BadgeRow {
+    /// Credential id.
+    pub id: String,
+    /// `Partnership Closed`.
+    pub name: &'static str,
+    /// `valid`, `revoked` or `expired`.
+    pub status: &'static str,
+    /// Issue date.
+    pub issued: String,
+    /// Why it was revoked.
+    pub reason: Option<String>,
+    /// The closing it is for (Closed).
+    pub closing_id: Option<String>,
+}
+
+impl BadgeRow {
+    /// The console's row of a stored credential, its status judged at `now`.
+    pub fn of(r: &crate::db::CredentialRecord, now: chrono::DateTime<chrono::Utc>) -> BadgeRow {
+        BadgeRow {
+            id: r.id.to_string(),
+            name: crate::program::achievements::by_slug(&r.achievement).map_or("Badge", |a| a.name),
+            status: r.status_at(now),
+            issued: r.issued_at.format("%Y-%m-%d").to_string(),
+            reason: r.revocation_reason.clone(),
+            closing_id: r.closing_id.map(|c| c.to_string()),
+        }
+    }
+}
+
+/// One audit entry on a record's page.
+pub struct TrailRow {
+    /// When.
+    pub at: String,
+    /// The staff member or token.
+    pub who: String,
+    /// Method and route.
+    pub action: String,
+    /// The status answered.
+    pub status: u16,
+}
+
+impl TrailRow {
+    /// The row of a stored entry.
+    pub fn of(r: &crate::db::AuditRecord) -> TrailRow {
+        let e = &r.entry;
+        let who = match (&e.staff_email, &e.token_name) {
+            (Some(s), _) => s.clone(),
+            (None, Some(t)) => format!("token {t}"),
+            _ => "unknown".into(),
+        };
+        TrailRow {
+            at: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            who,
+            action: e.action.clone(),
+            status: e.status,
+        }
+    }
+}
+
+/// `/console/people`, `/console/mentors`, `/console/closings`: a page of a list.
+#[derive(Template)]
+#[template(path = "console/list.html")]
+pub struct ListPage {
+    /// Header.
+    pub nav: Nav,
+    /// `People`, `Mentors`, `Closings`.
+    pub heading: &'static str,
+    /// The list's path.
+    pub path: &'static str,
+    /// The filters as sent.
+    pub filters: FormState,
+    /// Which filters the list has: country, dates, badge states (value, label).
+    pub country: bool,
+    /// Closed-between filters.
+    pub dates: bool,
+    /// Badge states offered.
+    pub badges: Vec<(&'static str, &'static str)>,
+    /// Column headings.
+    pub columns: Vec<&'static str>,
+    /// Rows: the link to the record, then the cells.
+    pub rows: Vec<(String, Vec<String>)>,
+    /// The next page's URL.
+    pub next: Option<String>,
+    /// The "new" form's URL, if the staff member may record.
+    pub new_url: Option<&'static str>,
+    /// An error in the filters.
+    pub error: Option<String>,
+}
+
+/// A person's page.
+#[derive(Template)]
+#[template(path = "console/person.html")]
+pub struct PersonPage {
+    /// Header.
+    pub nav: Nav,
+    /// The record.
+    pub person: crate::db::Person,
+    /// Their badges.
+    pub badges: Vec<BadgeRow>,
+    /// The closings they closed.
+    pub closings: Vec<crate::db::Closing>,
+    /// Requests about them.
+    pub trail: Vec<TrailRow>,
+    /// What just happened.
+    pub notice: Option<&'static str>,
+}
+
+impl PersonPage {
+    /// The closing form with this person as the closer.
+    pub fn new_closing_url(&self) -> String {
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("closer", &self.person.email)
+            .finish();
+        format!("/console/closings/new?{q}")
+    }
+}
+
+/// A mentor's page.
+#[derive(Template)]
+#[template(path = "console/mentor.html")]
+pub struct MentorPage {
+    /// Header.
+    pub nav: Nav,
+    /// The record.
+    pub mentor: crate::db::Mentor,
+    /// The closings they were CC'd on (the latest 50).
+    pub closings: Vec<crate::db::Closing>,
+    /// Requests about them.
+    pub trail: Vec<TrailRow>,
+    /// What just happened.
+    pub notice: Option<&'static str>,
+}
+
+/// A closing's page.
+#[derive(Template)]
+#[template(path = "console/closing.html")]
+pub struct ClosingPage {
+    /// Header.
+    pub nav: Nav,
+    /// The record.
+    pub closing: crate::db::Closing,
+    /// Its closer.
+    pub closer: crate::db::Person,
+    /// Its mentor.
+    pub mentor: crate::db::Mentor,
+    /// The badges awarded for it.
+    pub badges: Vec<BadgeRow>,
+    /// Its partner fit, criterion by criterion.
+    pub fit: Vec<FitRow>,
+    /// Whether it has an unrevoked Partnership Closed (no second one can be awarded).
+    pub has_closed: bool,
+    /// Requests about it.
+    pub trail: Vec<TrailRow>,
+    /// What just happened.
+    pub notice: Option<&'static str>,
+}
+
+/// The forms that record a mentor, a person, a closing, or a closing's partner fit.
+#[derive(Template)]
+#[template(path = "console/record-form.html")]
+pub struct RecordFormPage {
+    /// Header.
+    pub nav: Nav,
+    /// `mentor`, `person`, `closing` or `fit`.
+    pub kind: &'static str,
+    /// Heading.
+    pub heading: String,
+    /// Where it posts.
+    pub action: String,
+    /// Values and errors.
+    pub form: FormState,
+    /// Where "Cancel" goes.
+    pub back: String,
+}
+
+impl RecordFormPage {
+    /// The axes and criteria of partner fit.
+    pub fn axes(&self) -> &'static [Axis] {
+        &FIT_AXES
+    }
+
+    /// Whether the form has the partner-fit fields.
+    pub fn with_fit(&self) -> bool {
+        self.kind == "closing" || self.kind == "fit"
+    }
+}
+
+/// What a badge will say, shown before it is signed.
+#[derive(Template)]
+#[template(path = "console/award.html")]
+pub struct AwardPage {
+    /// Header.
+    pub nav: Nav,
+    /// `Award Partnership Closed`.
+    pub heading: String,
+    /// Where the form posts.
+    pub action: String,
+    /// The form's idempotency key: a double submit issues once.
+    pub idempotency_key: String,
+    /// The badge's name.
+    pub badge: &'static str,
+    /// What it recognises.
+    pub description: &'static str,
+    /// Its criteria.
+    pub criteria: &'static str,
+    /// The recipient's name.
+    pub recipient: String,
+    /// The issuer's name.
+    pub issuer: String,
+    /// Evidence: name and description.
+    pub evidence: Vec<(String, String)>,
+    /// Where "Cancel" goes.
+    pub back: String,
+    /// Why it cannot be awarded, if a rule says so (then no button).
+    pub refused: Option<String>,
+}
+
+/// Revoking a badge: the reason, then confirmation.
+#[derive(Template)]
+#[template(path = "console/revoke.html")]
+pub struct RevokePage {
+    /// Header.
+    pub nav: Nav,
+    /// The badge.
+    pub badge: BadgeRow,
+    /// Its holder.
+    pub holder: String,
+    /// Where the form posts.
+    pub action: String,
+    /// Values and errors.
+    pub form: FormState,
+    /// Where "Cancel" goes.
+    pub back: String,
+    /// The reason is given: this is the confirmation step.
+    pub confirming: bool,
+}

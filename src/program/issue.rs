@@ -12,7 +12,9 @@ use crate::credential::model::{
     AchievementSubject, Criteria, Evidence, IdentityObject, OpenBadgeCredential, StatusEntry,
     OB_V3_CONTEXT, VC_V2_CONTEXT,
 };
-use crate::db::{message_kind, Closing, CredentialRecord, Mentor, OutboxMessage, Person};
+use crate::db::{
+    message_kind, Closing, CredentialRecord, Mentor, OutboxMessage, Person, RevokeOutcome,
+};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -101,13 +103,27 @@ pub async fn issue(
     }
 }
 
-async fn issue_new(
+/// What the rules make of an issue request before anything is signed: the badge, its
+/// recipient, the evidence it cites and its expiry.
+pub struct Prepared {
+    /// Which badge.
+    pub achievement: &'static achievements::Achievement,
+    /// The recipient.
+    pub person: Person,
+    /// The evidence entries.
+    pub evidence: Vec<Evidence>,
+    /// Its expiry, if any.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// Applies the program's rules to `req` at `issued_at`: the achievement, the recipient (not
+/// erased), the closing (its closer, for Closed) or the valid Closed badges (for
+/// Certified). What the staff console shows before signing, and what issuance signs.
+pub async fn prepare(
     state: &AppState,
-    req: IssueRequest,
-    idempotency_key: Option<String>,
-    hash: String,
-) -> AppResult<Issued> {
-    let issued_at = now();
+    req: &IssueRequest,
+    issued_at: DateTime<Utc>,
+) -> AppResult<Prepared> {
     let achievement = achievements::by_slug(&req.achievement).ok_or_else(|| {
         AppError::invalid(
             "achievement",
@@ -191,6 +207,28 @@ async fn issue_new(
         }
     }
 
+    Ok(Prepared {
+        achievement,
+        person,
+        evidence,
+        valid_until,
+    })
+}
+
+async fn issue_new(
+    state: &AppState,
+    req: IssueRequest,
+    idempotency_key: Option<String>,
+    hash: String,
+) -> AppResult<Issued> {
+    let issued_at = now();
+    let Prepared {
+        achievement,
+        person,
+        evidence,
+        valid_until,
+    } = prepare(state, &req, issued_at).await?;
+    let store = &*state.store;
     let (status_list, status_index) = state.status.next(store).await?;
     let id = Uuid::new_v4();
     let credential = build_credential(
@@ -391,4 +429,49 @@ pub fn closing_evidence(state: &AppState, closing: &Closing, mentor: &Mentor) ->
             audience: None,
         },
     ]
+}
+
+/// Revokes a credential: its bit is set in its status list, and (with `notify`) the
+/// holder's message is queued in the same transaction. Repeating the same revocation
+/// answers the revoked credential; another reason is a 409.
+pub async fn revoke(
+    state: &AppState,
+    id: Uuid,
+    reason: &str,
+    notify: bool,
+) -> AppResult<CredentialRecord> {
+    let reason = super::records::text("reason", reason, 1000)?;
+    let Some(existing) = state.store.credential(id).await? else {
+        return Err(AppError::NotFound(format!("no credential with id {id}")));
+    };
+    let now = now();
+    // Queued in the revocation's transaction, and only if this request revokes it.
+    let message = notify
+        .then(|| OutboxMessage::queued(message_kind::REVOKED, existing.person_id, Some(id), now));
+    match state
+        .store
+        .revoke_credential(id, &reason, now, message.as_ref())
+        .await?
+    {
+        RevokeOutcome::Revoked(r) => {
+            if message.is_some() {
+                state.outbox.wake();
+            }
+            state
+                .metrics
+                .revoked
+                .with_label_values(&[r.achievement.as_str()])
+                .inc();
+            Ok(r)
+        }
+        // A retry of the same revocation is answered as success; a different reason conflicts.
+        RevokeOutcome::AlreadyRevoked(r) if r.revocation_reason.as_deref() == Some(&reason) => {
+            Ok(r)
+        }
+        RevokeOutcome::AlreadyRevoked(r) => Err(AppError::Conflict(format!(
+            "credential was already revoked at {} (reason: {})",
+            r.revoked_at.map(super::format_time).unwrap_or_default(),
+            r.revocation_reason.unwrap_or_default()
+        ))),
+    }
 }

@@ -528,3 +528,44 @@ fn check_stage_order(stages: &Stages, closed_on: NaiveDate) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// The closer and the mentor a closing form names by email (the console's closing form):
+/// each must be recorded already; the error names the field.
+pub async fn closing_parties(
+    store: &dyn Store,
+    closer_email: Option<&str>,
+    mentor_email: Option<&str>,
+) -> AppResult<(Uuid, Uuid)> {
+    let closer_email = closer_email.ok_or_else(|| {
+        AppError::invalid(
+            "closer_email",
+            "closer_email: give the email of the person who closed it",
+        )
+    })?;
+    let mentor_email = mentor_email.ok_or_else(|| {
+        AppError::invalid(
+            "mentor_email",
+            "mentor_email: give the email of the mentor CC'd",
+        )
+    })?;
+    let closer = store
+        .person_by_email(&super::normalise_email(closer_email))
+        .await?
+        .filter(|p| p.erased_at.is_none())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "closer_email",
+                "closer_email: no person is recorded with this email; record them first",
+            )
+        })?;
+    let mentor = store
+        .mentor_by_email(&super::normalise_email(mentor_email))
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "mentor_email",
+                "mentor_email: no mentor is recorded with this email; record them first",
+            )
+        })?;
+    Ok((closer.id, mentor.id))
+}

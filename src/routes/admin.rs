@@ -18,8 +18,7 @@ use uuid::Uuid;
 
 use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::{
-    message_kind, Closing, CredentialFilter, CredentialRecord, Mentor, OutboxMessage, Person,
-    RecordFilter, RevokeOutcome, Stages,
+    BadgeState, Closing, CredentialFilter, CredentialRecord, Mentor, Person, RecordFilter, Stages,
 };
 use crate::error::{AppError, AppResult};
 use crate::program::issue::{issue, IssueRequest};
@@ -544,40 +543,9 @@ async fn revoke_credential(
     AppJson(req): AppJson<RevokeRequest>,
 ) -> AppResult<Response> {
     let id = path_id("credential", &id)?;
-    let reason = records::text("reason", &req.reason, 1000)?;
-    let Some(existing) = state.store.credential(id).await? else {
-        return Err(AppError::NotFound(format!("no credential with id {id}")));
-    };
-    let now = program::now();
-    // Queued in the revocation's transaction, and only if this request revokes it.
-    let message = (req.notify != Some(false))
-        .then(|| OutboxMessage::queued(message_kind::REVOKED, existing.person_id, Some(id), now));
-    match state
-        .store
-        .revoke_credential(id, &reason, now, message.as_ref())
-        .await?
-    {
-        RevokeOutcome::Revoked(r) => {
-            if message.is_some() {
-                state.outbox.wake();
-            }
-            state
-                .metrics
-                .revoked
-                .with_label_values(&[r.achievement.as_str()])
-                .inc();
-            Ok(Json(credential_view(&state, &r, false)?).into_response())
-        }
-        // A retry of the same revocation is answered as success; a different reason conflicts.
-        RevokeOutcome::AlreadyRevoked(r) if r.revocation_reason.as_deref() == Some(&reason) => {
-            Ok(Json(credential_view(&state, &r, false)?).into_response())
-        }
-        RevokeOutcome::AlreadyRevoked(r) => Err(AppError::Conflict(format!(
-            "credential was already revoked at {} (reason: {})",
-            r.revoked_at.map(program::format_time).unwrap_or_default(),
-            r.revocation_reason.unwrap_or_default()
-        ))),
-    }
+    let r =
+        crate::program::issue::revoke(&state, id, &req.reason, req.notify != Some(false)).await?;
+    Ok(Json(credential_view(&state, &r, false)?).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -671,61 +639,69 @@ async fn list_credentials(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct PeopleQuery {
+pub(crate) struct PeopleQuery {
     /// A part of the name or email, any case.
     #[param(max_length = 200)]
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// Only people of this country.
     #[param(max_length = 100)]
-    country: Option<String>,
+    pub(crate) country: Option<String>,
+    /// Only people in this badge state: `ready-to-certify` (a valid Partnership Closed
+    /// and no valid Certified) or `certified` (a valid Certified).
+    #[param(pattern = "^(ready-to-certify|certified)$")]
+    pub(crate) badge: Option<String>,
     /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct MentorQuery {
+pub(crate) struct MentorQuery {
     /// A part of the name or email, any case.
     #[param(max_length = 200)]
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct ClosingQuery {
+pub(crate) struct ClosingQuery {
     /// A part of the partner's name, any case.
     #[param(max_length = 200)]
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// Only partners of this country.
     #[param(max_length = 100)]
-    country: Option<String>,
+    pub(crate) country: Option<String>,
     /// Closed on or after this day (`YYYY-MM-DD`).
     #[param(value_type = Option<NaiveDate>)]
-    closed_from: Option<String>,
+    pub(crate) closed_from: Option<String>,
     /// Closed on or before this day (`YYYY-MM-DD`).
     #[param(value_type = Option<NaiveDate>)]
-    closed_to: Option<String>,
+    pub(crate) closed_to: Option<String>,
     /// Only this closer's closings.
     #[param(value_type = Option<Uuid>)]
-    person: Option<String>,
+    pub(crate) person: Option<String>,
     /// Only closings this mentor was CC'd on.
     #[param(value_type = Option<Uuid>)]
-    mentor: Option<String>,
+    pub(crate) mentor: Option<String>,
+    /// Only closings in this badge state: `without-closed` (no unrevoked Partnership
+    /// Closed) or `with-closed`.
+    #[param(pattern = "^(without-closed|with-closed)$")]
+    pub(crate) badge: Option<String>,
     /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
 }
 
 /// The filter every record list shares: `q` (at most 200 characters), the cursor and the
@@ -744,10 +720,56 @@ fn record_filter(
     }
     let filter = RecordFilter {
         q,
-        after: cursor.map(super::extract::decode_time_cursor).transpose()?,
+        after: cursor
+            .filter(|c| !c.is_empty())
+            .map(super::extract::decode_time_cursor)
+            .transpose()?,
         limit: limit + 1,
+        now: program::now(),
         ..RecordFilter::default()
     };
+    Ok((filter, limit))
+}
+
+/// A badge state of people (`of_closings` false) or closings; a 400 naming the choices.
+fn query_badge(raw: Option<&str>, of_closings: bool) -> AppResult<Option<BadgeState>> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    match BadgeState::from_name(raw).filter(|s| s.of_closings() == of_closings) {
+        Some(s) => Ok(Some(s)),
+        None if of_closings => Err(AppError::BadRequest(
+            "badge must be without-closed or with-closed".into(),
+        )),
+        None => Err(AppError::BadRequest(
+            "badge must be ready-to-certify or certified".into(),
+        )),
+    }
+}
+
+/// The filter and page size of `GET /api/v1/people` (and the console's list).
+pub(crate) fn people_filter(q: PeopleQuery) -> AppResult<(RecordFilter, i64)> {
+    let (mut filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
+    filter.country = q.country.filter(|c| !c.trim().is_empty());
+    filter.badge = query_badge(q.badge.as_deref(), false)?;
+    Ok((filter, limit))
+}
+
+/// The filter and page size of `GET /api/v1/mentors` (and the console's list).
+pub(crate) fn mentor_filter(q: MentorQuery) -> AppResult<(RecordFilter, i64)> {
+    record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())
+}
+
+/// The filter and page size of `GET /api/v1/closings` (and the console's list).
+pub(crate) fn closing_filter(q: ClosingQuery) -> AppResult<(RecordFilter, i64)> {
+    let (mut filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
+    let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    filter.country = blank(q.country);
+    filter.closed_from = query_date("closed_from", blank(q.closed_from).as_deref())?;
+    filter.closed_to = query_date("closed_to", blank(q.closed_to).as_deref())?;
+    filter.person_id = query_uuid("person", blank(q.person).as_deref())?;
+    filter.mentor_id = query_uuid("mentor", blank(q.mentor).as_deref())?;
+    filter.badge = query_badge(q.badge.as_deref(), true)?;
     Ok((filter, limit))
 }
 
@@ -800,9 +822,7 @@ async fn list_people(
     _auth: Auth<scope::Read>,
     query: Result<Query<PeopleQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let q = super::extract::list_query(query)?;
-    let (mut filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
-    filter.country = q.country;
+    let (filter, limit) = people_filter(super::extract::list_query(query)?)?;
     let rows = state.store.list_people(&filter).await?;
     Ok(page(rows, limit, |p| (p.created_at, p.id), person_json))
 }
@@ -824,8 +844,7 @@ async fn list_mentors(
     _auth: Auth<scope::Read>,
     query: Result<Query<MentorQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let q = super::extract::list_query(query)?;
-    let (filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
+    let (filter, limit) = mentor_filter(super::extract::list_query(query)?)?;
     let rows = state.store.list_mentors(&filter).await?;
     Ok(page(rows, limit, |m| (m.created_at, m.id), mentor_json))
 }
@@ -848,13 +867,7 @@ async fn list_closings(
     _auth: Auth<scope::Read>,
     query: Result<Query<ClosingQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    let q = super::extract::list_query(query)?;
-    let (mut filter, limit) = record_filter(q.q, q.cursor.as_deref(), q.limit.as_deref())?;
-    filter.country = q.country;
-    filter.closed_from = query_date("closed_from", q.closed_from.as_deref())?;
-    filter.closed_to = query_date("closed_to", q.closed_to.as_deref())?;
-    filter.person_id = query_uuid("person", q.person.as_deref())?;
-    filter.mentor_id = query_uuid("mentor", q.mentor.as_deref())?;
+    let (filter, limit) = closing_filter(super::extract::list_query(query)?)?;
     let rows = state.store.list_closings(&filter).await?;
     Ok(page(
         rows,

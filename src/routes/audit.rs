@@ -118,6 +118,14 @@ struct AuditQuery {
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
     )]
     staff: Option<String>,
+    /// Only requests about this record: the id in the path (a credential, person,
+    /// closing…).
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
+    )]
+    target: Option<String>,
     /// Only this action: the method and route template, like `POST /api/v1/credentials`.
     #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     action: Option<String>,
@@ -211,6 +219,7 @@ async fn list_audit(
     for (field, value) in [
         ("token", &q.token),
         ("staff", &q.staff),
+        ("target", &q.target),
         ("action", &q.action),
     ] {
         if value
@@ -245,6 +254,7 @@ async fn list_audit(
         token_id,
         token_name,
         staff_email: q.staff.as_deref().map(crate::program::normalise_email),
+        target: q.target,
         action: q.action,
         since,
         before: q.cursor.as_deref().map(decode_cursor).transpose()?,

@@ -10,7 +10,9 @@
 //! The console is HTML for people, not part of the API: its routes are not in the OpenAPI
 //! document. Pages work without JavaScript.
 
+mod awarding;
 mod dashboard;
+mod records;
 mod session;
 
 use axum::body::Bytes;
@@ -36,6 +38,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(session::router())
         .merge(dashboard::router())
+        .merge(records::router())
+        .merge(awarding::router())
         .layer(from_fn_with_state(state.clone(), record_console))
 }
 
