@@ -5,6 +5,7 @@
 //! under `CI=true`, where an unreachable server fails the test loudly.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod process;
 pub mod smtp;
 pub mod wallet;

@@ -774,6 +774,10 @@ async fn create_closing(State(state): State<AppState>, req: Request) -> Response
         let mut json = form_json(&form.pairs, &["closer_email", "mentor_email"]);
         json["closer_id"] = Value::from(closer_id.to_string());
         json["mentor_id"] = Value::from(mentor_id.to_string());
+        // No stage dates given: none (the API asks for the object).
+        if json.get("stages").is_none() {
+            json["stages"] = Value::Object(Map::new());
+        }
         let input = from_form(&json)?;
         records::create_closing(&*state.store, input).await
     }
