@@ -670,3 +670,60 @@ async fn home_page() {
         .contains("script-src 'self'"));
     app.cleanup().await;
 }
+
+/// A path parameter that is not UTF-8 once percent-decoded is a 404 page, as an id that
+/// names nothing is; signed out, the pages send the browser to sign in.
+async fn bad_paths(app: &TestApp) {
+    let staff = console::staff(app, "gil@example.org", Role::Admin).await;
+    for path in [
+        "/console/people/%FF",
+        "/console/mentors/%FF",
+        "/console/closings/%FF",
+        "/console/closings/%FF/award",
+        "/console/closings/%FF/fit",
+        "/console/people/%FF/certify",
+        "/console/credentials/%FF/revoke",
+        "/console/people/not-an-id",
+        "/console/closings/00000000-0000-4000-8000-000000000000",
+    ] {
+        let r = staff.open(app, path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text);
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let r = open(app, path, None).await;
+        assert!(
+            [StatusCode::NOT_FOUND, StatusCode::SEE_OTHER].contains(&r.status),
+            "{path} signed out: {}",
+            r.status
+        );
+    }
+    // A form post that is not a form, or too large, is refused with its status.
+    let page = staff.open(app, "/console/mentors/new").await;
+    let csrf = console::csrf_of(&page.text);
+    let r = app
+        .send(
+            axum::http::Request::post("/console/mentors/new")
+                .header(header::COOKIE, &staff.cookie)
+                .header(header::ACCEPT, "text/html")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(format!("{{\"csrf\":\"{csrf}\"}}")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
+    let big = "x".repeat(300 * 1024);
+    let r = staff
+        .post(
+            app,
+            "/console/mentors/new",
+            &[("csrf", &csrf), ("name", &big)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.status);
+}
+both_backends!(bad_paths_on, crate::bad_paths);

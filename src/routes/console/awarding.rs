@@ -5,14 +5,14 @@
 //! double submit (or a reload of the answer) issues once. Revoking takes a reason, then a
 //! confirmation.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use uuid::Uuid;
 
-use super::{private, read_form, require, Form, Staff};
+use super::auth::{private, read_form, require, ConsolePath, Form, Staff};
 use crate::error::AppError;
 use crate::html::console::{AwardPage, BadgeRow, FormState, RevokePage};
 use crate::html::page;
@@ -241,12 +241,16 @@ async fn award_post(state: &AppState, form: Form, achievement: &str, raw: &str) 
 async fn award_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
 ) -> Response {
     award_page(&state, &headers, CLOSED, &id).await
 }
 
-async fn award(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+async fn award(
+    State(state): State<AppState>,
+    ConsolePath(id): ConsolePath,
+    req: Request,
+) -> Response {
     match read_form(&state, req, Scope::Issue).await {
         Ok(form) => award_post(&state, form, CLOSED, &id).await,
         Err(res) => res,
@@ -256,12 +260,16 @@ async fn award(State(state): State<AppState>, Path(id): Path<String>, req: Reque
 async fn certify_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
 ) -> Response {
     award_page(&state, &headers, CERTIFIED, &id).await
 }
 
-async fn certify(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+async fn certify(
+    State(state): State<AppState>,
+    ConsolePath(id): ConsolePath,
+    req: Request,
+) -> Response {
     match read_form(&state, req, Scope::Issue).await {
         Ok(form) => award_post(&state, form, CERTIFIED, &id).await,
         Err(res) => res,
@@ -314,7 +322,7 @@ fn revoke_page(
 async fn revoke_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
 ) -> Response {
     let staff = match require(&state, &headers, Scope::Revoke, true).await {
         Ok(s) => s,
@@ -330,7 +338,11 @@ async fn revoke_form(
     }
 }
 
-async fn revoke(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+async fn revoke(
+    State(state): State<AppState>,
+    ConsolePath(id): ConsolePath,
+    req: Request,
+) -> Response {
     let form = match read_form(&state, req, Scope::Revoke).await {
         Ok(f) => f,
         Err(res) => return res,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use super::{private, require};
+use super::auth::{private, require};
 use crate::html::console::{Chart, DashboardPage, HomePage};
 use crate::html::page;
 use crate::program::stats;

@@ -4,7 +4,7 @@
 //! closing's partner fit. A form becomes the API's JSON body and goes through the same rules
 //! (`program::records`), so its errors are the API's problem details, shown by their field.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{private, read_form, require, Form, Staff};
+use super::auth::{private, read_form, require, ConsolePath, Form, Staff};
 use crate::db::{AuditFilter, Closing, RecordFilter};
 use crate::error::AppError;
 use crate::html::console::{
@@ -348,7 +348,7 @@ struct Done {
 async fn person(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
     Query(done): Query<Done>,
 ) -> Response {
     let staff = match require(&state, &headers, Scope::Read, true).await {
@@ -392,7 +392,7 @@ async fn person(
 async fn mentor(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
     Query(done): Query<Done>,
 ) -> Response {
     let staff = match require(&state, &headers, Scope::Read, true).await {
@@ -474,7 +474,7 @@ pub(super) async fn load_closing(
 async fn closing(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
     Query(done): Query<Done>,
 ) -> Response {
     let staff = match require(&state, &headers, Scope::Read, true).await {
@@ -811,7 +811,7 @@ fn fit_values(fit: &crate::db::PartnerFit) -> Vec<(String, String)> {
 async fn fit_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ConsolePath(id): ConsolePath,
 ) -> Response {
     let staff = match require(&state, &headers, Scope::Issue, true).await {
         Ok(s) => s,
@@ -849,7 +849,11 @@ async fn fit_form(
     )
 }
 
-async fn set_fit(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
+async fn set_fit(
+    State(state): State<AppState>,
+    ConsolePath(id): ConsolePath,
+    req: Request,
+) -> Response {
     let form = match read_form(&state, req, Scope::Issue).await {
         Ok(f) => f,
         Err(res) => return res,

@@ -12,13 +12,15 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{private, read_form, require, session_cookie_name, AuditedStaff};
+use super::auth::{
+    private, read_form, require, session_cookie_name, sign_in_page, AuditedStaff, Staff,
+};
 use crate::error::AppError;
 use crate::holder::{self, token_hash};
-use crate::html::console::{AccountPage, SetPasswordPage, SignInPage};
+use crate::html::console::{AccountPage, SetPasswordPage};
 use crate::html::page;
 use crate::limits::{AddressKey, ClientKey};
-use crate::routes::forms::{cookie, field, form, secure, set_cookie};
+use crate::routes::forms::{cookie, field, form, set_cookie};
 use crate::scopes::Scope;
 use crate::staff::{self, SessionPolicy, SIGN_IN_CSRF_COOKIE};
 use crate::state::AppState;
@@ -39,46 +41,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/console/sign-out-everywhere", post(sign_out_everywhere))
 }
 
-/// The sign-in form's CSRF token: the one in its cookie, or a new one and its cookie.
-fn sign_in_csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(headers, SIGN_IN_CSRF_COOKIE).filter(|t| holder::well_formed(t)) {
-        Some(t) => (t.to_owned(), None),
-        None => {
-            let t = holder::new_token();
-            let secure = if secure(state) { "; Secure" } else { "" };
-            let c = HeaderValue::from_str(&format!(
-                "{SIGN_IN_CSRF_COOKIE}={t}; Path=/console; HttpOnly; SameSite=Lax; \
-                 Max-Age=86400{secure}"
-            ))
-            .expect("base64url");
-            (t, Some(c))
-        }
-    }
-}
-
-/// The sign-in page with `message` (an error or a notice), answering `status`.
-pub(super) fn sign_in_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    status: StatusCode,
-    message: Option<&str>,
-) -> Response {
-    let (csrf, set) = sign_in_csrf(state, headers);
-    let mut res = page(
-        status,
-        &SignInPage {
-            csrf,
-            message: message.map(str::to_owned),
-            error: status.is_client_error(),
-            oidc: state.settings.oidc_issuer.is_some(),
-        },
-    );
-    if let Some(c) = set {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    private(res)
-}
-
 #[derive(Deserialize)]
 struct Done {
     done: Option<String>,
@@ -89,7 +51,7 @@ async fn sign_in_form(
     headers: HeaderMap,
     Query(done): Query<Done>,
 ) -> Response {
-    if let Ok(Some(_)) = super::signed_in(&state, &headers).await {
+    if let Ok(Some(_)) = super::auth::signed_in(&state, &headers).await {
         return Redirect::to("/console").into_response();
     }
     let notice = match done.done.as_deref() {
@@ -375,7 +337,7 @@ async fn account(
 }
 
 fn account_page(
-    staff: &super::Staff,
+    staff: &Staff,
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<(&'static str, String)>,
