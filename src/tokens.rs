@@ -181,6 +181,30 @@ pub fn check_name(name: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
+/// A token as a request asks for it (the API's body, the console's form): scopes by name
+/// (at least one), at most one of a lifetime (`90d`) and an expiry time; errors name the
+/// field.
+pub fn request<'a>(
+    name: String,
+    scopes: impl IntoIterator<Item = &'a str>,
+    expires_in: Option<&str>,
+    expires_at: Option<&str>,
+) -> AppResult<NewToken> {
+    let scopes = Scopes::parse(scopes).map_err(|e| AppError::invalid("scopes", e))?;
+    let field = if expires_at.is_some() {
+        "expires_at"
+    } else {
+        "expires_in"
+    };
+    let expires_at = expiry(expires_in, expires_at, crate::program::now())
+        .map_err(|e| AppError::invalid(field, format!("{field}: {e}")))?;
+    Ok(NewToken {
+        name,
+        scopes,
+        expires_at,
+    })
+}
+
 /// Creates a token; a taken name is a 409, a bad name a 422.
 pub async fn create(store: &dyn Store, new: NewToken) -> AppResult<Created> {
     let name = check_name(&new.name)?;

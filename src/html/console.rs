@@ -302,9 +302,9 @@ impl FormState {
             .map_or("", |(_, v)| v.as_str())
     }
 
-    /// Whether `name` has the value `v` (selects, radios, checkboxes).
+    /// Whether `name` has the value `v` among its values (selects, checkboxes).
     pub fn is(&self, name: &str, v: &str) -> bool {
-        self.value(name) == v
+        self.values.iter().any(|(k, x)| k == name && x == v)
     }
 
     /// The error of `name`.
@@ -637,4 +637,90 @@ pub struct RevokePage {
     pub back: String,
     /// The reason is given: this is the confirmation step.
     pub confirming: bool,
+}
+
+/// A token as the tokens page lists it (never its secret).
+pub struct TokenRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Scopes, comma-separated.
+    pub scopes: String,
+    /// `pb_<id>_`, to match a token someone holds.
+    pub prefix: String,
+    /// `active`, `revoked` or `expired`.
+    pub status: &'static str,
+    /// Created.
+    pub created: String,
+    /// Expires, if it does.
+    pub expires: String,
+}
+
+impl TokenRow {
+    /// The row of a stored token, its status at `now`.
+    pub fn of(t: &crate::db::ApiToken, now: chrono::DateTime<chrono::Utc>) -> TokenRow {
+        let status = match crate::tokens::usable_at(t, now) {
+            Ok(()) => "active",
+            Err(_) if t.revoked_at.is_some() => "revoked",
+            Err(_) => "expired",
+        };
+        TokenRow {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            scopes: t.scopes.to_string(),
+            prefix: t
+                .public_id
+                .as_ref()
+                .map(|p| format!("pb_{p}_"))
+                .unwrap_or_default(),
+            status,
+            created: t.created_at.format("%Y-%m-%d").to_string(),
+            expires: t
+                .expires_at
+                .map_or_else(|| "never".into(), |e| e.format("%Y-%m-%d").to_string()),
+        }
+    }
+}
+
+/// `/console/tokens`: the API tokens, the form that makes one, the secret once.
+#[derive(Template)]
+#[template(path = "console/tokens.html")]
+pub struct TokensPage {
+    /// Header.
+    pub nav: Nav,
+    /// Every token.
+    pub tokens: Vec<TokenRow>,
+    /// The create form's values and errors.
+    pub form: FormState,
+    /// A token just made: its name and the secret, shown this once.
+    pub created: Option<(String, String)>,
+    /// What just happened.
+    pub notice: Option<&'static str>,
+}
+
+/// `/console/audit`: the audit log, filtered and paged.
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+pub struct AuditPage {
+    /// Header.
+    pub nav: Nav,
+    /// The filters as sent.
+    pub filters: FormState,
+    /// The entries.
+    pub rows: Vec<AuditRow>,
+    /// The next page's URL.
+    pub next: Option<String>,
+    /// An error in the filters.
+    pub error: Option<String>,
+}
+
+/// One audit entry on the audit page.
+pub struct AuditRow {
+    /// The entry.
+    pub trail: TrailRow,
+    /// The id in the path.
+    pub target: String,
+    /// The request id.
+    pub request_id: String,
 }

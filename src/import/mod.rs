@@ -18,6 +18,7 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -36,8 +37,10 @@ use crate::state::AppState;
 
 mod read;
 
-use read::{read, typed, Parsed, CLOSING_COLUMNS, ISSUE_COLUMNS, MENTOR_COLUMNS, PERSON_COLUMNS};
-pub use read::{Format, RowError};
+use read::{
+    read, read_bytes, typed, Parsed, CLOSING_COLUMNS, ISSUE_COLUMNS, MENTOR_COLUMNS, PERSON_COLUMNS,
+};
+pub use read::{Check, Format, RowError, CHECK_ROWS};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -203,6 +206,7 @@ async fn run_rows<F, Fut>(
     parsed: Parsed,
     label: String,
     mode: ProgressMode,
+    watch: Option<&Watch>,
     in_flight: usize,
     handle: F,
 ) -> anyhow::Result<Report>
@@ -214,6 +218,9 @@ where
 
     let mut report = Report::default();
     let mut progress = Progress::new(mode, label, parsed.items.len() as u64);
+    if let Some(w) = watch {
+        w.total.store(parsed.items.len() as u64, Ordering::Relaxed);
+    }
     if let Some(e) = parsed.file_error {
         progress.bad_row(e.line, &e.reason);
         report.failed.push(e);
@@ -238,7 +245,13 @@ where
             Outcome::Failed(reason) => {
                 progress.bad_row(line, &reason);
                 report.failed.push(RowError { line, reason });
+                if let Some(w) = watch {
+                    w.failed.fetch_add(1, Ordering::Relaxed);
+                }
             }
+        }
+        if let Some(w) = watch {
+            w.done.fetch_add(1, Ordering::Relaxed);
         }
         progress.tick(&report);
     }
@@ -287,6 +300,31 @@ struct ClosingRow {
     summary: String,
 }
 
+fn columns_of(kind: Kind) -> &'static read::Columns {
+    match kind {
+        Kind::Mentors => &MENTOR_COLUMNS,
+        Kind::People => &PERSON_COLUMNS,
+        Kind::Closings => &CLOSING_COLUMNS,
+    }
+}
+
+/// Checks a CSV file of `kind` before importing it: the header, the first rows, the count.
+pub fn check(kind: Kind, bytes: &[u8]) -> Check {
+    read::check(bytes, columns_of(kind))
+}
+
+/// An import's progress for someone watching it (the console's progress bar): rows in the
+/// file, rows done, rows failed so far.
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// Rows in the file.
+    pub total: AtomicU64,
+    /// Rows handled.
+    pub done: AtomicU64,
+    /// Rows that failed.
+    pub failed: AtomicU64,
+}
+
 /// Imports mentors, people or closings from `path` into `store`, row by row, with the
 /// API's validation. Re-running the same file creates nothing twice. `Err` only when the
 /// file cannot be read or the database fails; bad rows are in the [`Report`].
@@ -296,13 +334,32 @@ pub async fn run(
     path: &Path,
     options: Options,
 ) -> anyhow::Result<Report> {
-    let columns = match kind {
-        Kind::Mentors => &MENTOR_COLUMNS,
-        Kind::People => &PERSON_COLUMNS,
-        Kind::Closings => &CLOSING_COLUMNS,
-    };
-    let parsed = read(path, options.format, columns)?;
-    let label = label(path);
+    let parsed = read(path, options.format, columns_of(kind))?;
+    run_parsed(store, kind, parsed, label(path), options, None).await
+}
+
+/// [`run`] on a file's bytes (the console's upload), named `label` in its report, with
+/// progress counted in `watch`.
+pub async fn run_bytes(
+    store: &dyn Store,
+    kind: Kind,
+    bytes: &[u8],
+    label: String,
+    options: Options,
+    watch: Option<&Watch>,
+) -> anyhow::Result<Report> {
+    let parsed = read_bytes(bytes, options.format, columns_of(kind));
+    run_parsed(store, kind, parsed, label, options, watch).await
+}
+
+async fn run_parsed(
+    store: &dyn Store,
+    kind: Kind,
+    parsed: Parsed,
+    label: String,
+    options: Options,
+    watch: Option<&Watch>,
+) -> anyhow::Result<Report> {
     let in_flight = independent_in_flight(store);
     match kind {
         Kind::Mentors => {
@@ -310,6 +367,7 @@ pub async fn run(
                 parsed,
                 label,
                 options.progress,
+                watch,
                 in_flight,
                 |value| async move {
                     match typed::<NewMentor>(value) {
@@ -327,6 +385,7 @@ pub async fn run(
                 parsed,
                 label,
                 options.progress,
+                watch,
                 in_flight,
                 |mut value| async move {
                     // Listing someone is a claim that they consented; an import file's row
@@ -346,7 +405,7 @@ pub async fn run(
             .await
         }
         Kind::Closings => {
-            run_rows(parsed, label, options.progress, 1, |value| async move {
+            run_rows(parsed, label, options.progress, watch, 1, |value| async move {
                 match typed::<ClosingRow>(value) {
                     Ok(row) => import_closing(store, row).await,
                     Err(reason) => Ok(Outcome::Failed(reason)),
@@ -452,6 +511,7 @@ pub async fn issue_from(state: &AppState, path: &Path, options: Options) -> anyh
         parsed,
         label(path),
         options.progress,
+        None,
         1,
         |value| async move {
             match typed::<IssueRow>(value) {

@@ -339,13 +339,58 @@ pub(super) fn read_json(text: &str) -> Parsed {
 
 pub(super) fn read(path: &Path, format: Format, columns: &Columns) -> anyhow::Result<Parsed> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(match format {
-        Format::Csv => read_csv(&bytes, columns),
-        Format::Json => match std::str::from_utf8(&bytes) {
+    Ok(read_bytes(&bytes, format, columns))
+}
+
+/// Reads a whole file's bytes (an upload, or a file read by [`read`]).
+pub(super) fn read_bytes(bytes: &[u8], format: Format, columns: &Columns) -> Parsed {
+    match format {
+        Format::Csv => read_csv(bytes, columns),
+        Format::Json => match std::str::from_utf8(bytes) {
             Ok(text) => read_json(text),
             Err(_) => file_error("the file is not valid UTF-8 text".into()),
         },
-    })
+    }
+}
+
+/// What a CSV file looks like before it is imported: its header's problem, if any, its
+/// first rows as written, and how many rows it has.
+#[derive(Debug, Clone, Default)]
+pub struct Check {
+    /// Why nothing would be imported (empty file, bad header), if so.
+    pub file_error: Option<String>,
+    /// The header's cells.
+    pub header: Vec<String>,
+    /// Up to [`CHECK_ROWS`] data rows, cell by cell.
+    pub first_rows: Vec<Vec<String>>,
+    /// Data rows in the file.
+    pub rows: usize,
+}
+
+/// Rows [`check`] shows.
+pub const CHECK_ROWS: usize = 5;
+
+/// Checks a CSV upload's header with the rules the import applies, and shows its start.
+pub(super) fn check(bytes: &[u8], columns: &Columns) -> Check {
+    let parsed = read_csv(bytes, columns);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut records = reader.records().filter_map(Result::ok);
+    let header = records
+        .next()
+        .map(|h| h.iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    Check {
+        file_error: parsed.file_error.map(|e| e.reason),
+        header,
+        first_rows: records
+            .take(CHECK_ROWS)
+            .map(|r| r.iter().map(str::to_owned).collect())
+            .collect(),
+        rows: parsed.items.len(),
+    }
 }
 
 /// A row's JSON object as a typed input; the reason names the field at fault.

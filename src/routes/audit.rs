@@ -103,21 +103,21 @@ pub async fn authenticate_admin(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct AuditQuery {
+pub(crate) struct AuditQuery {
     /// Only requests made with this token: its id, or its name.
     #[param(
         min_length = 1,
         max_length = 100,
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
     )]
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Only console actions of the staff member with this email.
     #[param(
         min_length = 3,
         max_length = 254,
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
     )]
-    staff: Option<String>,
+    pub(crate) staff: Option<String>,
     /// Only requests about this record: the id in the path (a credential, person,
     /// closing…).
     #[param(
@@ -125,19 +125,19 @@ struct AuditQuery {
         max_length = 100,
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$"
     )]
-    target: Option<String>,
+    pub(crate) target: Option<String>,
     /// Only this action: the method and route template, like `POST /api/v1/credentials`.
     #[param(max_length = 300, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
-    action: Option<String>,
+    pub(crate) action: Option<String>,
     /// Only entries at or after this time (RFC 3339, from 1900-01-01T00:00:00Z to
     /// 9999-12-31T23:59:59Z in UTC).
     #[param(value_type = Option<DateTime<Utc>>)]
-    since: Option<String>,
+    pub(crate) since: Option<String>,
     /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -192,28 +192,8 @@ fn since(raw: &str) -> AppResult<DateTime<Utc>> {
     Ok(t)
 }
 
-/// Reads the audit log.
-///
-/// Every request to the admin API, refused ones included, newest first, a page at a time:
-/// the token used, the route, the target id and the status.
-#[utoipa::path(
-    get,
-    path = "/api/v1/audit",
-    tag = "access",
-    security(("bearer" = ["admin"])),
-    params(AuditQuery),
-    responses(
-        (status = 200, description = "A page; follow `next_cursor`.",
-            body = AuditPage),
-        crate::openapi::BadQuery, crate::openapi::AuthErrors,
-    ),
-)]
-async fn list_audit(
-    State(state): State<AppState>,
-    _auth: Auth<scope::Admin>,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> AppResult<Json<Value>> {
-    let q = super::extract::list_query(query)?;
+/// The filter and page size of `GET /api/v1/audit` (and the console's audit page).
+pub(crate) fn audit_filter(q: AuditQuery) -> AppResult<(AuditFilter, i64)> {
     let limit = super::extract::page_limit(q.limit.as_deref(), 500)?;
     // PostgreSQL compares no text holding a NUL, and no token name or action holds any.
     for (field, value) in [
@@ -249,6 +229,13 @@ async fn list_audit(
             "action is at most 300 characters, like `POST /api/v1/credentials`".into(),
         ));
     }
+    if q.staff.as_ref().is_some_and(|s| s.chars().count() > 254)
+        || q.target.as_ref().is_some_and(|t| t.chars().count() > 100)
+    {
+        return Err(AppError::BadRequest(
+            "staff is at most 254 characters and target at most 100".into(),
+        ));
+    }
     let since = q.since.as_deref().map(since).transpose()?;
     let filter = AuditFilter {
         token_id,
@@ -260,7 +247,11 @@ async fn list_audit(
         before: q.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: limit + 1,
     };
-    let mut rows = state.store.list_audit(&filter).await?;
+    Ok((filter, limit))
+}
+
+/// A page of the log (one more row than `limit` when there is a next) and its cursor.
+pub(crate) fn audit_page(mut rows: Vec<AuditRecord>, limit: i64) -> (Vec<AuditRecord>, Option<String>) {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more {
@@ -268,10 +259,36 @@ async fn list_audit(
     } else {
         None
     };
+    (rows, next)
+}
+
+/// Reads the audit log.
+///
+/// Every request to the admin API, refused ones included, newest first, a page at a time:
+/// the token used, the route, the target id and the status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "access",
+    security(("bearer" = ["admin"])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page; follow `next_cursor`.",
+            body = AuditPage),
+        crate::openapi::BadQuery, crate::openapi::AuthErrors,
+    ),
+)]
+async fn list_audit(
+    State(state): State<AppState>,
+    _auth: Auth<scope::Admin>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Value>> {
+    let (filter, limit) = audit_filter(super::extract::list_query(query)?)?;
+    let rows = state.store.list_audit(&filter).await?;
+    let (rows, next) = audit_page(rows, limit);
     let items: Vec<Value> = rows.iter().map(entry_json).collect();
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }
-
 // ---------------------------------------------------------------- schemas
 //
 // The shapes of answers built with `json!` above, for the OpenAPI document only.

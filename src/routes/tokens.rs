@@ -18,7 +18,7 @@ use super::extract::{scope, AppJson, AppPath, Auth};
 use crate::db::ApiToken;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::tokens::{self, NewToken, Scopes};
+use crate::tokens;
 
 /// The token routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -114,28 +114,13 @@ async fn create_token(
     _auth: Auth<scope::Admin>,
     AppJson(req): AppJson<CreateTokenRequest>,
 ) -> AppResult<Response> {
-    let scopes = Scopes::parse(req.scopes.iter().map(String::as_str))
-        .map_err(|e| AppError::invalid("scopes", e))?;
-    let field = if req.expires_at.is_some() {
-        "expires_at"
-    } else {
-        "expires_in"
-    };
-    let expires_at = tokens::expiry(
+    let new = tokens::request(
+        req.name,
+        req.scopes.iter().map(String::as_str),
         req.expires_in.as_deref(),
         req.expires_at.as_deref(),
-        crate::program::now(),
-    )
-    .map_err(|e| AppError::invalid(field, format!("{field}: {e}")))?;
-    let created = tokens::create(
-        &*state.store,
-        NewToken {
-            name: req.name,
-            scopes,
-            expires_at,
-        },
-    )
-    .await?;
+    )?;
+    let created = tokens::create(&*state.store, new).await?;
     let mut body = token_json(&created.token);
     body["token"] = json!(created.secret);
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -10,6 +10,7 @@
 //! The console is HTML for people, not part of the API: its routes are not in the OpenAPI
 //! document. Pages work without JavaScript.
 
+mod access;
 mod auth;
 mod awarding;
 mod dashboard;
@@ -28,6 +29,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(records::router())
         .merge(awarding::router())
+        .merge(access::router())
         .layer(from_fn_with_state(state.clone(), auth::record_console))
 }
 
