@@ -727,3 +727,179 @@ async fn bad_paths(app: &TestApp) {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.status);
 }
 both_backends!(bad_paths_on, crate::bad_paths);
+
+/// Posts a multipart upload to the import form as `staff`.
+async fn upload(
+    app: &TestApp,
+    staff: &StaffSession,
+    kind: &str,
+    name: &str,
+    csv: &str,
+) -> common::Res {
+    let page = staff.open(app, "/console/import").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let csrf = console::csrf_of(&page.text);
+    let (ct, body) = common::multipart(&[
+        ("csrf", None, csrf.as_bytes()),
+        ("kind", None, kind.as_bytes()),
+        ("file", Some(name), csv.as_bytes()),
+    ]);
+    app.send(
+        axum::http::Request::post("/console/import")
+            .header(header::COOKIE, &staff.cookie)
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, ct)
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// Import in the browser: the header is checked and the first rows shown before anything
+/// is written; the run reports progress, then every bad row by line; the report downloads
+/// as CSV; running again creates nothing twice.
+async fn import_in_the_browser(app: &TestApp) {
+    let staff = console::staff(app, "imp@example.org", Role::Issuer).await;
+    // A wrong header: refused, nothing to run.
+    let r = upload(
+        app,
+        &staff,
+        "mentors",
+        "bad.csv",
+        "nom,courriel\nA,a@example.org\n",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("id=\"header-error\""), "{}", r.text);
+    assert!(!r.text.contains("/run\""), "{}", r.text);
+    // 300 mentors, three of them bad.
+    let mut csv = String::from("name,email,url\n");
+    for i in 0..300 {
+        match i {
+            10 => csv.push_str("No Email,,\n"),
+            20 => csv.push_str("Bad Email,not-an-email,\n"),
+            30 => csv.push_str("Bad Url,u30@example.org,ftp://example.org\n"),
+            _ => csv.push_str(&format!("Mentor {i},m{i}@example.org,\n")),
+        }
+    }
+    let r = upload(app, &staff, "mentors", "mentors.csv", &csv).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        r.text.contains("id=\"header-ok\"") && r.text.contains("300 rows"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("<td>Mentor 0</td>"),
+        "first rows shown: {}",
+        r.text
+    );
+    assert_eq!(
+        app.count("mentors").await,
+        0,
+        "nothing written before the run"
+    );
+    let run = r
+        .text
+        .split("action=\"")
+        .find(|s| s.contains("/run\""))
+        .unwrap();
+    let run = &run[..run.find('"').unwrap()];
+    let job = run
+        .trim_start_matches("/console/import/")
+        .trim_end_matches("/run")
+        .to_owned();
+    let r = staff.submit(app, "/console/import", run, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    // Progress until done (the page the browser polls).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let p = staff
+            .open(app, &format!("/console/import/{job}/progress"))
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        assert_eq!(p.body["total"], 300, "{}", p.text);
+        if p.body["finished"] == true {
+            assert_eq!(p.body["done"], 300);
+            assert_eq!(p.body["failed"], 3);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the import never finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = staff.open(app, &format!("/console/import/{job}")).await;
+    assert!(
+        page.text
+            .contains("297 created, 0 already stored, 3 failed"),
+        "{}",
+        page.text
+    );
+    for line in [
+        "<td class=\"num\">12</td>",
+        "<td class=\"num\">22</td>",
+        "<td class=\"num\">32</td>",
+    ] {
+        assert!(page.text.contains(line), "{line}: {}", page.text);
+    }
+    let report = staff
+        .open(app, &format!("/console/import/{job}/report.csv"))
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert_eq!(
+        report.headers[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        report.text.starts_with("line,outcome,reason\n12,failed,"),
+        "{}",
+        report.text
+    );
+    assert_eq!(report.text.lines().count(), 5, "{}", report.text);
+    assert_eq!(app.count("mentors").await, 297);
+    // The same file again: everything exists, nothing is created twice.
+    let r = upload(app, &staff, "mentors", "mentors.csv", &csv).await;
+    let run = r
+        .text
+        .split("action=\"")
+        .find(|s| s.contains("/run\""))
+        .unwrap();
+    let run = run[..run.find('"').unwrap()].to_owned();
+    staff.submit(app, "/console/import", &run, &[]).await;
+    let job = run
+        .trim_start_matches("/console/import/")
+        .trim_end_matches("/run")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while staff
+        .open(app, &format!("/console/import/{job}/progress"))
+        .await
+        .body["finished"]
+        != true
+    {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = staff.open(app, &format!("/console/import/{job}")).await;
+    assert!(
+        page.text
+            .contains("0 created, 297 already stored, 3 failed"),
+        "{}",
+        page.text
+    );
+    assert_eq!(app.count("mentors").await, 297);
+    // Another staff member cannot see someone else's import; a reader cannot import.
+    let other = console::staff(app, "oth@example.org", Role::Issuer).await;
+    assert_eq!(
+        other
+            .open(app, &format!("/console/import/{job}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let reader = console::staff(app, "rdr@example.org", Role::Reader).await;
+    assert_eq!(
+        reader.open(app, "/console/import").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+both_backends!(import_in_the_browser_on, crate::import_in_the_browser);

@@ -21,6 +21,10 @@ pub fn asset(name: &str) -> Option<(&'static str, &'static [u8])> {
             "text/javascript; charset=utf-8",
             include_bytes!("assets/badge.js"),
         ),
+        "import.js" => (
+            "text/javascript; charset=utf-8",
+            include_bytes!("assets/import.js"),
+        ),
         "partnership-closed.svg" => ("image/svg+xml", CLOSED_SVG.as_bytes()),
         "partnership-certified.svg" => ("image/svg+xml", CERTIFIED_SVG.as_bytes()),
         _ => return None,

@@ -724,3 +724,35 @@ pub struct AuditRow {
     /// The request id.
     pub request_id: String,
 }
+
+/// `/console/import`: the upload form, the file's check, the progress, the report.
+#[derive(Template)]
+#[template(path = "console/import.html")]
+pub struct ImportPage {
+    /// Header.
+    pub nav: Nav,
+    /// `upload`, `check`, `running` or `done`.
+    pub stage: &'static str,
+    /// The kind chosen (`mentors`, `people`, `closings`).
+    pub kind: String,
+    /// The job's id (after the upload).
+    pub job: String,
+    /// The file's name.
+    pub file: String,
+    /// The file's check.
+    pub check: crate::import::Check,
+    /// Rows in the file.
+    pub total: u64,
+    /// Rows done.
+    pub done: u64,
+    /// Rows failed so far.
+    pub failed: u64,
+    /// The finished import's figures: created, existing.
+    pub created: u64,
+    /// Rows already stored.
+    pub existing: u64,
+    /// Bad rows: line and reason.
+    pub bad_rows: Vec<(u64, String)>,
+    /// What went wrong (an upload refused, an import stopped).
+    pub error: Option<String>,
+}

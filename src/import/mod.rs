@@ -405,12 +405,19 @@ async fn run_parsed(
             .await
         }
         Kind::Closings => {
-            run_rows(parsed, label, options.progress, watch, 1, |value| async move {
-                match typed::<ClosingRow>(value) {
-                    Ok(row) => import_closing(store, row).await,
-                    Err(reason) => Ok(Outcome::Failed(reason)),
-                }
-            })
+            run_rows(
+                parsed,
+                label,
+                options.progress,
+                watch,
+                1,
+                |value| async move {
+                    match typed::<ClosingRow>(value) {
+                        Ok(row) => import_closing(store, row).await,
+                        Err(reason) => Ok(Outcome::Failed(reason)),
+                    }
+                },
+            )
             .await
         }
     }

@@ -251,7 +251,10 @@ pub(crate) fn audit_filter(q: AuditQuery) -> AppResult<(AuditFilter, i64)> {
 }
 
 /// A page of the log (one more row than `limit` when there is a next) and its cursor.
-pub(crate) fn audit_page(mut rows: Vec<AuditRecord>, limit: i64) -> (Vec<AuditRecord>, Option<String>) {
+pub(crate) fn audit_page(
+    mut rows: Vec<AuditRecord>,
+    limit: i64,
+) -> (Vec<AuditRecord>, Option<String>) {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more {

@@ -63,7 +63,15 @@ async fn tokens_page(
         Err(res) => return res,
     };
     let notice = (done.done.as_deref() == Some("revoked")).then_some("The token is revoked.");
-    tokens_view(&state, &staff, StatusCode::OK, FormState::default(), None, notice).await
+    tokens_view(
+        &state,
+        &staff,
+        StatusCode::OK,
+        FormState::default(),
+        None,
+        notice,
+    )
+    .await
 }
 
 async fn create_token(State(state): State<AppState>, req: Request) -> Response {
@@ -165,7 +173,13 @@ async fn audit(
     };
     // Blank fields of the filter form filter nothing.
     let parsed = crate::routes::extract::list_query(query).and_then(|mut q: AuditQuery| {
-        for v in [&mut q.token, &mut q.staff, &mut q.target, &mut q.action, &mut q.since] {
+        for v in [
+            &mut q.token,
+            &mut q.staff,
+            &mut q.target,
+            &mut q.action,
+            &mut q.since,
+        ] {
             if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
                 *v = None;
             }

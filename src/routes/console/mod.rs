@@ -14,6 +14,7 @@ mod access;
 mod auth;
 mod awarding;
 mod dashboard;
+mod import;
 mod records;
 mod session;
 
@@ -30,6 +31,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(records::router())
         .merge(awarding::router())
         .merge(access::router())
+        .merge(import::router())
         .layer(from_fn_with_state(state.clone(), auth::record_console))
 }
 
