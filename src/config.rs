@@ -417,6 +417,26 @@ pub fn check(settings: &Settings) -> Vec<String> {
             redact_url(db)
         ));
     }
+    let oidc = [
+        settings.oidc_issuer.is_some(),
+        settings.oidc_client_id.is_some(),
+        settings.oidc_client_secret.is_some(),
+    ];
+    if oidc.contains(&true) && oidc.contains(&false) {
+        problems.push(
+            "oidc_issuer, oidc_client_id and oidc_client_secret: set all three, or none".into(),
+        );
+    }
+    if let Some(issuer) = &settings.oidc_issuer {
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://127.0.0.1"))
+            || issuer.ends_with('/')
+        {
+            problems.push(format!(
+                "oidc_issuer: {issuer:?} must be the provider's https URL (http only on \
+                 127.0.0.1, for tests), without a trailing slash"
+            ));
+        }
+    }
     if !["off", "normal", "full", "extra"].contains(&settings.sqlite_synchronous.as_str()) {
         problems.push(format!(
             "sqlite_synchronous: {:?} must be full or normal",

@@ -17,9 +17,9 @@ use crate::holder::{self, token_hash};
 use crate::html::console::{Nav, SignInPage};
 use crate::html::page;
 use crate::routes::extract::AppPath;
-use crate::routes::forms::{cookie, secure};
+use crate::routes::forms::{cookie, secure, set_cookie};
 use crate::scopes::{Scope, Scopes};
-use crate::staff::{self, SIGN_IN_CSRF_COOKIE};
+use crate::staff::{self, SessionPolicy, SIGN_IN_CSRF_COOKIE};
 use crate::state::AppState;
 
 /// A signed-in staff member: their session and its cookie's token.
@@ -218,16 +218,16 @@ pub fn private(mut res: Response) -> Response {
 }
 
 /// Records every console request that changes something (every method but `GET` and
-/// `HEAD`) in the audit log: the staff member (when the handler named one), the method and
+/// `HEAD`, and the reads a handler names a staff member on) in the audit log: the staff member (when the handler named one), the method and
 /// route template, the target id, the status. Never a field of the form.
 pub(super) async fn record_console(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    if matches!(req.method().as_str(), "GET" | "HEAD") {
-        return next.run(req).await;
-    }
+    // Reads are not recorded, but for the ones a handler names a staff member on (an
+    // OpenID Connect sign-in, a refusal).
+    let read = matches!(req.method().as_str(), "GET" | "HEAD");
     let template = req
         .extensions()
         .get::<MatchedPath>()
@@ -242,6 +242,9 @@ pub(super) async fn record_console(
         .map(request_id);
     let mut res = next.run(req).await;
     let who = res.extensions_mut().remove::<AuditedStaff>();
+    if read && who.is_none() {
+        return res;
+    }
     let entry = AuditEntry {
         at: crate::program::now(),
         token_id: None,
@@ -313,4 +316,34 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsolePath {
             Err(e) => Err(crate::html::error(&parts.headers, e)),
         }
     }
+}
+
+/// Marks `res` as an action of the staff member `s` (known before any session exists).
+pub(super) fn audited_as(mut res: Response, s: &crate::db::StaffMember) -> Response {
+    res.extensions_mut().insert(AuditedStaff {
+        id: s.id,
+        email: s.email.clone(),
+    });
+    res
+}
+
+/// A new session's cookie, and the redirect into the console.
+pub(super) async fn signed_in_answer(
+    state: &AppState,
+    staff_id: uuid::Uuid,
+) -> Result<Response, AppError> {
+    let policy = SessionPolicy::of(&state.settings);
+    let token =
+        staff::start_session(&*state.store, staff_id, policy, crate::program::now()).await?;
+    let mut res = Redirect::to("/console").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            state,
+            session_cookie_name(state),
+            &token,
+            policy.absolute.num_seconds(),
+        ),
+    );
+    Ok(res)
 }

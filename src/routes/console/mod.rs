@@ -15,6 +15,7 @@ mod auth;
 mod awarding;
 mod dashboard;
 mod import;
+mod oidc;
 mod records;
 mod session;
 
@@ -32,6 +33,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(awarding::router())
         .merge(access::router())
         .merge(import::router())
+        .merge(oidc::router(oidc::Provider::of(&state.settings)))
         .layer(from_fn_with_state(state.clone(), auth::record_console))
 }
 

@@ -13,7 +13,8 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::auth::{
-    private, read_form, require, session_cookie_name, sign_in_page, AuditedStaff, Staff,
+    audited_as, private, read_form, require, session_cookie_name, sign_in_page, signed_in_answer,
+    Staff,
 };
 use crate::error::AppError;
 use crate::holder::{self, token_hash};
@@ -22,7 +23,7 @@ use crate::html::page;
 use crate::limits::{AddressKey, ClientKey};
 use crate::routes::forms::{cookie, field, form, set_cookie};
 use crate::scopes::Scope;
-use crate::staff::{self, SessionPolicy, SIGN_IN_CSRF_COOKIE};
+use crate::staff::{self, SIGN_IN_CSRF_COOKIE};
 use crate::state::AppState;
 
 /// How long a wrong password's answer takes at least: guessing is slow even below the limit.
@@ -60,33 +61,6 @@ async fn sign_in_form(
         _ => None,
     };
     sign_in_page(&state, &headers, StatusCode::OK, notice)
-}
-
-/// Marks `res` as an action of the staff member `s` (known before any session exists).
-fn audited_as(mut res: Response, s: &crate::db::StaffMember) -> Response {
-    res.extensions_mut().insert(AuditedStaff {
-        id: s.id,
-        email: s.email.clone(),
-    });
-    res
-}
-
-/// A new session's cookie, and the redirect into the console.
-async fn signed_in_answer(state: &AppState, staff_id: uuid::Uuid) -> Result<Response, AppError> {
-    let policy = SessionPolicy::of(&state.settings);
-    let token =
-        staff::start_session(&*state.store, staff_id, policy, crate::program::now()).await?;
-    let mut res = Redirect::to("/console").into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(
-            state,
-            session_cookie_name(state),
-            &token,
-            policy.absolute.num_seconds(),
-        ),
-    );
-    Ok(res)
 }
 
 async fn sign_in(State(state): State<AppState>, req: Request) -> Response {
