@@ -1,8 +1,8 @@
 //! Staff accounts of the console: passwords (argon2id), the one-time links that set them,
 //! and the cookies and lifetimes of staff sessions.
 //!
-//! An account is made only by `partnership-badges user create` (or an admin in the
-//! console); signing in, with a password or through OpenID Connect, never makes one. Tokens
+//! An account is made only by `partnership-badges user create`; signing in, with a
+//! password or through OpenID Connect, never makes one. Tokens
 //! of links and sessions are the holder module's random 32-byte tokens, stored only as
 //! their SHA-256, and a session's forms carry the CSRF token derived from its cookie.
 
