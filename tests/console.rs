@@ -360,6 +360,41 @@ async fn records_and_awarding(app: &TestApp) {
         .next()
         .unwrap()
         .to_owned();
+    // Edit: an emptied optional field is cleared; an emptied name is refused beside it.
+    let edit = format!("/console/people/{person_id}/edit");
+    let page = ann.open(app, &edit).await;
+    assert!(
+        page.text.contains("value=\"Kenya\""),
+        "prefilled: {}",
+        page.text
+    );
+    let r = ann
+        .submit(
+            app,
+            &edit,
+            &edit,
+            &[("name", ""), ("email", "pat@example.org")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("id=\"name-error\""), "{}", r.text);
+    let r = ann
+        .submit(
+            app,
+            &edit,
+            &edit,
+            &[
+                ("name", "Pat Person"),
+                ("email", "pat@example.org"),
+                ("city", "Nairobi"),
+                ("country", "Kenya"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let api = app.get(&format!("/api/v1/people/{person_id}")).await;
+    assert_eq!(api.body["city"], "Nairobi", "{}", api.text);
+    assert_eq!(api.body["url"], serde_json::Value::Null);
     let today = chrono::Utc::now().date_naive().to_string();
     let cc = (chrono::Utc::now() - chrono::Duration::days(1))
         .format("%Y-%m-%dT%H:%M")

@@ -35,6 +35,10 @@ pub(super) fn router() -> Router<AppState> {
             get(new_person_form).post(create_person),
         )
         .route("/console/people/{id}", get(person))
+        .route(
+            "/console/people/{id}/edit",
+            get(edit_person_form).post(edit_person),
+        )
         .route("/console/mentors", get(mentors))
         .route(
             "/console/mentors/new",
@@ -332,6 +336,7 @@ async fn trail(state: &AppState, id: Uuid) -> Result<Vec<TrailRow>, AppError> {
 fn notice(done: Option<&str>) -> Option<&'static str> {
     match done {
         Some("created") => Some("Recorded."),
+        Some("updated") => Some("Saved."),
         Some("awarded") => Some("Partnership Closed is awarded and signed."),
         Some("certified") => Some("Partnership Certified is awarded and signed."),
         Some("revoked") => Some("The badge is revoked."),
@@ -879,5 +884,88 @@ async fn set_fit(
             .staff
             .audited(Redirect::to(&format!("/console/closings/{id}?done=fit")).into_response()),
         Err(e) => refused(&form, "fit", "Partner fit", &action, &back, e),
+    }
+}
+
+async fn edit_person_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ConsolePath(id): ConsolePath,
+) -> Response {
+    let staff = match require(&state, &headers, Scope::Issue, true).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let id = match path_id(&id, "person") {
+        Ok(id) => id,
+        Err(e) => return crate::html::error(&headers, e),
+    };
+    let person = match state.store.person(id).await {
+        Ok(Some(p)) if p.erased_at.is_none() => p,
+        Ok(_) => {
+            return crate::html::error(
+                &headers,
+                AppError::NotFound(format!("no person with id {id}")),
+            )
+        }
+        Err(e) => return crate::html::error(&headers, e.into()),
+    };
+    let values = [
+        ("name", Some(person.name.clone())),
+        ("email", Some(person.email.clone())),
+        ("city", person.city.clone()),
+        ("country", person.country.clone()),
+        ("url", person.url.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
+    .collect();
+    form_page(
+        &staff,
+        "person",
+        format!("Edit {}", person.name),
+        format!("/console/people/{id}/edit"),
+        FormState {
+            values,
+            ..Default::default()
+        },
+        format!("/console/people/{id}"),
+        StatusCode::OK,
+    )
+}
+
+async fn edit_person(
+    State(state): State<AppState>,
+    ConsolePath(id): ConsolePath,
+    req: Request,
+) -> Response {
+    let form = match read_form(&state, req, Scope::Issue).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let id = match path_id(&id, "person") {
+        Ok(id) => id,
+        Err(e) => return form.staff.audited(crate::html::error(&form.headers, e)),
+    };
+    let (action, back) = (
+        format!("/console/people/{id}/edit"),
+        format!("/console/people/{id}"),
+    );
+    let saved = async {
+        // Every field of the form is sent: an emptied optional field is cleared (`null`).
+        let mut json = Map::new();
+        for field in ["name", "email", "city", "country", "url"] {
+            let value = form.get(field).map_or(Value::Null, Value::from);
+            json.insert(field.to_owned(), value);
+        }
+        let patch = from_form(&Value::Object(json))?;
+        records::update_person(&*state.store, id, patch).await
+    }
+    .await;
+    match saved {
+        Ok(_) => form
+            .staff
+            .audited(Redirect::to(&format!("/console/people/{id}?done=updated")).into_response()),
+        Err(e) => refused(&form, "person", "Edit", &action, &back, e),
     }
 }
