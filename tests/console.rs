@@ -211,10 +211,18 @@ async fn wrong_passwords(app: &TestApp) {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
     assert!(r.headers.contains_key(header::RETRY_AFTER));
     assert!(r.text.contains("Sign-in is refused"), "{}", r.text);
-    // Another account from another client is not held back by it.
-    console::create_account(app, "di@example.org", Role::Reader).await;
+    // Another account is not held back by it (the client is under its own, larger limit).
     let link = console::create_account(app, "ed@example.org", Role::Reader).await;
     console::set_password(app, &link).await;
+    let r = console::sign_in(app, "ed@example.org", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    // Past the client's limit (four times the account's), every account is refused from it.
+    for i in 0..9 {
+        let r = console::sign_in(app, &format!("x{i}@example.org"), "wrong wrong wrong").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{i}: {}", r.text);
+    }
+    let r = console::sign_in(app, "ed@example.org", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
 }
 both_backends!(
     wrong_passwords_on,
