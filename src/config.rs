@@ -107,6 +107,13 @@ pub struct Settings {
     #[arg(long, env = "REGISTRY_RECHECK_MS", default_value_t = 1000)]
     pub registry_recheck_ms: u64,
 
+    /// How long, in seconds, an instance answers the program's figures (the dashboard,
+    /// `GET /api/v1/stats`) from memory: the longest a change made elsewhere (another
+    /// instance, the mail sender) takes to show. Writes through this instance show at once.
+    /// 0 computes them on every request.
+    #[arg(long, env = "STATS_CACHE_SECS", default_value_t = 10)]
+    pub stats_cache_secs: u64,
+
     /// Longest a request may take, in seconds, from its arrival to the start of the answer
     /// (reading the body included). A request whose body is still arriving then is answered
     /// `408 Request Timeout` (the client is slow); one whose body has arrived `503 Service
@@ -287,6 +294,7 @@ impl std::fmt::Debug for Settings {
             .field("registry_allowed_origins", &self.registry_allowed_origins)
             .field("registry_frame_ancestors", &self.registry_frame_ancestors)
             .field("registry_recheck_ms", &self.registry_recheck_ms)
+            .field("stats_cache_secs", &self.stats_cache_secs)
             .field("verify_allowed_issuers", &self.verify_allowed_issuers)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("verify_rate_per_minute", &self.verify_rate_per_minute)

@@ -131,7 +131,7 @@ impl From<String> for Scopes {
 /// console action needs what the same API request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// Everything: records, awarding, revoking, tokens, staff and the audit log.
+    /// Everything: records, awarding, revoking, tokens and the audit log.
     Admin,
     /// Records closings and people, awards and revokes badges.
     Issuer,

@@ -39,6 +39,8 @@ pub struct AppState {
     pub status_cache: Arc<Mutex<StatusCache>>,
     /// Rendered registry pages and feeds, valid while the registry version is unchanged.
     pub registry: Arc<RegistryCache>,
+    /// The program's figures, valid for `STATS_CACHE_SECS` or until this instance writes.
+    pub stats: Arc<crate::program::stats::StatsCache>,
     /// Prometheus metrics of this instance.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Signed credential documents by id. They never change once stored, so any instance
@@ -63,6 +65,9 @@ impl AppState {
         let registry = Arc::new(RegistryCache::new(std::time::Duration::from_millis(
             settings.registry_recheck_ms,
         )));
+        let stats = Arc::new(crate::program::stats::StatsCache::new(
+            std::time::Duration::from_secs(settings.stats_cache_secs),
+        ));
         // One writer for everything requests store durably: one lock holder, one flush.
         let writer = crate::db::group_commit::GroupCommit::new(store.clone());
         AppState {
@@ -75,6 +80,7 @@ impl AppState {
             status: Arc::new(StatusAllocator::default()),
             status_cache: Arc::default(),
             registry,
+            stats,
             metrics: Arc::default(),
             documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
             limits,

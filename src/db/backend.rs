@@ -58,6 +58,8 @@ pub trait Backend: UuidColumn {
     const BATCH_LOCK: Option<&'static str>;
     /// The `YYYY-MM` of a closing's `closed_on` (text in SQLite, a date in PostgreSQL).
     const MONTH_OF_CLOSED_ON: &'static str;
+    /// The integer `partner_fit.{axis}.{criterion}.score` of a closing (0 when absent).
+    fn fit_score(axis: &str, criterion: &str) -> String;
     /// Appended to the outbox claim's row selection: PostgreSQL's `for update skip locked`,
     /// so several instances never claim the same message; empty on SQLite (one writer).
     const SKIP_LOCKED: &'static str;
@@ -257,7 +259,7 @@ where
     for<'r> super::records::MentorCount: FromRow<'r, DB::Row>,
     for<'r> super::records::StatsCounts: FromRow<'r, DB::Row>,
     for<'r> super::records::CertifiedSpan: FromRow<'r, DB::Row>,
-    for<'r> super::records::AssessedClosing: FromRow<'r, DB::Row>,
+    for<'r> super::records::FitMonth: FromRow<'r, DB::Row>,
     for<'r> Holder: FromRow<'r, DB::Row>,
     for<'r> RegistryProbe: FromRow<'r, DB::Row>,
     for<'r> RegistryRow: FromRow<'r, DB::Row>,
@@ -1337,9 +1339,11 @@ where
         .await
         .map_err(DB::error)?;
         let closings_per_mentor = sqlx::query_as(
-            "select m.id as mentor_id, m.name as name, count(*) as closings \
-             from closings c join mentors m on m.id = c.mentor_id \
-             group by m.id, m.name order by closings desc, m.name limit 50",
+            // Counted on the mentor index first; only the counts meet the mentors' names.
+            "select m.id as mentor_id, m.name as name, t.closings as closings \
+             from (select mentor_id, count(*) as closings from closings group by mentor_id) t \
+             join mentors m on m.id = t.mentor_id \
+             order by t.closings desc, m.name limit 50",
         )
         .fetch_all(&self.pool)
         .await
@@ -1379,14 +1383,30 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(DB::error)?;
-        let fits = sqlx::query_as(
-            "select closed_on, partner_fit from closings \
-             where closed_on >= $1 and partner_fit is not null",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(DB::error)?;
+        // Summed in the database: a month's few numbers, not every assessment's JSON.
+        let axis = |name: &str, criteria: [&str; 3]| {
+            let scores: Vec<String> = criteria.iter().map(|c| DB::fit_score(name, c)).collect();
+            format!("sum({}) as {name}", scores.join(" + "))
+        };
+        let fits =
+            sqlx::query_as(&format!(
+            "select {month} as month, count(*) as assessed, {depth}, {spread}, {participation} \
+             from closings where closed_on >= $1 and partner_fit is not null \
+             group by {month} order by month",
+            depth = axis(
+                "depth",
+                ["locations_and_audiences", "organisational_structures", "localisation"]
+            ),
+            spread = axis("spread", ["growth_and_leadership", "size", "new_access"]),
+            participation = axis(
+                "participation",
+                ["shares_values", "participates_in_community", "reputation"]
+            ),
+        ))
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DB::error)?;
         Ok(StatsRows {
             closings_per_month,
             closings_by_country,

@@ -60,6 +60,10 @@ impl Backend for Postgres {
     // unique-index entry the other waits for: a deadlock.
     const SKIP_LOCKED: &'static str = "for update skip locked";
     const MONTH_OF_CLOSED_ON: &'static str = "to_char(closed_on, 'YYYY-MM')";
+
+    fn fit_score(axis: &str, criterion: &str) -> String {
+        format!("coalesce((partner_fit->'{axis}'->'{criterion}'->>'score')::int, 0)")
+    }
     const BATCH_LOCK: Option<&'static str> =
         Some("select version from registry_state where id = 1 for update");
 

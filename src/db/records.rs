@@ -582,18 +582,23 @@ pub struct StatsRows {
     pub counts: StatsCounts,
     /// Every Certified badge's person and validity.
     pub certified: Vec<CertifiedSpan>,
-    /// The partner-fit assessments of closings from the month asked for.
-    pub fits: Vec<AssessedClosing>,
+    /// The partner-fit assessments of closings from the month asked for, summed per month.
+    pub fits: Vec<FitMonth>,
 }
 
-/// A closing's day and its partner-fit assessment.
+/// The partner-fit assessments of one month's closings, summed per axis.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AssessedClosing {
-    /// Day it closed.
-    pub closed_on: NaiveDate,
-    /// The assessment.
-    #[sqlx(json)]
-    pub partner_fit: PartnerFit,
+pub struct FitMonth {
+    /// `YYYY-MM` of `closed_on`.
+    pub month: String,
+    /// Closings assessed.
+    pub assessed: i64,
+    /// The sum of their depth ratings (three per closing).
+    pub depth: i64,
+    /// The sum of their spread ratings.
+    pub spread: i64,
+    /// The sum of their participation ratings.
+    pub participation: i64,
 }
 
 /// Closings of one month.

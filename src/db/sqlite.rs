@@ -60,6 +60,10 @@ impl Backend for Sqlite {
     const SAVEPOINT_EACH: bool = false;
     const SKIP_LOCKED: &'static str = "";
     const MONTH_OF_CLOSED_ON: &'static str = "substr(closed_on, 1, 7)";
+
+    fn fit_score(axis: &str, criterion: &str) -> String {
+        format!("coalesce(json_extract(partner_fit, '$.{axis}.{criterion}.score'), 0)")
+    }
     const BATCH_LOCK: Option<&'static str> = None;
     // Text compares in byte order already; no casts needed.
     const REGISTRY: Registry = Registry {

@@ -120,7 +120,7 @@ pub struct Bar {
 /// A bar chart drawn on the server: columns over time or rows per category, with the
 /// same figures as a table.
 pub struct Chart {
-    /// Element id (the data table's `aria-describedby` target).
+    /// Element id stem (of its heading and its description, which label the drawing).
     pub id: &'static str,
     /// Heading.
     pub title: &'static str,

@@ -9,8 +9,57 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::{AssessedClosing, CertifiedSpan, PartnerFit, Store};
+use crate::db::{CertifiedSpan, FitMonth, Store};
 use crate::error::AppResult;
+
+/// The figures as last computed, answered again while fresh: for `ttl`, and only while no
+/// write went through this instance since (every write marks it dirty, so staff see their
+/// own changes at once; changes elsewhere show within `ttl`).
+pub struct StatsCache {
+    ttl: std::time::Duration,
+    /// Bumped by every write.
+    generation: std::sync::atomic::AtomicU64,
+    /// When computed, at which generation, what.
+    last: std::sync::Mutex<Option<(std::time::Instant, u64, std::sync::Arc<Stats>)>>,
+}
+
+impl StatsCache {
+    /// A cache keeping figures for `ttl` (zero: never).
+    pub fn new(ttl: std::time::Duration) -> Self {
+        StatsCache {
+            ttl,
+            generation: Default::default(),
+            last: Default::default(),
+        }
+    }
+
+    /// Something was written: the next read computes anew.
+    pub fn mark_dirty(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The figures at `now`, from memory while fresh.
+    pub async fn get(
+        &self,
+        store: &dyn Store,
+        now: DateTime<Utc>,
+    ) -> AppResult<std::sync::Arc<Stats>> {
+        // Read before computing: a write that lands meanwhile makes this result stale.
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some((at, g, s)) = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            if g == generation && at.elapsed() < self.ttl {
+                return Ok(s);
+            }
+        }
+        let s = std::sync::Arc::new(stats(store, now).await?);
+        if !self.ttl.is_zero() {
+            *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((std::time::Instant::now(), generation, s.clone()));
+        }
+        Ok(s)
+    }
+}
 
 /// How many months the series cover, ending with the current one.
 pub const MONTHS: usize = 24;
@@ -211,52 +260,42 @@ fn quarter_of(day: NaiveDate) -> String {
     format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
 }
 
-/// The per-axis means of each of the last [`QUARTERS`] quarters to `today`.
-fn fit_by_quarter(fits: &[AssessedClosing], today: NaiveDate) -> Vec<QuarterFit> {
+/// `YYYY-Qn` of a `YYYY-MM` month.
+fn quarter_of_month(month: &str) -> Option<String> {
+    let (year, m) = month.split_once('-')?;
+    let m: u32 = m.parse().ok()?;
+    (1..=12)
+        .contains(&m)
+        .then(|| format!("{year}-Q{}", (m - 1) / 3 + 1))
+}
+
+/// The per-axis means of each of the last [`QUARTERS`] quarters to `today`, from the sums
+/// per month.
+fn fit_by_quarter(fits: &[FitMonth], today: NaiveDate) -> Vec<QuarterFit> {
     let this_quarter = month_start(today, today.month0() % 3);
     (0..QUARTERS as u32)
         .rev()
         .map(|back| {
             let label = quarter_of(month_start(this_quarter, back * 3));
-            let of_quarter: Vec<&PartnerFit> = fits
+            let months = fits
                 .iter()
-                .filter(|f| quarter_of(f.closed_on) == label)
-                .map(|f| &f.partner_fit)
-                .collect();
-            let mean = |axis: fn(&PartnerFit) -> [u8; 3]| {
-                let n = of_quarter.len() * 3;
-                (n > 0).then(|| {
-                    let sum: u32 = of_quarter.iter().flat_map(|f| axis(f)).map(u32::from).sum();
-                    (f64::from(sum) / n as f64 * 100.0).round() / 100.0
-                })
-            };
+                .filter(|f| quarter_of_month(&f.month).as_deref() == Some(label.as_str()));
+            let (mut n, mut depth, mut spread, mut participation) = (0i64, 0i64, 0i64, 0i64);
+            for f in months {
+                n += f.assessed;
+                depth += f.depth;
+                spread += f.spread;
+                participation += f.participation;
+            }
+            // Three criteria per axis per closing; two decimals.
+            let mean =
+                |sum: i64| (n > 0).then(|| (sum as f64 / (3 * n) as f64 * 100.0).round() / 100.0);
             QuarterFit {
                 quarter: label,
-                assessed: of_quarter.len() as i64,
-                depth: mean(|f| {
-                    let d = &f.depth;
-                    [
-                        d.locations_and_audiences.score,
-                        d.organisational_structures.score,
-                        d.localisation.score,
-                    ]
-                }),
-                spread: mean(|f| {
-                    let s = &f.spread;
-                    [
-                        s.growth_and_leadership.score,
-                        s.size.score,
-                        s.new_access.score,
-                    ]
-                }),
-                participation: mean(|f| {
-                    let p = &f.participation;
-                    [
-                        p.shares_values.score,
-                        p.participates_in_community.score,
-                        p.reputation.score,
-                    ]
-                }),
+                assessed: n,
+                depth: mean(depth),
+                spread: mean(spread),
+                participation: mean(participation),
             }
         })
         .collect()
@@ -298,6 +337,40 @@ mod tests {
             month_start(d, 23),
             NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()
         );
+    }
+
+    #[test]
+    fn months_fall_in_their_quarters() {
+        assert_eq!(quarter_of_month("2026-01").as_deref(), Some("2026-Q1"));
+        assert_eq!(quarter_of_month("2026-03").as_deref(), Some("2026-Q1"));
+        assert_eq!(quarter_of_month("2026-04").as_deref(), Some("2026-Q2"));
+        assert_eq!(quarter_of_month("2026-12").as_deref(), Some("2026-Q4"));
+        assert_eq!(quarter_of_month("2026-13"), None);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let fits = [
+            FitMonth {
+                month: "2026-10".into(),
+                assessed: 1,
+                depth: 6,
+                spread: 3,
+                participation: 0,
+            },
+            FitMonth {
+                month: "2026-12".into(),
+                assessed: 1,
+                depth: 3,
+                spread: 3,
+                participation: 9,
+            },
+        ];
+        let q = fit_by_quarter(&fits, today);
+        assert_eq!(q.len(), QUARTERS);
+        let last = q.last().unwrap();
+        assert_eq!((last.quarter.as_str(), last.assessed), ("2026-Q4", 2));
+        assert_eq!(last.depth, Some(1.5));
+        assert_eq!(last.participation, Some(1.5));
+        assert_eq!(q[0].quarter, "2025-Q1");
+        assert_eq!(q[0].depth, None);
     }
 
     #[test]

@@ -229,6 +229,11 @@ pub(crate) fn audit_filter(q: AuditQuery) -> AppResult<(AuditFilter, i64)> {
             "action is at most 300 characters, like `POST /api/v1/credentials`".into(),
         ));
     }
+    for (field, value) in [("staff", &q.staff), ("target", &q.target)] {
+        if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(AppError::BadRequest(format!("{field} must not be empty")));
+        }
+    }
     if q.staff.as_ref().is_some_and(|s| s.chars().count() > 254)
         || q.target.as_ref().is_some_and(|t| t.chars().count() > 100)
     {

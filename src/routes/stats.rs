@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::extract::{scope, Auth};
 use crate::error::AppResult;
-use crate::program::stats::{self, Stats};
+use crate::program::stats::Stats;
 use crate::state::AppState;
 
 /// The stats route (behind the admin layers in [`super::router`]).
@@ -32,7 +32,9 @@ async fn program_stats(
     State(state): State<AppState>,
     _auth: Auth<scope::Read>,
 ) -> AppResult<Json<Stats>> {
-    Ok(Json(
-        stats::stats(&*state.store, crate::program::now()).await?,
-    ))
+    let figures = state
+        .stats
+        .get(&*state.store, crate::program::now())
+        .await?;
+    Ok(Json((*figures).clone()))
 }

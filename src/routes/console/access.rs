@@ -26,6 +26,7 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn tokens_view(
     state: &AppState,
+    headers: &HeaderMap,
     staff: &Staff,
     status: StatusCode,
     form: FormState,
@@ -44,7 +45,7 @@ async fn tokens_view(
                 notice,
             },
         )),
-        Err(e) => crate::html::error(&HeaderMap::new(), e.into()),
+        Err(e) => crate::html::error(headers, e.into()),
     }
 }
 
@@ -65,6 +66,7 @@ async fn tokens_page(
     let notice = (done.done.as_deref() == Some("revoked")).then_some("The token is revoked.");
     tokens_view(
         &state,
+        &headers,
         &staff,
         StatusCode::OK,
         FormState::default(),
@@ -100,6 +102,7 @@ async fn create_token(State(state): State<AppState>, req: Request) -> Response {
             let name = created.token.name.clone();
             tokens_view(
                 &state,
+                &form.headers,
                 &form.staff,
                 StatusCode::CREATED,
                 FormState::default(),
@@ -122,7 +125,16 @@ async fn create_token(State(state): State<AppState>, req: Request) -> Response {
                 } => values.errors.push((f.clone(), detail.clone())),
                 other => values.general = Some(other.to_string()),
             }
-            tokens_view(&state, &form.staff, status, values, None, None).await
+            tokens_view(
+                &state,
+                &form.headers,
+                &form.staff,
+                status,
+                values,
+                None,
+                None,
+            )
+            .await
         }
     };
     form.staff.audited(res)

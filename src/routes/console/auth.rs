@@ -294,7 +294,10 @@ pub(super) fn sign_in_page(
             csrf,
             message: message.map(str::to_owned),
             error: status.is_client_error(),
-            oidc: state.settings.oidc_issuer.is_some(),
+            // Offered only when its routes exist (all three settings given).
+            oidc: state.settings.oidc_issuer.is_some()
+                && state.settings.oidc_client_id.is_some()
+                && state.settings.oidc_client_secret.is_some(),
         },
     );
     if let Some(c) = set {

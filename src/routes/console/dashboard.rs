@@ -77,8 +77,8 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
         Ok(s) => s,
         Err(res) => return res,
     };
-    let stats = match stats::stats(&*state.store, crate::program::now()).await {
-        Ok(s) => s,
+    let stats = match state.stats.get(&*state.store, crate::program::now()).await {
+        Ok(s) => (*s).clone(),
         Err(e) => return crate::html::error(&headers, e),
     };
     let charts = charts(&stats);

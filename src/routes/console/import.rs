@@ -2,8 +2,9 @@
 //! it with a live progress bar, read the per-row report and download it as CSV. The rows go
 //! through `crate::import`, the code of the `import` command.
 //!
-//! An uploaded file waits in this instance's memory (at most [`MAX_JOBS`], for an hour)
-//! until it is run; its progress and report are read from the instance that runs it.
+//! An uploaded file waits in this instance's memory (at most [`MAX_JOBS`], an hour from its
+//! upload, longer while it runs); its progress and report are read from the instance that
+//! runs it.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -43,6 +44,18 @@ struct Job {
     outcome: Mutex<Option<Result<Report, String>>>,
 }
 
+impl Job {
+    /// Started and not finished.
+    fn running(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+            && self
+                .outcome
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none()
+    }
+}
+
 /// The uploads of this instance.
 #[derive(Default)]
 pub(super) struct Jobs(Mutex<HashMap<Uuid, Arc<Job>>>);
@@ -56,14 +69,17 @@ impl Jobs {
         let id = Uuid::new_v4();
         let mut jobs = self.lock();
         let hour_ago = crate::program::now() - chrono::Duration::hours(1);
-        jobs.retain(|_, j| j.created_at > hour_ago || j.started.load(Ordering::Relaxed));
+        // A running import stays (its page shows its progress); others go after an hour.
+        jobs.retain(|_, j| j.created_at > hour_ago || j.running());
         while jobs.len() >= MAX_JOBS {
             let oldest = jobs
                 .iter()
+                .filter(|(_, j)| !j.running())
                 .min_by_key(|(_, j)| j.created_at)
                 .map(|(id, _)| *id);
             match oldest {
                 Some(o) => jobs.remove(&o),
+                // Every slot runs an import: this upload waits for none of them.
                 None => break,
             };
         }

@@ -34,6 +34,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(access::router())
         .merge(import::router())
         .merge(oidc::router(oidc::Provider::of(&state.settings)))
+        // Console writes mark the registry's and the figures' caches dirty, as API writes do.
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::routes::registry::note_writes,
+        ))
         .layer(from_fn_with_state(state.clone(), auth::record_console))
 }
 

@@ -41,6 +41,7 @@ pub async fn note_writes(State(state): State<AppState>, req: Request, next: Next
     let res = next.run(req).await;
     if write {
         state.registry.mark_dirty();
+        state.stats.mark_dirty();
     }
     res
 }
