@@ -29,7 +29,7 @@ scenario_dashboard() {
   run_p95() {
     local name=$1 c=$2
     local out
-    out=$(wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency -s scripts/load/p95.lua \
+    out=$(wrk -t"$((c < THREADS ? c : THREADS))" -c"$c" -d"$DURATION" --latency -s scripts/load/p95.lua \
       -H "Cookie: pb_staff=$cookie" -H 'Accept: text/html' "$BASE/console")
     printf '%-28s %12s req/s   p50 %-9s p95 %-9s p99 %-9s %s\n' "$name" \
       "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \

@@ -21,6 +21,9 @@ pub struct StatsCache {
     generation: std::sync::atomic::AtomicU64,
     /// When computed, at which generation, what.
     last: std::sync::Mutex<Option<(std::time::Instant, u64, std::sync::Arc<Stats>)>>,
+    /// Held while computing: of many requests missing at once, one computes and the others
+    /// take its result (no stampede when the figures expire under load).
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl StatsCache {
@@ -30,6 +33,7 @@ impl StatsCache {
             ttl,
             generation: Default::default(),
             last: Default::default(),
+            computing: Default::default(),
         }
     }
 
@@ -45,19 +49,33 @@ impl StatsCache {
         store: &dyn Store,
         now: DateTime<Utc>,
     ) -> AppResult<std::sync::Arc<Stats>> {
+        if self.ttl.is_zero() {
+            return Ok(std::sync::Arc::new(stats(store, now).await?));
+        }
+        if let Some(s) = self.fresh() {
+            return Ok(s);
+        }
+        let _computing = self.computing.lock().await;
+        // Computed by the request this one waited for?
+        if let Some(s) = self.fresh() {
+            return Ok(s);
+        }
         // Read before computing: a write that lands meanwhile makes this result stale.
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        if let Some((at, g, s)) = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-            if g == generation && at.elapsed() < self.ttl {
-                return Ok(s);
-            }
-        }
         let s = std::sync::Arc::new(stats(store, now).await?);
-        if !self.ttl.is_zero() {
-            *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((std::time::Instant::now(), generation, s.clone()));
-        }
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), generation, s.clone()));
         Ok(s)
+    }
+
+    /// The last figures, if no write came since and they are younger than the TTL.
+    fn fresh(&self) -> Option<std::sync::Arc<Stats>> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some((at, g, s)) if *g == generation && at.elapsed() < self.ttl => Some(s.clone()),
+            _ => None,
+        }
     }
 }
 
