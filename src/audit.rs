@@ -43,6 +43,24 @@ pub fn target_of(template: &str, path: &str) -> Option<String> {
         .map(|(_, p)| clip(p, MAX_TARGET))
 }
 
+/// What the log keeps of a request before it is answered: the method and route template
+/// (`POST /api/v1/credentials/{id}/revoke`), the path's id, the request id.
+pub fn request_facts(req: &axum::extract::Request) -> (String, Option<String>, Option<String>) {
+    let template = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let action = format!("{} {template}", req.method());
+    let target = target_of(&template, req.uri().path());
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(request_id);
+    (action, target, id)
+}
+
 /// A request id as kept: at most 200 characters.
 pub fn request_id(raw: &str) -> String {
     clip(raw, MAX_REQUEST_ID)

@@ -235,7 +235,7 @@ impl Chart {
         }
     }
 
-    /// The bars drawn (a category chart draws the first [`MAX_ROWS`]).
+    /// The bars drawn (a category chart draws the first twelve).
     pub fn drawn(&self) -> &[Bar] {
         if self.columns {
             &self.bars

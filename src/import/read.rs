@@ -367,7 +367,7 @@ pub struct Check {
     pub rows: usize,
 }
 
-/// Rows [`check`] shows.
+/// Rows a check shows.
 pub const CHECK_ROWS: usize = 5;
 
 /// Checks a CSV upload's header with the rules the import applies, and shows its start.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{authenticate, scope, Auth, Authentication};
-use crate::audit::{request_id, target_of};
 use crate::db::{ApiToken, AuditEntry, AuditFilter, AuditRecord};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -39,18 +38,7 @@ struct AuditedToken(Option<Arc<ApiToken>>);
 /// id, status, request id. Never the secret or the body. Who it was comes from
 /// [`authenticate_admin`], further in, so a locked-out client's token is never looked up.
 pub async fn record_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let template = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let action = format!("{} {template}", req.method());
-    let target = target_of(&template, req.uri().path());
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(request_id);
+    let (action, target, request_id) = crate::audit::request_facts(&req);
     let mut res = next.run(req).await;
     let who = res
         .extensions_mut()

@@ -3,14 +3,13 @@
 //! and the path extractor whose refusal is a page.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use crate::audit::{request_id, target_of};
 use crate::db::{AuditEntry, StaffSession};
 use crate::error::AppError;
 use crate::holder::{self, token_hash};
@@ -228,18 +227,7 @@ pub(super) async fn record_console(
     // Reads are not recorded, but for the ones a handler names a staff member on (an
     // OpenID Connect sign-in, a refusal).
     let read = matches!(req.method().as_str(), "GET" | "HEAD");
-    let template = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let action = format!("{} {template}", req.method());
-    let target = target_of(&template, req.uri().path());
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(request_id);
+    let (action, target, request_id) = crate::audit::request_facts(&req);
     let mut res = next.run(req).await;
     let who = res.extensions_mut().remove::<AuditedStaff>();
     if read && who.is_none() {
