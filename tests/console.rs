@@ -50,6 +50,25 @@ async fn accounts_and_sessions(app: &TestApp) {
     // Used once: the link is gone.
     let r = open(app, &link, None).await;
     assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
+    // A new link (`user link`) replaces an unused one.
+    let staff = app
+        .state
+        .store
+        .staff_by_email("ann@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = partnership_badges::program::now();
+    let first = partnership_badges::staff::new_link(&*app.state.store, staff.id, now)
+        .await
+        .unwrap();
+    let second = partnership_badges::staff::new_link(&*app.state.store, staff.id, now)
+        .await
+        .unwrap();
+    let r = open(app, &format!("/console/set-password?token={first}"), None).await;
+    assert_eq!(r.status, StatusCode::GONE, "replaced: {}", r.text);
+    let r = open(app, &format!("/console/set-password?token={second}"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // Sign out: the cookie is cleared and worth nothing.
     let r = ann.submit(app, "/console", "/console/sign-out", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);

@@ -1114,6 +1114,14 @@ where
         created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> DbResult<()> {
+        let mut tx = self.pool.begin().await.map_err(DB::error)?;
+        // A new link replaces the account's unused ones (a reset makes a lost link useless).
+        sqlx::query("update staff_links set used_at = $2 where staff_id = $1 and used_at is null")
+            .bind(DbId(staff_id))
+            .bind(created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(DB::error)?;
         sqlx::query(
             "insert into staff_links (token_hash, staff_id, created_at, expires_at) \
              values ($1, $2, $3, $4)",
@@ -1122,9 +1130,10 @@ where
         .bind(DbId(staff_id))
         .bind(created_at)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(DB::error)?;
+        tx.commit().await.map_err(DB::error)?;
         Ok(())
     }
 

@@ -251,7 +251,8 @@ pub trait Store: Send + Sync + 'static {
     async fn staff_by_email(&self, email: &str) -> DbResult<Option<StaffMember>>;
     /// Every staff account, by email.
     async fn list_staff(&self) -> DbResult<Vec<StaffMember>>;
-    /// Stores the hash of a new one-time link that sets `staff_id`'s password.
+    /// Stores the hash of a new one-time link that sets `staff_id`'s password; the account's
+    /// earlier unused links stop working.
     async fn insert_staff_link(
         &self,
         token_hash: &str,
