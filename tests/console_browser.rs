@@ -4,8 +4,9 @@
 //! a closing with a partner-fit assessment → Partnership Closed awarded by keyboard after its
 //! preview → certified → the person on the dashboard's figures and charts → the Certified
 //! revoked after a confirmation → 300 people imported with a progress bar and a report
-//! naming the bad rows → sign out. axe-core checks every page (no serious or critical
-//! violation), every visible control is keyboard-focusable, and no page breaks the CSP.
+//! naming the bad rows → the lists searched and filtered → sign out. axe-core checks every
+//! page it shows (no serious or critical violation), every visible control is
+//! keyboard-focusable, and no page breaks the CSP.
 //!
 //! Screenshots of every page are `target/browser-screenshots/console-*.png`; the dashboard's
 //! is also docs/images/console-dashboard.png. Outside CI the test is skipped, with the
@@ -208,6 +209,11 @@ async fn program_officer_journey() {
     );
     assert_eq!(app.count("people").await, 298);
 
+    let r = next("lists").await;
+    assert_eq!(r["people"], 1, "{r:#}");
+    assert_eq!(r["mentors"], 1, "{r:#}");
+    assert_eq!(r["closings"], 1, "{r:#}");
+
     let r = next("access").await;
     assert_eq!(r["tokensH1"], "API tokens");
     let actions = strings(&r["auditActions"]);
@@ -259,7 +265,7 @@ async fn program_officer_journey() {
         ["422 /console/mentors/new"],
         "{done:#}"
     );
-    assert!(strings(&done["pages"]).len() >= 20, "{done:#}");
+    assert!(strings(&done["pages"]).len() >= 24, "{done:#}");
     let status = child.wait().await.unwrap();
     assert!(status.success());
     served.shutdown().await;

@@ -17,6 +17,7 @@
 //   dashboard   the figures and charts with the person on them
 //   revoked     the Certified revoked with a reason and a confirmation
 //   imported    the CSV uploaded, its check, the progress bar seen moving, the report
+//   lists       people, mentors and closings searched and filtered; the public home page
 //   access      the tokens page and the audit log
 //   signed-out  "Sign out", then the console asks to sign in again
 //   done        axe violations, unreachable controls, CSP violations, console errors
@@ -250,6 +251,21 @@ const badRows = await page.$$eval('#bad-rows tbody tr', (trs) => trs.map((t) => 
 const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the report (CSV)' }).click()]);
 const reportCsv = readFileSync(await download.path(), 'utf8');
 report('imported', { check: checkPage, progress, summary: await text('#import-summary'), badRows, reportCsv, screenshot: await check('import-report') });
+
+// ---- the lists, searched and filtered ----
+const lists = {};
+for (const [name, path] of [
+  ['people', '/console/people?q=grace'],
+  ['mentors', '/console/mentors'],
+  ['closings', '/console/closings?country=Kenya&badge=with-closed'],
+]) {
+  await page.goto(`${base}${path}`, { waitUntil: 'load' });
+  lists[name] = await page.locator('table.records tbody tr').count();
+  await check(`list-${name}`);
+}
+await page.goto(`${base}/`, { waitUntil: 'load' });
+await check('home');
+report('lists', lists);
 
 // ---- tokens and the audit log ----
 await page.goto(`${base}/console/tokens`, { waitUntil: 'load' });
