@@ -16,8 +16,9 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse as _,
 };
 use serde::Deserialize;
 
@@ -26,6 +27,17 @@ use crate::error::AppError;
 use crate::routes::forms::{cookie, secure};
 use crate::staff::OIDC_COOKIE;
 use crate::state::AppState;
+
+/// A client made from discovered metadata: the authorization endpoint set, the token and
+/// userinfo endpoints as the provider published them.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// How long a sign-in at the provider may take.
 const FLOW_SECS: i64 = 600;
@@ -55,6 +67,17 @@ impl Provider {
             http,
             metadata: tokio::sync::OnceCell::new(),
         }))
+    }
+
+    /// The client of this service at the provider, its callback the redirect URI.
+    async fn client(&self, state: &AppState) -> Result<Client, AppError> {
+        let metadata = self.metadata().await?.clone();
+        Ok(CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.client_id.clone()),
+            Some(ClientSecret::new(self.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect_url(state)?))
     }
 
     async fn metadata(&self) -> Result<&CoreProviderMetadata, AppError> {
@@ -108,13 +131,7 @@ async fn start(
     headers: HeaderMap,
 ) -> Response {
     let built = async {
-        let metadata = provider.metadata().await?.clone();
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(provider.client_id.clone()),
-            Some(ClientSecret::new(provider.client_secret.clone())),
-        )
-        .set_redirect_uri(redirect_url(&state)?);
+        let client = provider.client(&state).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, csrf, nonce) = client
             .authorize_url(
@@ -198,13 +215,7 @@ async fn callback(
         );
     };
     let email = async {
-        let metadata = provider.metadata().await?.clone();
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(provider.client_id.clone()),
-            Some(ClientSecret::new(provider.client_secret.clone())),
-        )
-        .set_redirect_uri(redirect_url(&state)?);
+        let client = provider.client(&state).await?;
         let unavailable = |e: String| {
             tracing::warn!(error = %e, "OpenID Connect code exchange failed");
             AppError::Unauthorized("the sign-in provider did not accept this sign-in".into())
