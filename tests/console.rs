@@ -657,6 +657,12 @@ async fn records_and_awarding(app: &TestApp) {
         page.text
     );
     assert!(page.text.contains("Certified by mistake"), "{}", page.text);
+    // The revocation names the badge, and shows in its holder's history.
+    assert!(
+        page.text.contains("POST /console/credentials/{id}/revoke"),
+        "{}",
+        page.text
+    );
 }
 both_backends!(records_and_awarding_on, crate::records_and_awarding);
 

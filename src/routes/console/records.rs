@@ -320,16 +320,26 @@ fn path_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound(format!("no {what} with id {raw}")))
 }
 
-/// The audit entries about `id`, newest first (the latest 50).
-async fn trail(state: &AppState, id: Uuid) -> Result<Vec<TrailRow>, AppError> {
-    let rows = state
-        .store
-        .list_audit(&AuditFilter {
-            target: Some(id.to_string()),
-            limit: 50,
-            ..Default::default()
-        })
-        .await?;
+/// The audit entries about a record and the badges that belong to it (a revocation names
+/// the badge, an award the closing), newest first: the latest 50.
+async fn trail(state: &AppState, ids: &[Uuid]) -> Result<Vec<TrailRow>, AppError> {
+    let mut rows = Vec::new();
+    for id in ids {
+        rows.extend(
+            state
+                .store
+                .list_audit(&AuditFilter {
+                    target: Some(id.to_string()),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .await?,
+        );
+    }
+    // The log's order is its ids'.
+    rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+    rows.dedup_by_key(|r| r.id);
+    rows.truncate(50);
     Ok(rows.iter().map(TrailRow::of).collect())
 }
 
@@ -372,7 +382,10 @@ async fn person(
             .ok_or_else(|| AppError::NotFound(format!("no person with id {id}")))?;
         let badges = state.store.credentials_of_person(id).await?;
         let closings = state.store.closings_of_person(id).await?;
-        let trail = trail(&state, id).await?;
+        let about: Vec<Uuid> = std::iter::once(id)
+            .chain(badges.iter().map(|b| b.id))
+            .collect();
+        let trail = trail(&state, &about).await?;
         Ok::<_, AppError>((person, badges, closings, trail))
     }
     .await;
@@ -423,7 +436,7 @@ async fn mentor(
                 ..Default::default()
             })
             .await?;
-        let trail = trail(&state, id).await?;
+        let trail = trail(&state, &[id]).await?;
         Ok::<_, AppError>((mentor, closings, trail))
     }
     .await;
@@ -492,7 +505,11 @@ async fn closing(
     };
     let loaded = async {
         let loaded = load_closing(&state, id).await?;
-        Ok::<_, AppError>((loaded, trail(&state, id).await?))
+        let about: Vec<Uuid> = std::iter::once(id)
+            .chain(loaded.3.iter().map(|b| b.id))
+            .collect();
+        let trail = trail(&state, &about).await?;
+        Ok::<_, AppError>((loaded, trail))
     }
     .await;
     let ((closing, closer, mentor, badges), trail) = match loaded {
