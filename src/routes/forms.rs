@@ -55,3 +55,25 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
+
+/// A sign-in form's CSRF token (double submit: there is no session yet): the one in cookie
+/// `name`, or a new one and the cookie (scoped to `path`, a day) that carries it.
+pub fn double_submit_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    path: &str,
+) -> (String, Option<HeaderValue>) {
+    match cookie(headers, name).filter(|t| crate::holder::well_formed(t)) {
+        Some(t) => (t.to_owned(), None),
+        None => {
+            let t = crate::holder::new_token();
+            let secure = if secure(state) { "; Secure" } else { "" };
+            let c = HeaderValue::from_str(&format!(
+                "{name}={t}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=86400{secure}"
+            ))
+            .expect("base64url");
+            (t, Some(c))
+        }
+    }
+}

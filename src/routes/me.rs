@@ -100,18 +100,7 @@ fn refuse(
 /// The sign-in form's CSRF token: the one already in its cookie, or a new one (and the
 /// cookie that carries it).
 fn login_csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(headers, LOGIN_CSRF_COOKIE).filter(|t| holder::well_formed(t)) {
-        Some(t) => (t.to_owned(), None),
-        None => {
-            let t = holder::new_token();
-            let secure = if secure(state) { "; Secure" } else { "" };
-            let c = HeaderValue::from_str(&format!(
-                "{LOGIN_CSRF_COOKIE}={t}; Path=/me; HttpOnly; SameSite=Lax; Max-Age=86400{secure}"
-            ))
-            .expect("base64url");
-            (t, Some(c))
-        }
-    }
+    super::forms::double_submit_token(state, headers, LOGIN_CSRF_COOKIE, "/me")
 }
 
 fn sign_in_page(

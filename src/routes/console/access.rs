@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::auth::{private, read_form, require, ConsolePath, Staff};
+use super::auth::{private, read_form, require, ConsolePath, Done, Staff};
 use crate::error::AppError;
 use crate::html::console::{AuditPage, AuditRow, FormState, TokenRow, TokensPage, TrailRow};
 use crate::html::page;
@@ -47,11 +47,6 @@ async fn tokens_view(
         )),
         Err(e) => crate::html::error(headers, e.into()),
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn tokens_page(
@@ -150,8 +145,7 @@ async fn revoke_token(
         Err(res) => return res,
     };
     let done = async {
-        let id = uuid::Uuid::parse_str(&id)
-            .map_err(|_| AppError::NotFound(format!("no token with id {id}")))?;
+        let id = crate::routes::admin::path_id("token", &id)?;
         state
             .store
             .revoke_token_by_id(id, crate::program::now())

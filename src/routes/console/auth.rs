@@ -253,19 +253,7 @@ pub(super) async fn record_console(
 
 /// The sign-in form's CSRF token: the one in its cookie, or a new one and its cookie.
 fn sign_in_csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(headers, SIGN_IN_CSRF_COOKIE).filter(|t| holder::well_formed(t)) {
-        Some(t) => (t.to_owned(), None),
-        None => {
-            let t = holder::new_token();
-            let secure = if secure(state) { "; Secure" } else { "" };
-            let c = HeaderValue::from_str(&format!(
-                "{SIGN_IN_CSRF_COOKIE}={t}; Path=/console; HttpOnly; SameSite=Lax; \
-                 Max-Age=86400{secure}"
-            ))
-            .expect("base64url");
-            (t, Some(c))
-        }
-    }
+    crate::routes::forms::double_submit_token(state, headers, SIGN_IN_CSRF_COOKIE, "/console")
 }
 
 /// The sign-in page with `message` (an error or a notice), answering `status`.
@@ -337,4 +325,11 @@ pub(super) async fn signed_in_answer(
         ),
     );
     Ok(res)
+}
+
+/// The `?done=` of a page a form redirected to: which notice it shows.
+#[derive(serde::Deserialize)]
+pub(super) struct Done {
+    /// What just happened.
+    pub(super) done: Option<String>,
 }

@@ -18,6 +18,7 @@ use crate::html::console::{AwardPage, BadgeRow, FormState, RevokePage};
 use crate::html::page;
 use crate::program::issue::{self, IssueRequest};
 use crate::program::{self, achievements, CERTIFIED, CLOSED};
+use crate::routes::admin::path_id;
 use crate::scopes::Scope;
 use crate::state::AppState;
 
@@ -32,10 +33,6 @@ pub(super) fn router() -> Router<AppState> {
             "/console/credentials/{id}/revoke",
             get(revoke_form).post(revoke),
         )
-}
-
-fn path_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound(format!("no {what} with id {raw}")))
 }
 
 /// The request an award page stands for: Closed for a closing's closer, or Certified.
@@ -149,7 +146,7 @@ async fn award_page(
     } else {
         "person"
     };
-    let id = match path_id(raw, what) {
+    let id = match path_id(what, raw) {
         Ok(id) => id,
         Err(e) => return crate::html::error(headers, e),
     };
@@ -198,7 +195,7 @@ async fn award_post(state: &AppState, form: Form, achievement: &str, raw: &str) 
     } else {
         "person"
     };
-    let id = match path_id(raw, what) {
+    let id = match path_id(what, raw) {
         Ok(id) => id,
         Err(e) => return form.staff.audited(crate::html::error(&form.headers, e)),
     };
@@ -328,7 +325,7 @@ async fn revoke_form(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "credential") {
+    let id = match path_id("credential", &id) {
         Ok(id) => id,
         Err(e) => return crate::html::error(&headers, e),
     };
@@ -347,7 +344,7 @@ async fn revoke(
         Ok(f) => f,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "credential") {
+    let id = match path_id("credential", &id) {
         Ok(id) => id,
         Err(e) => return form.staff.audited(crate::html::error(&form.headers, e)),
     };

@@ -45,6 +45,14 @@ struct Job {
 }
 
 impl Job {
+    /// The report, once it has run (or why it stopped).
+    fn outcome(&self) -> Option<Result<Report, String>> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Started and not finished.
     fn running(&self) -> bool {
         self.started.load(Ordering::Relaxed)
@@ -54,6 +62,31 @@ impl Job {
                 .unwrap_or_else(|e| e.into_inner())
                 .is_none()
     }
+
+    /// Rows in the file, done, failed.
+    fn counts(&self) -> (u64, u64, u64) {
+        let w = &self.watch;
+        (
+            w.total.load(Ordering::Relaxed).max(self.check.rows as u64),
+            w.done.load(Ordering::Relaxed),
+            w.failed.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The signed-in staff member allowed to import, and the upload `raw` names (theirs, or any
+/// for an admin); else the answer: sign-in, 403 or 404.
+async fn signed_in_job(
+    state: &AppState,
+    jobs: &Jobs,
+    headers: &HeaderMap,
+    raw: &str,
+) -> Result<(Staff, Arc<Job>), Response> {
+    let staff = require(state, headers, Scope::Issue, true).await?;
+    let job = jobs
+        .get(raw, &staff)
+        .map_err(|e| crate::html::error(headers, e))?;
+    Ok((staff, job))
 }
 
 /// The uploads of this instance.
@@ -346,25 +379,12 @@ async fn job_page(
     headers: HeaderMap,
     ConsolePath(raw): ConsolePath,
 ) -> Response {
-    let staff = match require(&state, &headers, Scope::Issue, true).await {
-        Ok(s) => s,
+    let (staff, job) = match signed_in_job(&state, &jobs, &headers, &raw).await {
+        Ok(x) => x,
         Err(res) => return res,
     };
-    let job = match jobs.get(&raw, &staff) {
-        Ok(j) => j,
-        Err(e) => return crate::html::error(&headers, e),
-    };
-    let outcome = job
-        .outcome
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let w = &job.watch;
-    let (total, done, failed) = (
-        w.total.load(Ordering::Relaxed).max(job.check.rows as u64),
-        w.done.load(Ordering::Relaxed),
-        w.failed.load(Ordering::Relaxed),
-    );
+    let outcome = job.outcome();
+    let (total, done, failed) = job.counts();
     match outcome {
         None => import_page(&staff, "running", StatusCode::OK, |p| {
             p.job = raw.clone();
@@ -395,25 +415,16 @@ async fn progress(
     headers: HeaderMap,
     ConsolePath(raw): ConsolePath,
 ) -> Response {
-    let staff = match require(&state, &headers, Scope::Issue, true).await {
-        Ok(s) => s,
+    let (_, job) = match signed_in_job(&state, &jobs, &headers, &raw).await {
+        Ok(x) => x,
         Err(res) => return res,
     };
-    let job = match jobs.get(&raw, &staff) {
-        Ok(j) => j,
-        Err(e) => return e.into_response(),
-    };
-    let w = &job.watch;
-    let finished = job
-        .outcome
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .is_some();
+    let (total, done, failed) = job.counts();
     let mut res = Json(serde_json::json!({
-        "total": w.total.load(Ordering::Relaxed).max(job.check.rows as u64),
-        "done": w.done.load(Ordering::Relaxed),
-        "failed": w.failed.load(Ordering::Relaxed),
-        "finished": finished,
+        "total": total,
+        "done": done,
+        "failed": failed,
+        "finished": job.outcome().is_some(),
     }))
     .into_response();
     res.headers_mut()
@@ -427,19 +438,11 @@ async fn report_csv(
     headers: HeaderMap,
     ConsolePath(raw): ConsolePath,
 ) -> Response {
-    let staff = match require(&state, &headers, Scope::Issue, true).await {
-        Ok(s) => s,
+    let (_, job) = match signed_in_job(&state, &jobs, &headers, &raw).await {
+        Ok(x) => x,
         Err(res) => return res,
     };
-    let job = match jobs.get(&raw, &staff) {
-        Ok(j) => j,
-        Err(e) => return crate::html::error(&headers, e),
-    };
-    let outcome = job
-        .outcome
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let outcome = job.outcome();
     let Some(Ok(report)) = outcome else {
         return crate::html::error(
             &headers,

@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::auth::{private, read_form, require, ConsolePath, Form, Staff};
+use super::auth::{private, read_form, require, ConsolePath, Done, Form, Staff};
 use crate::db::{AuditFilter, Closing, RecordFilter};
 use crate::error::AppError;
 use crate::html::console::{
@@ -21,9 +21,11 @@ use crate::html::console::{
 };
 use crate::html::page;
 use crate::program::{self, records, CLOSED};
+use crate::routes::admin::path_id;
 use crate::routes::admin::{
     closing_filter, mentor_filter, people_filter, ClosingQuery, MentorQuery, PeopleQuery,
 };
+use crate::routes::extract::list_query;
 use crate::scopes::Scope;
 use crate::state::AppState;
 
@@ -52,13 +54,6 @@ pub(super) fn router() -> Router<AppState> {
         )
         .route("/console/closings/{id}", get(closing))
         .route("/console/closings/{id}/fit", get(fit_form).post(set_fit))
-}
-
-/// A list's query: the same fields as the API's, or its 400 as a page.
-fn list_query<T: serde::de::DeserializeOwned>(
-    query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
-) -> Result<T, AppError> {
-    crate::routes::extract::list_query(query)
 }
 
 /// The raw query pairs, to show the filters as sent.
@@ -315,11 +310,6 @@ async fn closings(
     )
 }
 
-/// The id in a console path, or the 404 page.
-fn path_id(raw: &str, what: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound(format!("no {what} with id {raw}")))
-}
-
 /// The audit entries about a record and the badges that belong to it (a revocation names
 /// the badge, an award the closing), newest first: the latest 50.
 async fn trail(state: &AppState, ids: &[Uuid]) -> Result<Vec<TrailRow>, AppError> {
@@ -355,11 +345,6 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn person(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -370,7 +355,7 @@ async fn person(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "person") {
+    let id = match path_id("person", &id) {
         Ok(id) => id,
         Err(e) => return crate::html::error(&headers, e),
     };
@@ -417,7 +402,7 @@ async fn mentor(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "mentor") {
+    let id = match path_id("mentor", &id) {
         Ok(id) => id,
         Err(e) => return crate::html::error(&headers, e),
     };
@@ -499,7 +484,7 @@ async fn closing(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "closing") {
+    let id = match path_id("closing", &id) {
         Ok(id) => id,
         Err(e) => return crate::html::error(&headers, e),
     };
@@ -839,7 +824,7 @@ async fn fit_form(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "closing") {
+    let id = match path_id("closing", &id) {
         Ok(id) => id,
         Err(e) => return crate::html::error(&headers, e),
     };
@@ -880,7 +865,7 @@ async fn set_fit(
         Ok(f) => f,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "closing") {
+    let id = match path_id("closing", &id) {
         Ok(id) => id,
         Err(e) => return form.staff.audited(crate::html::error(&form.headers, e)),
     };
@@ -913,7 +898,7 @@ async fn edit_person_form(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "person") {
+    let id = match path_id("person", &id) {
         Ok(id) => id,
         Err(e) => return crate::html::error(&headers, e),
     };
@@ -960,7 +945,7 @@ async fn edit_person(
         Ok(f) => f,
         Err(res) => return res,
     };
-    let id = match path_id(&id, "person") {
+    let id = match path_id("person", &id) {
         Ok(id) => id,
         Err(e) => return form.staff.audited(crate::html::error(&form.headers, e)),
     };

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::auth::{
     audited_as, private, read_form, require, session_cookie_name, sign_in_page, signed_in_answer,
-    Staff,
+    Done, Staff,
 };
 use crate::error::AppError;
 use crate::holder::{self, token_hash};
@@ -40,11 +40,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/console/password", post(change_password))
         .route("/console/sign-out", post(sign_out))
         .route("/console/sign-out-everywhere", post(sign_out_everywhere))
-}
-
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn sign_in_form(
