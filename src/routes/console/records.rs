@@ -159,57 +159,92 @@ fn or_dash(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "–".into())
 }
 
+/// What a list shows: which one it is, its columns, and how a record becomes a row (the
+/// link to its page, then the cells).
+struct Listing<T> {
+    current: &'static str,
+    heading: &'static str,
+    columns: Vec<&'static str>,
+    key: fn(&T) -> (chrono::DateTime<chrono::Utc>, Uuid),
+    row: fn(&T) -> (String, Vec<String>),
+}
+
+/// A list page: the filters as sent (or their 400), a page of `fetch`'s records, the link
+/// to the next page.
+async fn list<T, Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    parsed: Result<(RecordFilter, i64), AppError>,
+    fetch: impl FnOnce(RecordFilter) -> Fut,
+    listing: Listing<T>,
+) -> Response
+where
+    Fut: std::future::Future<Output = crate::db::DbResult<Vec<T>>>,
+{
+    let staff = match require(state, headers, Scope::Read, true).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let Listing {
+        current,
+        heading,
+        columns,
+        key,
+        row,
+    } = listing;
+    let filters = filters_of(uri);
+    let (filter, limit) = match parsed {
+        Ok(f) => f,
+        Err(e) => {
+            let error = Some(e.to_string());
+            return list_page(
+                &staff,
+                current,
+                heading,
+                filters,
+                columns,
+                vec![],
+                None,
+                error,
+            );
+        }
+    };
+    let rows = match fetch(filter).await {
+        Ok(r) => r,
+        Err(e) => return crate::html::error(headers, e.into()),
+    };
+    let (rows, cursor) = paged(rows, limit, key);
+    let rows = rows.iter().map(row).collect();
+    let next = next_url(&format!("/console/{current}"), &filters, cursor);
+    list_page(&staff, current, heading, filters, columns, rows, next, None)
+}
+
 async fn people(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
     query: Result<Query<PeopleQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let staff = match require(&state, &headers, Scope::Read, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
+    let store = state.store.clone();
+    let listing = Listing {
+        current: "people",
+        heading: "People",
+        columns: vec!["Name", "Email", "City", "Country"],
+        key: |p: &crate::db::Person| (p.created_at, p.id),
+        row: |p| {
+            let cells = vec![
+                p.name.clone(),
+                p.email.clone(),
+                or_dash(&p.city),
+                or_dash(&p.country),
+            ];
+            (format!("/console/people/{}", p.id), cells)
+        },
     };
-    let filters = filters_of(&uri);
-    let columns = vec!["Name", "Email", "City", "Country"];
     let parsed = list_query(query).and_then(people_filter);
-    let (filter, limit) = match parsed {
-        Ok(f) => f,
-        Err(e) => {
-            return list_page(
-                &staff,
-                "people",
-                "People",
-                filters,
-                columns,
-                vec![],
-                None,
-                Some(e.to_string()),
-            )
-        }
-    };
-    let rows = match state.store.list_people(&filter).await {
-        Ok(r) => r,
-        Err(e) => return crate::html::error(&headers, e.into()),
-    };
-    let (rows, cursor) = paged(rows, limit, |p| (p.created_at, p.id));
-    let rows = rows
-        .iter()
-        .map(|p| {
-            (
-                format!("/console/people/{}", p.id),
-                vec![
-                    p.name.clone(),
-                    p.email.clone(),
-                    or_dash(&p.city),
-                    or_dash(&p.country),
-                ],
-            )
-        })
-        .collect();
-    let next = next_url("/console/people", &filters, cursor);
-    list_page(
-        &staff, "people", "People", filters, columns, rows, next, None,
-    )
+    let fetch = |f| async move { store.list_people(&f).await };
+    list(&state, &headers, &uri, parsed, fetch, listing).await
 }
 
 async fn mentors(
@@ -218,45 +253,20 @@ async fn mentors(
     uri: axum::http::Uri,
     query: Result<Query<MentorQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let staff = match require(&state, &headers, Scope::Read, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
+    let store = state.store.clone();
+    let listing = Listing {
+        current: "mentors",
+        heading: "Mentors",
+        columns: vec!["Name", "Email"],
+        key: |m: &crate::db::Mentor| (m.created_at, m.id),
+        row: |m| {
+            let cells = vec![m.name.clone(), m.email.clone()];
+            (format!("/console/mentors/{}", m.id), cells)
+        },
     };
-    let filters = filters_of(&uri);
-    let columns = vec!["Name", "Email"];
-    let (filter, limit) = match list_query(query).and_then(mentor_filter) {
-        Ok(f) => f,
-        Err(e) => {
-            return list_page(
-                &staff,
-                "mentors",
-                "Mentors",
-                filters,
-                columns,
-                vec![],
-                None,
-                Some(e.to_string()),
-            )
-        }
-    };
-    let rows = match state.store.list_mentors(&filter).await {
-        Ok(r) => r,
-        Err(e) => return crate::html::error(&headers, e.into()),
-    };
-    let (rows, cursor) = paged(rows, limit, |m| (m.created_at, m.id));
-    let rows = rows
-        .iter()
-        .map(|m| {
-            (
-                format!("/console/mentors/{}", m.id),
-                vec![m.name.clone(), m.email.clone()],
-            )
-        })
-        .collect();
-    let next = next_url("/console/mentors", &filters, cursor);
-    list_page(
-        &staff, "mentors", "Mentors", filters, columns, rows, next, None,
-    )
+    let parsed = list_query(query).and_then(mentor_filter);
+    let fetch = |f| async move { store.list_mentors(&f).await };
+    list(&state, &headers, &uri, parsed, fetch, listing).await
 }
 
 async fn closings(
@@ -265,49 +275,24 @@ async fn closings(
     uri: axum::http::Uri,
     query: Result<Query<ClosingQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let staff = match require(&state, &headers, Scope::Read, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
+    let store = state.store.clone();
+    let listing = Listing {
+        current: "closings",
+        heading: "Closings",
+        columns: vec!["Partner", "Country", "Closed on"],
+        key: |c: &Closing| (c.created_at, c.id),
+        row: |c| {
+            let cells = vec![
+                c.partner_name.clone(),
+                or_dash(&c.partner_country),
+                c.closed_on.to_string(),
+            ];
+            (format!("/console/closings/{}", c.id), cells)
+        },
     };
-    let filters = filters_of(&uri);
-    let columns = vec!["Partner", "Country", "Closed on"];
-    let (filter, limit) = match list_query(query).and_then(closing_filter) {
-        Ok(f) => f,
-        Err(e) => {
-            return list_page(
-                &staff,
-                "closings",
-                "Closings",
-                filters,
-                columns,
-                vec![],
-                None,
-                Some(e.to_string()),
-            )
-        }
-    };
-    let rows = match state.store.list_closings(&filter).await {
-        Ok(r) => r,
-        Err(e) => return crate::html::error(&headers, e.into()),
-    };
-    let (rows, cursor) = paged(rows, limit, |c| (c.created_at, c.id));
-    let rows = rows
-        .iter()
-        .map(|c| {
-            (
-                format!("/console/closings/{}", c.id),
-                vec![
-                    c.partner_name.clone(),
-                    or_dash(&c.partner_country),
-                    c.closed_on.to_string(),
-                ],
-            )
-        })
-        .collect();
-    let next = next_url("/console/closings", &filters, cursor);
-    list_page(
-        &staff, "closings", "Closings", filters, columns, rows, next, None,
-    )
+    let parsed = list_query(query).and_then(closing_filter);
+    let fetch = |f| async move { store.list_closings(&f).await };
+    list(&state, &headers, &uri, parsed, fetch, listing).await
 }
 
 /// The audit entries about a record and the badges that belong to it (a revocation names
