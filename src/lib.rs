@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod badge_cache;
 pub mod cli;
 pub mod config;
 pub mod credential;
@@ -57,6 +58,11 @@ pub async fn serve(
         let _ = mail_stopped.await;
     })
     .map_err(std::io::Error::other)?;
+    // The badge pages' watcher keeps this instance's cache live; it leaves with the server.
+    let (stop_badges, badges_stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = badge_cache::spawn_watcher(state.badges.clone(), store.clone(), async move {
+        let _ = badges_stopped.await;
+    });
     let grace = std::time::Duration::from_secs(state.settings.shutdown_grace_secs);
     let (stopping, mut stopped) = tokio::sync::watch::channel(false);
     // The peer address is the client key of the per-client limits (`limits`).
@@ -79,6 +85,8 @@ pub async fn serve(
     };
     let _ = stop_mail.send(());
     let _ = sender.await;
+    let _ = stop_badges.send(());
+    let _ = watcher.await;
     store.close().await;
     result
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub stats: Arc<crate::program::stats::StatsCache>,
     /// Prometheus metrics of this instance.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Rendered badge pages, live across instances ([`crate::badge_cache`]).
+    pub badges: Arc<crate::badge_cache::BadgeCache>,
     /// Signed credential documents by id. They never change once stored, so any instance
     /// may serve them from memory; status lives apart, in the status list.
     pub documents: Arc<quick_cache::sync::Cache<uuid::Uuid, Arc<str>>>,
@@ -82,6 +84,7 @@ impl AppState {
             registry,
             stats,
             metrics: Arc::default(),
+            badges: Arc::default(),
             documents: Arc::new(quick_cache::sync::Cache::new(DOCUMENT_CACHE_ENTRIES)),
             limits,
             outbox: Default::default(),

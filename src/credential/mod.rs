@@ -2,6 +2,7 @@
 //! `eddsa-rdfc-2022` proofs and bitstring status lists. Pure code: no I/O, no database.
 
 pub mod baking;
+pub mod base58;
 pub mod facts;
 pub mod form;
 pub mod json;

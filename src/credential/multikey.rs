@@ -47,7 +47,7 @@ pub fn encode_public_key(key: &VerifyingKey) -> String {
     bytes[2..].copy_from_slice(key.as_bytes());
     let mut out = String::with_capacity(49);
     out.push('z');
-    out.push_str(&bs58::encode(bytes).into_string());
+    out.push_str(&super::base58::encode(&bytes));
     out
 }
 

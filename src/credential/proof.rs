@@ -22,7 +22,8 @@ use sha2::{Digest as _, Sha256};
 use super::jsonld::{JsonLdError, JsonLdProcessor};
 use super::model::{DataIntegrityProof, OpenBadgeCredential};
 use super::quads::{
-    check_fast_path, check_proof_fast_path, credential_quads, proof_config_quads, FastPathError,
+    check_fast_path, check_proof_fast_path, credential_dataset, credential_quads,
+    proof_config_dataset, proof_config_quads, FastPathError,
 };
 use super::rdf::Quad;
 use super::rdfc::{canonicalize, CanonError};
@@ -121,7 +122,7 @@ pub fn hash_data(canonical_proof_config: &str, canonical_document: &str) -> [u8;
 pub fn encode_proof_value(signature: &Signature) -> String {
     let mut out = String::with_capacity(90);
     out.push('z');
-    out.push_str(&bs58::encode(signature.to_bytes()).into_string());
+    out.push_str(&super::base58::encode(&signature.to_bytes()));
     out
 }
 
@@ -183,7 +184,15 @@ pub fn sign_credential(
     check_proof_fast_path(&proof)?;
     c.proof.clear();
     check_fast_path(c)?;
-    let hash = canonical_hash_data(&proof_config_quads(&proof), &credential_quads(c))?;
+    // Straight into canonicalisation's form; as quads only where some would repeat.
+    let config = proof_config_dataset(&proof)
+        .canonicalize()?
+        .map_or_else(|| canonicalize(&proof_config_quads(&proof)), Ok)?;
+    let document = match credential_dataset(c).map(|d| d.canonicalize()).transpose()? {
+        Some(Some(document)) => document,
+        _ => canonicalize(&credential_quads(c))?,
+    };
+    let hash = hash_data(&config, &document);
     proof.proof_value = Some(encode_proof_value(&key.sign(&hash)));
     c.proof = vec![proof];
     Ok(())

@@ -17,7 +17,8 @@
 //! The differential test `tests/fast_path.rs` holds the two paths to the same canonical form.
 
 use super::model::{DataIntegrityProof, OpenBadgeCredential, OB_V3_CONTEXT, VC_V2_CONTEXT};
-use super::rdf::{percent_decodes_to_utf8, Quad, Term, RDF_TYPE};
+use super::rdf::{percent_decodes_to_utf8, Quad, Term, RDF_TYPE, XSD_STRING};
+use super::rdfc::{Dataset, TermRef};
 
 const CRED: &str = "https://www.w3.org/2018/credentials#";
 const OB: &str = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#";
@@ -198,224 +199,273 @@ fn is_plain_absolute_iri(iri: &str) -> bool {
         .any(|seg| seg == b"." || seg == b"..")
 }
 
-/// Builds quads with fresh blank-node labels.
-struct Builder {
+/// Where the fast path writes a credential's quads: as [`Quad`] values (what verification
+/// reads facts from), or straight into a canonicalisation [`Dataset`] (what signing needs).
+trait Sink {
+    /// A subject or object: an IRI, a blank node or a literal.
+    type Term: Clone;
+    fn iri(&mut self, iri: &str) -> Self::Term;
+    /// A fresh blank node.
+    fn blank(&mut self) -> Self::Term;
+    fn literal(&mut self, value: &str, datatype: &str) -> Self::Term;
+    /// Adds `s p o` (`p` an IRI).
+    fn quad(&mut self, s: &Self::Term, p: &str, o: Self::Term);
+}
+
+/// Builds [`Quad`]s with fresh blank-node labels.
+struct Quads {
     quads: Vec<Quad>,
     next_blank: usize,
 }
 
-impl Builder {
+impl Sink for Quads {
+    type Term = Term;
+    fn iri(&mut self, iri: &str) -> Term {
+        Term::Iri(iri.to_owned())
+    }
     fn blank(&mut self) -> Term {
         let t = Term::Blank(format!("b{}", self.next_blank));
         self.next_blank += 1;
         t
     }
+    fn literal(&mut self, value: &str, datatype: &str) -> Term {
+        Term::typed(value, datatype)
+    }
+    fn quad(&mut self, s: &Term, p: &str, o: Term) {
+        self.quads
+            .push(Quad::new(s.clone(), Term::Iri(p.to_owned()), o));
+    }
+}
 
-    fn push(&mut self, s: &Term, p: String, o: Term) {
-        self.quads.push(Quad::new(s.clone(), Term::Iri(p), o));
+impl Sink for Dataset {
+    type Term = TermRef;
+    fn iri(&mut self, iri: &str) -> TermRef {
+        Dataset::iri(self, iri)
+    }
+    fn blank(&mut self) -> TermRef {
+        Dataset::blank(self)
+    }
+    fn literal(&mut self, value: &str, datatype: &str) -> TermRef {
+        Dataset::literal(self, value, datatype)
+    }
+    fn quad(&mut self, s: &TermRef, p: &str, o: TermRef) {
+        let p = Dataset::iri(self, p);
+        self.push(*s, p, o);
+    }
+}
+
+/// The statements of one credential, written into a [`Sink`].
+struct Writer<'s, S: Sink> {
+    sink: &'s mut S,
+    /// Reused to spell out predicate IRIs.
+    iri: String,
+}
+
+impl<S: Sink> Writer<'_, S> {
+    fn push(&mut self, s: &S::Term, ns: &str, local: &str, o: S::Term) {
+        self.iri.clear();
+        self.iri.push_str(ns);
+        self.iri.push_str(local);
+        self.sink.quad(s, &self.iri, o);
     }
 
-    fn typ(&mut self, s: &Term, class: String) {
-        self.push(s, RDF_TYPE.to_owned(), Term::Iri(class));
+    fn typ(&mut self, s: &S::Term, ns: &str, class: &str) {
+        self.iri.clear();
+        self.iri.push_str(ns);
+        self.iri.push_str(class);
+        let class = self.sink.iri(&self.iri);
+        self.sink.quad(s, RDF_TYPE, class);
     }
 
-    fn string(&mut self, s: &Term, p: String, v: &str) {
-        self.push(s, p, Term::string(v));
+    fn string(&mut self, s: &S::Term, ns: &str, local: &str, v: &str) {
+        let o = self.sink.literal(v, XSD_STRING);
+        self.push(s, ns, local, o);
     }
 
-    fn opt_string(&mut self, s: &Term, p: impl FnOnce() -> String, v: &Option<String>) {
+    fn opt_string(&mut self, s: &S::Term, ns: &str, local: &str, v: &Option<String>) {
         if let Some(v) = v {
-            self.string(s, p(), v);
+            self.string(s, ns, local, v);
         }
+    }
+
+    fn typed(&mut self, s: &S::Term, ns: &str, local: &str, v: &str, datatype: &str) {
+        let o = self.sink.literal(v, datatype);
+        self.push(s, ns, local, o);
+    }
+
+    fn link(&mut self, s: &S::Term, ns: &str, local: &str, iri: &str) {
+        let o = self.sink.iri(iri);
+        self.push(s, ns, local, o);
     }
 
     /// The subject of a node with an optional `id`: its IRI, or a fresh blank node.
-    fn node(&mut self, id: &Option<String>) -> Term {
+    fn node(&mut self, id: &Option<String>) -> S::Term {
         match id {
-            Some(id) => Term::Iri(id.clone()),
-            None => self.blank(),
+            Some(id) => self.sink.iri(id),
+            None => self.sink.blank(),
         }
     }
-
-    /// `node_iris` are the IRIs of all nodes written: identical quads can only arise when
-    /// two of them coincide (blank nodes are always fresh).
-    fn finish(mut self, node_iris: &[&str]) -> Vec<Quad> {
-        let distinct = node_iris
-            .iter()
-            .enumerate()
-            .all(|(i, a)| !node_iris[i + 1..].contains(a));
-        if !distinct {
-            // A JSON-LD dataset is a set: identical quads (e.g. two evidence entries with the
-            // same id) collapse to one there, so they must here too.
-            self.quads.sort_unstable();
-            self.quads.dedup();
-        }
-        self.quads
-    }
 }
 
-fn ob(local: &str) -> String {
-    [OB, local].concat()
-}
-fn schema(local: &str) -> String {
-    [SCHEMA, local].concat()
-}
-fn cred(local: &str) -> String {
-    [CRED, local].concat()
-}
-
-/// The RDF of `c` without its proof, exactly as JSON-LD expansion of its JSON with the bundled
-/// VC 2.0 and OB 3.0.3 contexts gives it (for credentials that [`check_fast_path`] accepts).
-pub fn credential_quads(c: &OpenBadgeCredential) -> Vec<Quad> {
-    let mut b = Builder {
-        quads: Vec::with_capacity(48),
-        next_blank: 0,
-    };
-    let vc = Term::Iri(c.id.clone());
-    for t in &c.types {
-        b.typ(&vc, credential_type_iri(t));
-    }
-    b.string(&vc, schema("name"), &c.name);
-    b.string(&vc, schema("description"), &c.description);
-
-    // issuer: a Profile node.
-    let issuer = Term::Iri(c.issuer.id.clone());
-    b.push(&vc, cred("issuer"), issuer.clone());
-    for t in &c.issuer.types {
-        b.typ(&issuer, ob(t));
-    }
-    b.string(&issuer, schema("name"), &c.issuer.name);
-    if let Some(url) = &c.issuer.url {
-        b.push(
-            &issuer,
-            schema("url"),
-            Term::typed(url.as_str(), OB_XSD_ANY_URI),
-        );
-    }
-    b.opt_string(&issuer, || schema("email"), &c.issuer.email);
-
-    b.push(
-        &vc,
-        cred("validFrom"),
-        Term::typed(c.valid_from.as_str(), XSD_DATE_TIME),
-    );
-    if let Some(until) = &c.valid_until {
-        b.push(
-            &vc,
-            cred("validUntil"),
-            Term::typed(until.as_str(), XSD_DATE_TIME),
-        );
-    }
-
-    // credentialSubject: AchievementSubject (a blank node, or the holder's DID in a copy).
+/// True if no two nodes of `c` share an IRI: then no two of its quads are the same (blank
+/// nodes are always fresh). A JSON-LD dataset is a set, so where two coincide (say, two
+/// evidence entries with one id) the repeated quads must collapse to one.
+fn node_iris_distinct(c: &OpenBadgeCredential) -> bool {
     let s = &c.credential_subject;
-    let subject = b.node(&s.id);
-    b.push(&vc, cred("credentialSubject"), subject.clone());
-    for t in &s.types {
-        b.typ(&subject, ob(t));
-    }
-    for ident in &s.identifier {
-        let node = b.blank();
-        b.push(&subject, ob("identifier"), node.clone());
-        b.typ(&node, ob(&ident.kind));
-        b.string(&node, ob("identityHash"), &ident.identity_hash);
-        b.string(&node, ob("identityType"), &ident.identity_type);
-        let hashed = if ident.hashed { "true" } else { "false" };
-        b.push(&node, ob("hashed"), Term::typed(hashed, OB_XSD_BOOLEAN));
-        b.string(&node, ob("salt"), &ident.salt);
-    }
-
     let a = &s.achievement;
-    let ach = Term::Iri(a.id.clone());
-    b.push(&subject, ob("achievement"), ach.clone());
-    for t in &a.types {
-        b.typ(&ach, ob(t));
-    }
-    b.string(&ach, ob("achievementType"), &a.achievement_type);
-    b.string(&ach, schema("name"), &a.name);
-    b.string(&ach, schema("description"), &a.description);
-    let criteria = b.node(&a.criteria.id);
-    b.push(&ach, ob("Criteria"), criteria.clone());
-    b.string(&criteria, ob("narrative"), &a.criteria.narrative);
-
-    for e in &c.evidence {
-        let node = b.node(&e.id);
-        b.push(&vc, cred("evidence"), node.clone());
-        for t in &e.types {
-            b.typ(&node, ob(t));
-        }
-        b.opt_string(&node, || schema("name"), &e.name);
-        b.opt_string(&node, || schema("description"), &e.description);
-        b.opt_string(&node, || ob("narrative"), &e.narrative);
-        b.opt_string(&node, || schema("genre"), &e.genre);
-        b.opt_string(&node, || schema("audience"), &e.audience);
-    }
-
-    if let Some(st) = &c.credential_status {
-        let node = Term::Iri(st.id.clone());
-        b.push(&vc, cred("credentialStatus"), node.clone());
-        b.typ(&node, [STATUS, st.kind.as_str()].concat());
-        b.string(
-            &node,
-            [STATUS, "statusPurpose"].concat(),
-            &st.status_purpose,
-        );
-        b.string(
-            &node,
-            [STATUS, "statusListIndex"].concat(),
-            &st.status_list_index,
-        );
-        b.push(
-            &node,
-            [STATUS, "statusListCredential"].concat(),
-            Term::Iri(st.status_list_credential.clone()),
-        );
-    }
-
     let mut node_iris: Vec<&str> = Vec::with_capacity(8 + c.evidence.len());
     node_iris.extend([c.id.as_str(), c.issuer.id.as_str(), a.id.as_str()]);
     node_iris.extend(s.id.as_deref());
     node_iris.extend(a.criteria.id.as_deref());
     node_iris.extend(c.evidence.iter().filter_map(|e| e.id.as_deref()));
     node_iris.extend(c.credential_status.as_ref().map(|s| s.id.as_str()));
-    b.finish(&node_iris)
+    node_iris
+        .iter()
+        .enumerate()
+        .all(|(i, a)| !node_iris[i + 1..].contains(a))
 }
 
-/// The type terms a credential may carry on the fast path and their IRIs.
-fn credential_type_iri(t: &str) -> String {
-    match t {
-        "VerifiableCredential" => cred("VerifiableCredential"),
-        other => ob(other),
+/// The RDF of `c` without its proof, exactly as JSON-LD expansion of its JSON with the bundled
+/// VC 2.0 and OB 3.0.3 contexts gives it (for credentials that [`check_fast_path`] accepts).
+pub fn credential_quads(c: &OpenBadgeCredential) -> Vec<Quad> {
+    let mut quads = Quads {
+        quads: Vec::with_capacity(48),
+        next_blank: 0,
+    };
+    write_credential(c, &mut quads);
+    let mut quads = quads.quads;
+    if !node_iris_distinct(c) {
+        quads.sort_unstable();
+        quads.dedup();
+    }
+    quads
+}
+
+/// The same RDF as [`credential_quads`], written straight into a canonicalisation dataset;
+/// `None` if two nodes share an IRI (then some quads repeat: use [`credential_quads`]).
+pub fn credential_dataset(c: &OpenBadgeCredential) -> Option<Dataset> {
+    if !node_iris_distinct(c) {
+        return None;
+    }
+    let mut dataset = Dataset::with_capacity(48);
+    write_credential(c, &mut dataset);
+    Some(dataset)
+}
+
+fn write_credential<S: Sink>(c: &OpenBadgeCredential, sink: &mut S) {
+    let mut b = Writer {
+        sink,
+        iri: String::with_capacity(96),
+    };
+    let vc = b.sink.iri(&c.id);
+    for t in &c.types {
+        let ns = if t == "VerifiableCredential" { CRED } else { OB };
+        b.typ(&vc, ns, t);
+    }
+    b.string(&vc, SCHEMA, "name", &c.name);
+    b.string(&vc, SCHEMA, "description", &c.description);
+
+    // issuer: a Profile node.
+    let issuer = b.sink.iri(&c.issuer.id);
+    b.push(&vc, CRED, "issuer", issuer.clone());
+    for t in &c.issuer.types {
+        b.typ(&issuer, OB, t);
+    }
+    b.string(&issuer, SCHEMA, "name", &c.issuer.name);
+    if let Some(url) = &c.issuer.url {
+        b.typed(&issuer, SCHEMA, "url", url, OB_XSD_ANY_URI);
+    }
+    b.opt_string(&issuer, SCHEMA, "email", &c.issuer.email);
+
+    b.typed(&vc, CRED, "validFrom", &c.valid_from, XSD_DATE_TIME);
+    if let Some(until) = &c.valid_until {
+        b.typed(&vc, CRED, "validUntil", until, XSD_DATE_TIME);
+    }
+
+    // credentialSubject: AchievementSubject (a blank node, or the holder's DID in a copy).
+    let s = &c.credential_subject;
+    let subject = b.node(&s.id);
+    b.push(&vc, CRED, "credentialSubject", subject.clone());
+    for t in &s.types {
+        b.typ(&subject, OB, t);
+    }
+    for ident in &s.identifier {
+        let node = b.sink.blank();
+        b.push(&subject, OB, "identifier", node.clone());
+        b.typ(&node, OB, &ident.kind);
+        b.string(&node, OB, "identityHash", &ident.identity_hash);
+        b.string(&node, OB, "identityType", &ident.identity_type);
+        let hashed = if ident.hashed { "true" } else { "false" };
+        b.typed(&node, OB, "hashed", hashed, OB_XSD_BOOLEAN);
+        b.string(&node, OB, "salt", &ident.salt);
+    }
+
+    let a = &s.achievement;
+    let ach = b.sink.iri(&a.id);
+    b.push(&subject, OB, "achievement", ach.clone());
+    for t in &a.types {
+        b.typ(&ach, OB, t);
+    }
+    b.string(&ach, OB, "achievementType", &a.achievement_type);
+    b.string(&ach, SCHEMA, "name", &a.name);
+    b.string(&ach, SCHEMA, "description", &a.description);
+    let criteria = b.node(&a.criteria.id);
+    b.push(&ach, OB, "Criteria", criteria.clone());
+    b.string(&criteria, OB, "narrative", &a.criteria.narrative);
+
+    for e in &c.evidence {
+        let node = b.node(&e.id);
+        b.push(&vc, CRED, "evidence", node.clone());
+        for t in &e.types {
+            b.typ(&node, OB, t);
+        }
+        b.opt_string(&node, SCHEMA, "name", &e.name);
+        b.opt_string(&node, SCHEMA, "description", &e.description);
+        b.opt_string(&node, OB, "narrative", &e.narrative);
+        b.opt_string(&node, SCHEMA, "genre", &e.genre);
+        b.opt_string(&node, SCHEMA, "audience", &e.audience);
+    }
+
+    if let Some(st) = &c.credential_status {
+        let node = b.sink.iri(&st.id);
+        b.push(&vc, CRED, "credentialStatus", node.clone());
+        b.typ(&node, STATUS, &st.kind);
+        b.string(&node, STATUS, "statusPurpose", &st.status_purpose);
+        b.string(&node, STATUS, "statusListIndex", &st.status_list_index);
+        b.link(&node, STATUS, "statusListCredential", &st.status_list_credential);
     }
 }
 
 /// The RDF of a proof configuration: `p` without its `proofValue`, under the credential's
 /// `@context` (a blank node, as the proof configuration has no `id`).
 pub fn proof_config_quads(p: &DataIntegrityProof) -> Vec<Quad> {
-    let node = Term::blank("b0");
-    let mut quads = Vec::with_capacity(5);
-    let mut push = |pred: &str, o: Term| quads.push(Quad::new(node.clone(), Term::iri(pred), o));
-    push(RDF_TYPE, Term::Iri([SEC, p.kind.as_str()].concat()));
-    push(
-        "https://w3id.org/security#cryptosuite",
-        Term::typed(
-            p.cryptosuite.as_str(),
-            "https://w3id.org/security#cryptosuiteString",
-        ),
-    );
-    push(
-        "http://purl.org/dc/terms/created",
-        Term::typed(p.created.as_str(), XSD_DATE_TIME),
-    );
-    push(
-        "https://w3id.org/security#verificationMethod",
-        Term::Iri(p.verification_method.clone()),
-    );
-    push(
-        "https://w3id.org/security#proofPurpose",
-        Term::Iri([SEC, p.proof_purpose.as_str()].concat()),
-    );
-    quads
+    let mut quads = Quads {
+        quads: Vec::with_capacity(5),
+        next_blank: 0,
+    };
+    write_proof_config(p, &mut quads);
+    quads.quads
+}
+
+/// The same RDF as [`proof_config_quads`], as a canonicalisation dataset.
+pub fn proof_config_dataset(p: &DataIntegrityProof) -> Dataset {
+    let mut dataset = Dataset::with_capacity(5);
+    write_proof_config(p, &mut dataset);
+    dataset
+}
+
+fn write_proof_config<S: Sink>(p: &DataIntegrityProof, sink: &mut S) {
+    let mut b = Writer {
+        sink,
+        iri: String::with_capacity(64),
+    };
+    let node = b.sink.blank();
+    b.typ(&node, SEC, &p.kind);
+    b.typed(&node, SEC, "cryptosuite", &p.cryptosuite, "https://w3id.org/security#cryptosuiteString");
+    b.typed(&node, "http://purl.org/dc/terms/", "created", &p.created, XSD_DATE_TIME);
+    b.link(&node, SEC, "verificationMethod", &p.verification_method);
+    let purpose = [SEC, p.proof_purpose.as_str()].concat();
+    b.link(&node, SEC, "proofPurpose", &purpose);
 }
 
 #[cfg(test)]

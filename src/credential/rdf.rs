@@ -103,20 +103,31 @@ pub fn write_term(out: &mut String, term: &Term) {
         Term::Literal {
             value,
             datatype,
-            language,
+            language: Some(lang),
         } => {
+            let _ = datatype;
             out.push('"');
             escape_literal(out, value);
-            out.push('"');
-            if let Some(lang) = language {
-                out.push('@');
-                out.push_str(lang);
-            } else if datatype != XSD_STRING {
-                out.push_str("^^<");
-                out.push_str(datatype);
-                out.push('>');
-            }
+            out.push_str("\"@");
+            out.push_str(lang);
         }
+        Term::Literal {
+            value,
+            datatype,
+            language: None,
+        } => write_literal(out, value, datatype),
+    }
+}
+
+/// Appends a literal without a language tag in canonical N-Quads form.
+pub fn write_literal(out: &mut String, value: &str, datatype: &str) {
+    out.push('"');
+    escape_literal(out, value);
+    out.push('"');
+    if datatype != XSD_STRING {
+        out.push_str("^^<");
+        out.push_str(datatype);
+        out.push('>');
     }
 }
 

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::rdf::{write_term, Quad, Term};
+use super::rdf::{write_literal, write_term, Quad, Term};
 
 /// Default bound on Hash N-Degree Quads work: calls, related blank nodes hashed and
 /// permutations examined, one step each.
@@ -96,13 +96,14 @@ enum Outcome {
 }
 
 /// A quad component: pre-serialised text (a byte range of the term buffer) or a blank node.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Slot {
     Text(usize, usize),
     Blank(u32),
 }
 
 /// A quad with its terms serialised; `p` is the `<iri>` range of the predicate.
+#[derive(Debug)]
 struct PQuad {
     s: Slot,
     p: (usize, usize),
@@ -221,6 +222,103 @@ fn run(quads: &[&Quad], limit: usize, check_duplicates: bool) -> Result<Outcome,
     let Prepared {
         terms, mentions, ..
     } = prep;
+    label(&terms, &pquads, mentions, limit, check_duplicates)
+}
+
+/// A dataset written straight into the form canonicalisation works on: each term serialised
+/// once as it is added, blank nodes numbered, no [`Quad`] or [`Term`] values (and none of
+/// their allocations) in between. The fast path signs credentials through it.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    terms: String,
+    quads: Vec<PQuad>,
+    /// Per blank node, the quads that mention it.
+    mentions: Vec<Vec<u32>>,
+}
+
+/// A term of a [`Dataset`]: where its text is, or which blank node it is.
+#[derive(Debug, Clone, Copy)]
+pub struct TermRef(Slot);
+
+impl Dataset {
+    /// An empty dataset with room for `quads` quads.
+    pub fn with_capacity(quads: usize) -> Self {
+        Dataset {
+            terms: String::with_capacity(quads * 80),
+            quads: Vec::with_capacity(quads),
+            mentions: Vec::new(),
+        }
+    }
+
+    /// An IRI (absolute, as N-Quads writes it between `<` and `>`).
+    pub fn iri(&mut self, iri: &str) -> TermRef {
+        let start = self.terms.len();
+        self.terms.push('<');
+        self.terms.push_str(iri);
+        self.terms.push('>');
+        TermRef(Slot::Text(start, self.terms.len()))
+    }
+
+    /// A fresh blank node.
+    pub fn blank(&mut self) -> TermRef {
+        self.mentions.push(Vec::new());
+        TermRef(Slot::Blank(self.mentions.len() as u32 - 1))
+    }
+
+    /// A literal with datatype `datatype` (`xsd:string` for a plain one).
+    pub fn literal(&mut self, value: &str, datatype: &str) -> TermRef {
+        let start = self.terms.len();
+        write_literal(&mut self.terms, value, datatype);
+        TermRef(Slot::Text(start, self.terms.len()))
+    }
+
+    /// Adds the quad `subject predicate object` in the default graph. The subject must be an
+    /// IRI or blank node and the predicate an IRI, as the caller's types ensure.
+    pub fn push(&mut self, subject: TermRef, predicate: TermRef, object: TermRef) {
+        let qi = self.quads.len() as u32;
+        let TermRef(Slot::Text(ps, pe)) = predicate else {
+            panic!("a predicate is an IRI, not a blank node")
+        };
+        for TermRef(slot) in [subject, object] {
+            if let Slot::Blank(b) = slot {
+                let list = &mut self.mentions[b as usize];
+                if list.last() != Some(&qi) {
+                    list.push(qi);
+                }
+            }
+        }
+        self.quads.push(PQuad {
+            s: subject.0,
+            p: (ps, pe),
+            o: object.0,
+            g: None,
+        });
+    }
+
+    /// The canonical N-Quads ([`canonicalize`]), or `None` when the dataset may hold the same
+    /// quad twice: then canonicalise it as [`Quad`]s, which removes repeats.
+    pub fn canonicalize(&self) -> Result<Option<String>, CanonError> {
+        match label(
+            &self.terms,
+            &self.quads,
+            self.mentions.clone(),
+            DEFAULT_WORK_LIMIT,
+            true,
+        )? {
+            Outcome::Done(out) => Ok(Some(out)),
+            Outcome::MayHaveDuplicates => Ok(None),
+        }
+    }
+}
+
+/// Labels the blank nodes of prepared quads and writes the canonical N-Quads.
+fn label(
+    terms: &str,
+    pquads: &[PQuad],
+    mentions: Vec<Vec<u32>>,
+    limit: usize,
+    check_duplicates: bool,
+) -> Result<Outcome, CanonError> {
     let blank_count = mentions.len();
 
     // First-degree hashes (§4.6), all through one line buffer and one range list.
@@ -233,7 +331,7 @@ fn run(quads: &[&Quad], limit: usize, check_duplicates: bool) -> Result<Outcome,
         ranges.clear();
         for &qi in list {
             let start = lines.len();
-            write_line(&mut lines, &terms, &pquads[qi as usize], |b, out| {
+            write_line(&mut lines, terms, &pquads[qi as usize], |b, out| {
                 out.push_str(if b as usize == bnode { "_:a" } else { "_:z" });
             });
             ranges.push((start, lines.len()));
@@ -255,8 +353,8 @@ fn run(quads: &[&Quad], limit: usize, check_duplicates: bool) -> Result<Outcome,
     // Byte order of digests is code point order of their hex, so sort the raw bytes.
     by_hash.sort_unstable();
     let mut state = State {
-        terms: &terms,
-        quads: &pquads,
+        terms,
+        quads: pquads,
         mentions,
         first_degree,
         canonical: Issuer::new(blank_count),
@@ -304,9 +402,9 @@ fn run(quads: &[&Quad], limit: usize, check_duplicates: bool) -> Result<Outcome,
         .collect();
     lines.clear();
     ranges.clear();
-    for q in &pquads {
+    for q in pquads {
         let start = lines.len();
-        write_line(&mut lines, &terms, q, |b, out| {
+        write_line(&mut lines, terms, q, |b, out| {
             out.push_str(&labels[b as usize])
         });
         ranges.push((start, lines.len()));

@@ -64,6 +64,9 @@ pub trait Backend: UuidColumn {
     /// so several instances never claim the same message; empty on SQLite (one writer).
     const SKIP_LOCKED: &'static str;
 
+    /// The database's clock as integer milliseconds since the Unix epoch.
+    const NOW_MS: &'static str;
+
     /// The store's error for a database error: which rule a unique violation broke.
     fn error(e: sqlx::Error) -> DbError;
     /// How many rows a statement changed.
@@ -1712,6 +1715,63 @@ where
             .fetch_all(&self.pool)
             .await
             .map_err(DB::error)
+    }
+
+    #[instrument(skip_all)]
+    async fn badge_version(&self) -> DbResult<i64> {
+        let (v,): (i64,) = sqlx::query_as("select version from badge_state where id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(v)
+    }
+
+    #[instrument(skip_all)]
+    async fn ack_badge_version(&self, instance: Uuid, version: i64) -> DbResult<()> {
+        let now = DB::NOW_MS;
+        sqlx::query(&format!(
+            "insert into cache_instances (id, seen_version, seen_at_ms) values ($1, $2, {now}) \
+             on conflict (id) do update set seen_version = excluded.seen_version, \
+             seen_at_ms = excluded.seen_at_ms"
+        ))
+        .bind(DbId(instance))
+        .bind(version)
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        sqlx::query(&format!(
+            "delete from cache_instances where seen_at_ms < {now} - 86400000"
+        ))
+        .execute(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(())
+    }
+
+    #[instrument(skip_all)]
+    async fn instances_behind(&self, version: i64, except: Uuid, lease_ms: i64) -> DbResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(&format!(
+            "select count(*) from cache_instances where id <> $1 and seen_version < $2 \
+             and seen_at_ms > {} - $3",
+            DB::NOW_MS
+        ))
+        .bind(DbId(except))
+        .bind(version)
+        .bind(lease_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(DB::error)?;
+        Ok(n)
+    }
+
+    #[instrument(skip_all)]
+    async fn leave_badge_cache(&self, instance: Uuid) -> DbResult<()> {
+        sqlx::query("delete from cache_instances where id = $1")
+            .bind(DbId(instance))
+            .execute(&self.pool)
+            .await
+            .map_err(DB::error)?;
+        Ok(())
     }
 }
 

@@ -60,6 +60,8 @@ impl Backend for Postgres {
     // unique-index entry the other waits for: a deadlock.
     const SKIP_LOCKED: &'static str = "for update skip locked";
     const MONTH_OF_CLOSED_ON: &'static str = "to_char(closed_on, 'YYYY-MM')";
+    // The time now, not the transaction's start (`now()`).
+    const NOW_MS: &'static str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
     fn fit_score(axis: &str, criterion: &str) -> String {
         format!("coalesce((partner_fit->'{axis}'->'{criterion}'->>'score')::int, 0)")

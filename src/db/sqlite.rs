@@ -60,6 +60,8 @@ impl Backend for Sqlite {
     const SAVEPOINT_EACH: bool = false;
     const SKIP_LOCKED: &'static str = "";
     const MONTH_OF_CLOSED_ON: &'static str = "substr(closed_on, 1, 7)";
+    // `julianday('now')` keeps milliseconds (`unixepoch('subsec')` needs SQLite 3.42).
+    const NOW_MS: &'static str = "cast((julianday('now') - 2440587.5) * 86400000 as integer)";
 
     fn fit_score(axis: &str, criterion: &str) -> String {
         format!("coalesce(json_extract(partner_fit, '$.{axis}.{criterion}.score'), 0)")

@@ -378,4 +378,16 @@ pub trait Store: Send + Sync + 'static {
     async fn registry_page(&self, query: &RegistryQuery) -> DbResult<Vec<RegistryRow>>;
     /// Every unrevoked badge of these people (either achievement), for the entries' details.
     async fn registry_badges(&self, people: &[Uuid]) -> DbResult<Vec<BadgeDates>>;
+
+    /// The version of what badge pages show, bumped by every change to it
+    /// ([`crate::badge_cache`]).
+    async fn badge_version(&self) -> DbResult<i64>;
+    /// Records that instance `instance`'s badge cache has caught up with `version`, at the
+    /// database's clock; forgets instances silent for a day.
+    async fn ack_badge_version(&self, instance: Uuid, version: i64) -> DbResult<()>;
+    /// How many instances other than `except` acknowledged within the last `lease_ms`
+    /// milliseconds (the database's clock) a badge version older than `version`.
+    async fn instances_behind(&self, version: i64, except: Uuid, lease_ms: i64) -> DbResult<i64>;
+    /// Removes `instance` from those a writer waits for (it is shutting down).
+    async fn leave_badge_cache(&self, instance: Uuid) -> DbResult<()>;
 }

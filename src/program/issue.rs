@@ -454,6 +454,8 @@ pub async fn revoke(
         .await?
     {
         RevokeOutcome::Revoked(r) => {
+            // Its page says so on the next request, on every instance.
+            state.badges.changed(&*state.store).await?;
             if message.is_some() {
                 state.outbox.wake();
             }

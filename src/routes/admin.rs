@@ -242,6 +242,8 @@ async fn patch_person(
 ) -> AppResult<Json<Value>> {
     let id = path_id("person", &id)?;
     let p = records::update_person(&*state.store, id, patch).await?;
+    // The holder's name and consent show on their badge pages, on every instance.
+    state.badges.changed(&*state.store).await?;
     Ok(Json(person_json(&p)))
 }
 
@@ -267,6 +269,7 @@ async fn erase_person(
 ) -> AppResult<Json<Value>> {
     let id = path_id("person", &id)?;
     let done = program::holder::erase(&*state.store, id).await?;
+    state.badges.changed(&*state.store).await?;
     Ok(Json(json!({
         "person_id": id,
         "revoked_credentials": done.revoked,

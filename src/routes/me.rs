@@ -538,8 +538,12 @@ async fn set_consent(State(state): State<AppState>, req: axum::extract::Request)
     if let Err(e) = state.store.update_person(&person).await {
         return html::error(&headers, e.into());
     }
-    // This instance answers from the new state at once; others within their recheck.
+    // This instance answers from the new state at once; others within their recheck. Badge
+    // pages name the holder only with consent: live on every instance.
     state.registry.mark_dirty();
+    if let Err(e) = state.badges.changed(&*state.store).await {
+        return html::error(&headers, e.into());
+    }
     Redirect::to(&format!("/me?done={done}")).into_response()
 }
 

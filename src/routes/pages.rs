@@ -11,13 +11,17 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use askama::Template as _;
+
 use super::admin::path_id;
 use super::extract::AppPath;
+use crate::badge_cache;
 use crate::credential::baking;
 use crate::credential::model::OpenBadgeCredential;
 use crate::db::CredentialRecord;
 use crate::error::{AppError, AppResult};
 use crate::html::pages::{AchievementPage, BadgeInput, BadgePage, ClosingPage};
+use crate::html::when::When;
 use crate::html::{self, page};
 use crate::program::{self, achievements};
 use crate::state::AppState;
@@ -42,6 +46,16 @@ pub async fn credential_page(state: &AppState, raw_id: &str) -> Response {
 
 async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
     let id = path_id("credential", raw_id)?;
+    let now = program::now();
+    let checked = When::time(now);
+    if let Some(cached) = state.badges.get(id, now) {
+        return Ok(html::html_response(
+            StatusCode::OK,
+            cached.body(&checked.iso, &checked.human),
+        ));
+    }
+    // Taken before the read: a change seen meanwhile keeps this page out of the cache.
+    let ticket = state.badges.ticket();
     // One round trip: the record (live status) and the holder's public fields.
     let (record, holder) = state
         .store
@@ -54,15 +68,30 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
             "stored credential {id} does not parse: {e}"
         ))
     })?;
-    let view = BadgePage::new(BadgeInput {
+    let mut view = BadgePage::new(BadgeInput {
         issuer: &state.issuer,
         record: &record,
         holder: &holder,
         credential: &vc,
         achievement: achievements::by_slug(&record.achievement),
-        now: program::now(),
+        now,
     });
-    Ok(page(StatusCode::OK, &view))
+    // Rendered with marks where the check's time goes, so every request fills in its own.
+    view.status.checked = When {
+        iso: badge_cache::CHECKED_ISO.to_owned(),
+        human: badge_cache::CHECKED_HUMAN.to_owned(),
+    };
+    let body = view.render().map_err(|e| {
+        AppError::Internal(anyhow::Error::new(e).context("rendering a badge page"))
+    })?;
+    // Until its expiry, if it has one ahead: then the page says "expired" instead.
+    let stale_at = record.valid_until.filter(|t| *t > now);
+    let cached = badge_cache::CachedPage::new(&body, stale_at).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("the badge page lost its check-time marks"))
+    })?;
+    let page = cached.body(&checked.iso, &checked.human);
+    state.badges.put(ticket, id, cached);
+    Ok(html::html_response(StatusCode::OK, page))
 }
 
 /// The closing record page of `raw_id`; errors as HTML pages.

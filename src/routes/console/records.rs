@@ -946,7 +946,9 @@ async fn edit_person(
             json.insert(field.to_owned(), value);
         }
         let patch = from_form(&Value::Object(json))?;
-        records::update_person(&*state.store, id, patch).await
+        let person = records::update_person(&*state.store, id, patch).await?;
+        state.badges.changed(&*state.store).await?;
+        Ok::<_, AppError>(person)
     }
     .await;
     match saved {
