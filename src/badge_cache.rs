@@ -60,8 +60,7 @@ impl CachedPage {
     pub fn new(body: &str, stale_at: Option<DateTime<Utc>>) -> Option<Self> {
         let (head, rest) = body.split_once(CHECKED_ISO)?;
         let (mid, tail) = rest.split_once(CHECKED_HUMAN)?;
-        if tail.contains(CHECKED_ISO) || tail.contains(CHECKED_HUMAN) || mid.contains(CHECKED_ISO)
-        {
+        if tail.contains(CHECKED_ISO) || tail.contains(CHECKED_HUMAN) || mid.contains(CHECKED_ISO) {
             return None;
         }
         Some(CachedPage {
@@ -259,7 +258,9 @@ pub fn spawn_watcher(
             match cache.poll(&*store, started, ack).await {
                 Ok(true) => last_ack = Some(started),
                 Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "badge cache: reading the badge version failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "badge cache: reading the badge version failed")
+                }
             }
         }
         if let Err(e) = store.leave_badge_cache(cache.instance).await {

@@ -15,6 +15,7 @@ pub mod proof;
 pub mod quads;
 pub mod rdf;
 pub mod rdfc;
+pub mod roundtrip;
 pub mod status_list;
 
 pub use proof::{

@@ -61,9 +61,7 @@ pub fn decode_public_key(multibase: &str) -> Result<VerifyingKey, MultikeyError>
     if b58.len() > 64 {
         return Err(MultikeyError::TooLong);
     }
-    let bytes = bs58::decode(b58)
-        .into_vec()
-        .map_err(|_| MultikeyError::InvalidBase58)?;
+    let bytes = super::base58::decode(b58).ok_or(MultikeyError::InvalidBase58)?;
     let key = bytes
         .strip_prefix(&ED25519_PUB_PREFIX[..])
         .ok_or(MultikeyError::NotEd25519)?;

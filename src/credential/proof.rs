@@ -27,6 +27,7 @@ use super::quads::{
 };
 use super::rdf::Quad;
 use super::rdfc::{canonicalize, CanonError};
+use super::roundtrip::serializes_to;
 
 /// The proof `type`.
 pub const PROOF_TYPE: &str = "DataIntegrityProof";
@@ -139,13 +140,12 @@ pub fn decode_proof_value(proof_value: &str) -> Result<Signature, CredentialErro
             "too long for a 64-byte signature",
         ));
     }
-    let mut bytes = [0u8; 64];
-    let n = bs58::decode(b58)
-        .onto(&mut bytes[..])
-        .map_err(|_| CredentialError::BadProofValue("not base58btc of 64 bytes"))?;
-    if n != 64 {
-        return Err(CredentialError::BadProofValue("signature must be 64 bytes"));
-    }
+    let bytes = super::base58::decode(b58)
+        .filter(|b| b.len() <= 64)
+        .ok_or(CredentialError::BadProofValue("not base58btc of 64 bytes"))?;
+    let bytes: [u8; 64] = bytes
+        .try_into()
+        .map_err(|_| CredentialError::BadProofValue("signature must be 64 bytes"))?;
     Ok(Signature::from_bytes(&bytes))
 }
 
@@ -188,7 +188,10 @@ pub fn sign_credential(
     let config = proof_config_dataset(&proof)
         .canonicalize()?
         .map_or_else(|| canonicalize(&proof_config_quads(&proof)), Ok)?;
-    let document = match credential_dataset(c).map(|d| d.canonicalize()).transpose()? {
+    let document = match credential_dataset(c)
+        .map(|d| d.canonicalize())
+        .transpose()?
+    {
         Some(Some(document)) => document,
         _ => canonicalize(&credential_quads(c))?,
     };
@@ -352,14 +355,13 @@ fn fast_path_credential(doc: &Value) -> Option<OpenBadgeCredential> {
     }
     // The typed view writes `proof` as an array; a credential issued before with a single
     // proof object is the same document (the same RDF), so it takes the fast path too.
-    let written = serde_json::to_value(&c).ok()?;
     let same = match doc.get("proof") {
         Some(Value::Object(p)) => {
             let mut as_set = doc.clone();
             as_set["proof"] = Value::Array(vec![Value::Object(p.clone())]);
-            written == as_set
+            serializes_to(&c, &as_set)
         }
-        _ => written == *doc,
+        _ => serializes_to(&c, doc),
     };
     if !same {
         return None;

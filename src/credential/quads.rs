@@ -359,7 +359,11 @@ fn write_credential<S: Sink>(c: &OpenBadgeCredential, sink: &mut S) {
     };
     let vc = b.sink.iri(&c.id);
     for t in &c.types {
-        let ns = if t == "VerifiableCredential" { CRED } else { OB };
+        let ns = if t == "VerifiableCredential" {
+            CRED
+        } else {
+            OB
+        };
         b.typ(&vc, ns, t);
     }
     b.string(&vc, SCHEMA, "name", &c.name);
@@ -432,7 +436,12 @@ fn write_credential<S: Sink>(c: &OpenBadgeCredential, sink: &mut S) {
         b.typ(&node, STATUS, &st.kind);
         b.string(&node, STATUS, "statusPurpose", &st.status_purpose);
         b.string(&node, STATUS, "statusListIndex", &st.status_list_index);
-        b.link(&node, STATUS, "statusListCredential", &st.status_list_credential);
+        b.link(
+            &node,
+            STATUS,
+            "statusListCredential",
+            &st.status_list_credential,
+        );
     }
 }
 
@@ -461,8 +470,20 @@ fn write_proof_config<S: Sink>(p: &DataIntegrityProof, sink: &mut S) {
     };
     let node = b.sink.blank();
     b.typ(&node, SEC, &p.kind);
-    b.typed(&node, SEC, "cryptosuite", &p.cryptosuite, "https://w3id.org/security#cryptosuiteString");
-    b.typed(&node, "http://purl.org/dc/terms/", "created", &p.created, XSD_DATE_TIME);
+    b.typed(
+        &node,
+        SEC,
+        "cryptosuite",
+        &p.cryptosuite,
+        "https://w3id.org/security#cryptosuiteString",
+    );
+    b.typed(
+        &node,
+        "http://purl.org/dc/terms/",
+        "created",
+        &p.created,
+        XSD_DATE_TIME,
+    );
     b.link(&node, SEC, "verificationMethod", &p.verification_method);
     let purpose = [SEC, p.proof_purpose.as_str()].concat();
     b.link(&node, SEC, "proofPurpose", &purpose);

@@ -190,7 +190,7 @@ fn run(quads: &[&Quad], limit: usize, check_duplicates: bool) -> Result<Outcome,
     // Serialise every non-blank term once and give blank nodes dense ids.
     let mut prep = Prepared {
         terms: String::with_capacity(quads.len() * 96),
-        ids: HashMap::new(),
+        ids: BlankIds::Few(Vec::new()),
         mentions: Vec::new(),
     };
     let mut pquads = Vec::with_capacity(quads.len());
@@ -422,8 +422,37 @@ fn label(
 /// The term buffer, blank node ids and mention sets while quads are being read.
 struct Prepared<'q> {
     terms: String,
-    ids: HashMap<&'q str, u32>,
+    ids: BlankIds<'q>,
     mentions: Vec<Vec<u32>>,
+}
+
+/// Blank node labels to dense ids. A credential has a handful of blank nodes, which a list
+/// finds faster than hashing each label; a larger dataset moves to a map.
+enum BlankIds<'q> {
+    Few(Vec<(&'q str, u32)>),
+    Many(HashMap<&'q str, u32>),
+}
+
+impl<'q> BlankIds<'q> {
+    /// The id of `label`, given `next` if it is new.
+    fn id(&mut self, label: &'q str, next: u32) -> u32 {
+        match self {
+            BlankIds::Few(list) => {
+                if let Some(&(_, id)) = list.iter().find(|(l, _)| *l == label) {
+                    return id;
+                }
+                if list.len() < 16 {
+                    list.push((label, next));
+                } else {
+                    let mut map: HashMap<&'q str, u32> = list.drain(..).collect();
+                    map.insert(label, next);
+                    *self = BlankIds::Many(map);
+                }
+                next
+            }
+            BlankIds::Many(map) => *map.entry(label).or_insert(next),
+        }
+    }
 }
 
 impl<'q> Prepared<'q> {
@@ -431,8 +460,8 @@ impl<'q> Prepared<'q> {
     fn slot(&mut self, term: &'q Term, qi: u32) -> Slot {
         match term {
             Term::Blank(label) => {
-                let next = self.ids.len() as u32;
-                let id = *self.ids.entry(label.as_str()).or_insert(next);
+                let next = self.mentions.len() as u32;
+                let id = self.ids.id(label, next);
                 if id == next {
                     self.mentions.push(Vec::new());
                 }

@@ -81,9 +81,9 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
         iso: badge_cache::CHECKED_ISO.to_owned(),
         human: badge_cache::CHECKED_HUMAN.to_owned(),
     };
-    let body = view.render().map_err(|e| {
-        AppError::Internal(anyhow::Error::new(e).context("rendering a badge page"))
-    })?;
+    let body = view
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering a badge page")))?;
     // Until its expiry, if it has one ahead: then the page says "expired" instead.
     let stale_at = record.valid_until.filter(|t| *t > now);
     let cached = badge_cache::CachedPage::new(&body, stale_at).ok_or_else(|| {
