@@ -25,6 +25,8 @@ pub struct Metrics {
     pub signing: HistogramVec,
     /// Holder mail send attempts, by outcome (`sent`, `retry`, `failed`).
     pub mail: IntCounterVec,
+    /// Badge pages served, by where they came from (`memory`, `database`).
+    pub badge_pages: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -119,9 +121,21 @@ impl Metrics {
             )
             .expect("valid metric"),
         );
+        let badge_pages = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "badge_pages_total",
+                    "Badge pages served, by where they came from (memory or database)",
+                ),
+                &["from"],
+            )
+            .expect("valid metric"),
+        );
         Metrics {
             registry,
             mail,
+            badge_pages,
             http_requests,
             http_duration,
             issued,

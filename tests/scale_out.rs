@@ -243,3 +243,185 @@ async fn two_instances_on_one_postgres() {
     drop((service_a, service_b));
     deploy.db.drop_db().await;
 }
+
+/// A badge page as a browser gets it from `api`'s instance.
+async fn page(api: &Api, id: &str) -> String {
+    let res = api
+        .client
+        .get(format!("{}/credentials/{id}", api.base))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+/// The status an instance's badge page shows (`valid`, `revoked`, `expired`).
+fn page_status(html: &str) -> &str {
+    let at = html
+        .find("class=\"status status-")
+        .expect("the page shows a status")
+        + 21;
+    &html[at..at + html[at..].find('"').unwrap()]
+}
+
+/// How many badge pages an instance served from `from` (`memory` or `database`).
+async fn pages_from(api: &Api, from: &str) -> f64 {
+    let text = api
+        .client
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!("partnership_badges_badge_pages_total{{from=\"{from}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+/// Badge pages come from memory, and still a revocation, a holder's change, an erasure and an
+/// expiry show on the very next request on every instance sharing the database.
+async fn badge_pages_stay_live(db: TempDb) {
+    let deploy = Deployment::new(db);
+    let token = deploy.cli(&["token", "create", "--name", "ops"]);
+    let token = token.lines().last().unwrap().trim().to_owned();
+    let (port_a, port_b) = (free_port(), free_port());
+    let service_a = deploy.start(port_a, port_a).await;
+    let service_b = deploy.start(port_b, port_a).await;
+    let a = Api::new(&service_a.base, &token);
+    let b = Api::new(&service_b.base, &token);
+
+    let mentor = a
+        .created(
+            "/api/v1/mentors",
+            json!({"name": "Maya Mentor", "email": "maya@example.org"}),
+        )
+        .await;
+    let mut badges = Vec::new();
+    let in_five_seconds = chrono::Utc::now() + chrono::Duration::seconds(5);
+    for (i, name) in ["Ada Revoked", "Bea Expiring", "Cy Renamed"]
+        .iter()
+        .enumerate()
+    {
+        let person = a
+            .created(
+                "/api/v1/people",
+                json!({"name": name, "email": format!("p{i}@example.org"), "city": "Lyon",
+                       "country": "France", "listed_in_registry": true,
+                       "consent_source": "signed form"}),
+            )
+            .await;
+        let person_id = person["id"].as_str().unwrap().to_owned();
+        let closing = common::TestApp::closing_body(&person_id, mentor["id"].as_str().unwrap());
+        let closing = b.created("/api/v1/closings", closing).await;
+        let mut body = json!({"achievement": "partnership-closed", "person_id": person_id,
+                              "closing_id": closing["id"]});
+        if i == 1 {
+            body["valid_until"] = json!(in_five_seconds.to_rfc3339());
+        }
+        let badge = a.created("/api/v1/credentials", body).await;
+        badges.push((person_id, badge["id"].as_str().unwrap().to_owned()));
+    }
+    let [(_, revoked), (_, expiring), (renamed_person, renamed)] = &badges[..] else {
+        unreachable!()
+    };
+
+    // Every page read through both instances, until both answer from memory.
+    let memory_before = (
+        pages_from(&a, "memory").await,
+        pages_from(&b, "memory").await,
+    );
+    for _ in 0..3 {
+        for api in [&a, &b] {
+            for (_, id) in &badges {
+                let html = page(api, id).await;
+                assert_eq!(page_status(&html), "valid");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(page(&b, renamed).await.contains("Cy Renamed"));
+    assert!(
+        pages_from(&a, "memory").await > memory_before.0
+            && pages_from(&b, "memory").await > memory_before.1,
+        "both instances serve badge pages from memory"
+    );
+
+    // A revocation through A: the next request to either instance shows it.
+    let (status, body) = a
+        .post(
+            &format!("/api/v1/credentials/{revoked}/revoke"),
+            &json!({"reason": "closing record withdrawn"}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    for api in [&b, &a] {
+        let html = page(api, revoked).await;
+        assert_eq!(page_status(&html), "revoked", "{}", api.base);
+        assert!(html.contains("closing record withdrawn"));
+    }
+
+    // The holder's new name through B shows on A at once.
+    let res = b
+        .client
+        .patch(format!("{}/api/v1/people/{renamed_person}", b.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Cy Newname"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let html = page(&a, renamed).await;
+    assert!(html.contains("Cy Newname") && !html.contains("Cy Renamed"));
+
+    // The holder erased through A: on B, no name and revoked, at once.
+    let res = a
+        .client
+        .delete(format!("{}/api/v1/people/{renamed_person}", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let html = page(&b, renamed).await;
+    assert_eq!(page_status(&html), "revoked");
+    assert!(
+        !html.contains("Cy Newname"),
+        "the erased holder's name is gone"
+    );
+
+    // The expiring badge: valid from memory until its time, then expired, with no write.
+    assert_eq!(page_status(&page(&b, expiring).await), "valid");
+    let wait = in_five_seconds - chrono::Utc::now();
+    tokio::time::sleep(wait.to_std().unwrap_or_default() + Duration::from_millis(1100)).await;
+    for api in [&a, &b] {
+        assert_eq!(
+            page_status(&page(api, expiring).await),
+            "expired",
+            "{}",
+            api.base
+        );
+    }
+
+    drop((service_a, service_b));
+    deploy.db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn badge_pages_live_on_every_instance_postgres() {
+    let Some(db) = TempDb::postgres().await else {
+        return;
+    };
+    badge_pages_stay_live(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn badge_pages_live_on_every_instance_sqlite() {
+    badge_pages_stay_live(TempDb::sqlite()).await;
+}

@@ -49,6 +49,11 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
     let now = program::now();
     let checked = When::time(now);
     if let Some(cached) = state.badges.get(id, now) {
+        state
+            .metrics
+            .badge_pages
+            .with_label_values(&["memory"])
+            .inc();
         return Ok(html::html_response(
             StatusCode::OK,
             cached.body(&checked.iso, &checked.human),
@@ -91,6 +96,11 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
     })?;
     let page = cached.body(&checked.iso, &checked.human);
     state.badges.put(ticket, id, cached);
+    state
+        .metrics
+        .badge_pages
+        .with_label_values(&["database"])
+        .inc();
     Ok(html::html_response(StatusCode::OK, page))
 }
 
