@@ -605,9 +605,7 @@ async fn cors(app: &TestApp) {
         "https://webmaker.org".into(),
         "https://www.webmaker.org".into(),
     ];
-    let mut state = app.state.clone();
-    state.settings = Arc::new(settings);
-    let router = partnership_badges::app(state);
+    let router = partnership_badges::app(app.state.with_settings(settings));
     let get = |origin: &'static str| {
         router.clone().oneshot(
             Request::builder()

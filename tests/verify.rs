@@ -280,10 +280,7 @@ async fn urls(app: &TestApp) {
     // On the allow-list: still not fetched, and the report says why.
     let mut settings = (*app.state.settings).clone();
     settings.verify_allowed_issuers = vec!["https://badges.other.example".into()];
-    let state = partnership_badges::AppState {
-        settings: std::sync::Arc::new(settings),
-        ..app.state.clone()
-    };
+    let state = app.state.with_settings(settings);
     let req = axum::http::Request::post("/verify")
         .header("content-type", "application/json")
         .body(axum::body::Body::from(

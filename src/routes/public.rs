@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -52,13 +52,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A JSON response with an explicit media type and a short public cache lifetime.
-fn json_response(body: String, media_type: &'static str, max_age: u32) -> Response {
-    let mut res = (StatusCode::OK, body).into_response();
+fn json_response(
+    body: impl Into<axum::body::Body>,
+    media_type: &'static str,
+    max_age: u32,
+) -> Response {
+    let mut res = Response::new(body.into());
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
+    let cache = match max_age {
+        60 => HeaderValue::from_static("public, max-age=60"),
+        other => HeaderValue::from_str(&format!("public, max-age={other}"))
+            .expect("digits are a header value"),
+    };
+    h.insert(header::CACHE_CONTROL, cache);
     res
 }
 
@@ -247,17 +254,13 @@ async fn credential_json(state: &AppState, id: &str, headers: &HeaderMap) -> App
                 .credential(id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("no credential with id {id}")))?;
-            let doc: std::sync::Arc<str> = r.document.into();
+            let doc = axum::body::Bytes::from(r.document);
             state.documents.insert(id, doc.clone());
             doc
         }
     };
     // The signed bytes exactly as issued; status is published in the status list.
-    Ok(json_response(
-        doc.to_string(),
-        credential_media_type(headers),
-        60,
-    ))
+    Ok(json_response(doc, credential_media_type(headers), 60))
 }
 
 /// The public fields of a closing record (the evidence a badge links to), or its page.
