@@ -22,10 +22,10 @@ use uuid::Uuid;
 
 use super::records::{
     ApiToken, AuditFilter, AuditRecord, BadgeDates, BadgeState, Closing, ConsentEvent,
-    CredentialFilter, CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, LinkUse, Mentor,
-    MessageFilter, OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder, RegistryProbe,
-    RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, StaffMember, StaffSession, Stages,
-    StatsRows, StatusBlock, Write, CERTIFIED, CLOSED,
+    CredentialFilter, CredentialRecord, Erasure, Exchange, ExchangeCopy, Holder, JoinedMentor,
+    LinkUse, Mentor, MessageFilter, OutboxMessage, PartnerFit, Person, RecordFilter, RegistryOrder,
+    RegistryProbe, RegistryQuery, RegistryRow, RevokeOutcome, SendOutcome, StaffMember,
+    StaffSession, Stages, StatsRows, StatusBlock, Write, CERTIFIED, CLOSED,
 };
 use super::rows::{DbId, UuidColumn};
 use super::store::{DbError, DbResult, Store};
@@ -197,18 +197,6 @@ const JOINED_HOLDER_QUERY: &str = "select c.id, c.achievement, c.person_id, c.cl
     c.request_hash, c.revoked_at, c.revocation_reason, p.name as holder_name, \
     p.listed_in_registry as holder_listed \
     from credentials c join people p on p.id = c.person_id where c.id = $1";
-
-/// The mentor's columns of a closing joined to its mentor, prefixed `m_` so the closing's
-/// keep their names (the mentor's id is the closing's `mentor_id`).
-#[derive(sqlx::FromRow)]
-struct JoinedMentor {
-    #[sqlx(try_from = "DbId")]
-    mentor_id: Uuid,
-    m_name: String,
-    m_email: String,
-    m_url: Option<String>,
-    m_created_at: DateTime<Utc>,
-}
 
 impl From<JoinedMentor> for Mentor {
     fn from(m: JoinedMentor) -> Mentor {

@@ -20,7 +20,7 @@ use super::rows::UuidColumn;
 use super::store::{Constraint, DbError};
 
 /// The PostgreSQL migrations, embedded.
-pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+pub static MIGRATOR: Migrator = sqlx_macros::migrate!("migrations/postgres");
 
 /// A [`super::Store`] on PostgreSQL.
 pub type PgStore = SqlStore<Postgres>;

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::rows::{DbId, OptDbId};
+// The derives below expand `try_from` to `sqlx::__spec_error!`: see `sqlx_derive`.
+use super::sqlx_derive as sqlx;
 use crate::scopes::{Role, Scopes};
 
 /// Slug of **Partnership Closed**. The schema's rules (partial unique indexes) name the two
@@ -17,7 +19,7 @@ pub const CLOSED: &str = "partnership-closed";
 pub const CERTIFIED: &str = "partnership-certified";
 
 /// An admin API token; only the SHA-256 of the secret is stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx_macros::FromRow)]
 pub struct ApiToken {
     /// Token id (the API's handle: `/api/v1/tokens/{id}`).
     #[sqlx(try_from = "DbId")]
@@ -41,7 +43,7 @@ pub struct ApiToken {
 }
 
 /// One request to an admin route, as the audit log keeps it: never a secret or a body.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct AuditEntry {
     /// When the request was answered.
     pub at: DateTime<Utc>,
@@ -78,7 +80,7 @@ pub enum Write {
 }
 
 /// A stored audit entry with its position in the log.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct AuditRecord {
     /// Increasing with every entry: the log's order.
     pub id: i64,
@@ -109,7 +111,7 @@ pub struct AuditFilter {
 }
 
 /// A mentor who can be CC'd on closings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx_macros::FromRow)]
 pub struct Mentor {
     /// Id.
     #[sqlx(try_from = "DbId")]
@@ -125,7 +127,7 @@ pub struct Mentor {
 }
 
 /// A program participant (a badge recipient).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx_macros::FromRow)]
 pub struct Person {
     /// Id.
     #[sqlx(try_from = "DbId")]
@@ -155,7 +157,7 @@ pub struct Person {
 
 /// Who made a person's latest registry choice, and on what ground. Every change of
 /// `listed_in_registry` is also written to the consent history by the database.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx_macros::FromRow)]
 pub struct Consent {
     /// `"holder"` (on their page) or `"admin"` (through the API); `None` if never chosen.
     #[sqlx(rename = "consent_by")]
@@ -178,7 +180,7 @@ pub struct Consent {
 }
 
 /// One entry of a person's consent history (written by the database on every change).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx_macros::FromRow)]
 pub struct ConsentEvent {
     /// When.
     pub at: DateTime<Utc>,
@@ -204,7 +206,7 @@ pub mod message_kind {
 
 /// A message of the transactional outbox: written with what it announces, sent later.
 /// The address and contents are read when sending.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx_macros::FromRow)]
 pub struct OutboxMessage {
     /// Id (also the stable `Message-ID`'s local part).
     #[sqlx(try_from = "DbId")]
@@ -293,7 +295,7 @@ pub enum LinkUse {
 
 /// A wallet exchange (VC-API): hands one credential, bound to the presenting wallet's DID,
 /// to one holder, once, before it expires. Completed, it holds that copy.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct Exchange {
     /// Id.
     #[sqlx(try_from = "DbId")]
@@ -365,7 +367,7 @@ pub struct Stages {
 }
 
 /// The record of a closed partnership: the evidence behind the badges.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx_macros::FromRow)]
 pub struct Closing {
     /// Id.
     #[sqlx(try_from = "DbId")]
@@ -493,7 +495,7 @@ impl PartnerFit {
 }
 
 /// A stored, signed credential and its status. The document never changes after insert.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx_macros::FromRow)]
 pub struct CredentialRecord {
     /// Id (also the last path segment of the credential URL).
     #[sqlx(try_from = "DbId")]
@@ -541,7 +543,7 @@ impl CredentialRecord {
 
 /// The holder of a credential, as far as its public page needs: the name, and whether the
 /// holder agreed to be public (only then is the name shown).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct Holder {
     /// Full name.
     #[sqlx(rename = "holder_name")]
@@ -587,7 +589,7 @@ pub struct StatsRows {
 }
 
 /// The partner-fit assessments of one month's closings, summed per axis.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct FitMonth {
     /// `YYYY-MM` of `closed_on`.
     pub month: String,
@@ -602,7 +604,7 @@ pub struct FitMonth {
 }
 
 /// Closings of one month.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct MonthCount {
     /// `YYYY-MM`.
     pub month: String,
@@ -611,7 +613,7 @@ pub struct MonthCount {
 }
 
 /// Closings with partners of one country (none given: `None`).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct CountryCount {
     /// The partner's country.
     pub country: Option<String>,
@@ -620,7 +622,7 @@ pub struct CountryCount {
 }
 
 /// Closings one mentor was CC'd on.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct MentorCount {
     /// The mentor.
     #[sqlx(try_from = "DbId")]
@@ -632,7 +634,7 @@ pub struct MentorCount {
 }
 
 /// The dashboard's counts, at one time.
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct StatsCounts {
     /// Every closing recorded.
     pub closings: i64,
@@ -649,7 +651,7 @@ pub struct StatsCounts {
 }
 
 /// When one Certified badge held.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct CertifiedSpan {
     /// Its holder.
     #[sqlx(try_from = "DbId")]
@@ -772,7 +774,7 @@ pub enum RevokeOutcome {
 }
 
 /// The public registry's state, read to validate in-memory caches: one cheap round trip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct RegistryProbe {
     /// Bumped (by triggers) in the same transaction as every change that can alter the
     /// registry: issue, revocation, re-dating of a badge; a person's public fields or consent.
@@ -817,7 +819,7 @@ pub struct RegistryQuery {
 }
 
 /// One listed person with their active Partnership Certified.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx_macros::FromRow)]
 pub struct RegistryRow {
     /// Person id (internal; never published).
     #[sqlx(rename = "id", try_from = "DbId")]
@@ -842,7 +844,7 @@ pub struct RegistryRow {
 }
 
 /// An unrevoked badge's dates, for "certified since" and the count of closed partnerships.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx_macros::FromRow)]
 pub struct BadgeDates {
     /// Holder.
     #[sqlx(try_from = "DbId")]
@@ -856,7 +858,7 @@ pub struct BadgeDates {
 }
 
 /// A staff account of the console.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx_macros::FromRow)]
 pub struct StaffMember {
     /// Id.
     #[sqlx(try_from = "DbId")]
@@ -875,7 +877,7 @@ pub struct StaffMember {
 }
 
 /// A signed-in staff member's session, with its account.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx_macros::FromRow)]
 pub struct StaffSession {
     /// The account.
     #[sqlx(flatten)]
@@ -886,4 +888,16 @@ pub struct StaffSession {
     pub last_seen_at: DateTime<Utc>,
     /// When it ends however active it is.
     pub expires_at: DateTime<Utc>,
+}
+
+/// The mentor's columns of a closing joined to its mentor, prefixed `m_` so the closing's
+/// keep their names (the mentor's id is the closing's `mentor_id`).
+#[derive(sqlx_macros::FromRow)]
+pub(crate) struct JoinedMentor {
+    #[sqlx(try_from = "DbId")]
+    pub(crate) mentor_id: Uuid,
+    pub(crate) m_name: String,
+    pub(crate) m_email: String,
+    pub(crate) m_url: Option<String>,
+    pub(crate) m_created_at: DateTime<Utc>,
 }

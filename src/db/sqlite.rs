@@ -22,7 +22,7 @@ use super::rows::{DbId, UuidColumn};
 use super::store::{Constraint, DbError};
 
 /// The SQLite migrations, embedded.
-pub static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+pub static MIGRATOR: Migrator = sqlx_macros::migrate!("migrations/sqlite");
 
 /// A [`super::Store`] on SQLite.
 pub type SqliteStore = SqlStore<Sqlite>;
