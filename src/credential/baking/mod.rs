@@ -16,9 +16,8 @@
 //!   is baked; `<openbadges:credential>` with `openbadges` bound elsewhere, or not at all, is
 //!   not.
 //!
-//! Everything here is pure: bytes and strings in, bytes and strings out. The one exception is
-//! rendering an SVG that contains `<text>`: the system fonts are then scanned, once per
-//! process. The program's own artwork has its lettering as outlines and needs no fonts, so it
+//! Everything here is pure: bytes and strings in, bytes and strings out. Rendering reads no
+//! fonts and draws no `<text>`: the program's own artwork has its lettering as outlines, so it
 //! renders the same on every machine.
 //!
 //! Images handed to the extractors may be hostile (uploaded for verification): every length,

@@ -1,7 +1,5 @@
 //! Rendering badge artwork (SVG) to PNG with resvg.
 
-use std::sync::{Arc, OnceLock};
-
 use resvg::{tiny_skia, usvg};
 
 use super::error::{BakeError, MAX_RENDER_SIZE};
@@ -12,16 +10,14 @@ use super::error::{BakeError, MAX_RENDER_SIZE};
 /// Renders `svg` to a `size`×`size` PNG, scaled to fit and centred, transparent elsewhere.
 ///
 /// External files are never read: an `<image>` that points at a path is dropped (`data:` URLs
-/// still work). System fonts are loaded (once) only when the SVG contains `<text>`.
+/// still work). `<text>` is not drawn (there are no fonts here): the program's artwork has its
+/// lettering as outlines.
 pub fn render_png(svg: &str, size: u32) -> Result<Vec<u8>, BakeError> {
     if size == 0 || size > MAX_RENDER_SIZE {
         return Err(BakeError::InvalidSize(size));
     }
     let mut options = usvg::Options::default();
     options.image_href_resolver.resolve_string = Box::new(|_, _| None);
-    if svg.contains("<text") {
-        options.fontdb = system_fonts();
-    }
     let tree =
         usvg::Tree::from_str(svg, &options).map_err(|e| BakeError::SvgParse(e.to_string()))?;
     let mut pixmap = tiny_skia::Pixmap::new(size, size).ok_or(BakeError::InvalidSize(size))?;
@@ -34,16 +30,4 @@ pub fn render_png(svg: &str, size: u32) -> Result<Vec<u8>, BakeError> {
     pixmap
         .encode_png()
         .map_err(|e| BakeError::PngEncode(e.to_string()))
-}
-
-/// The system font database, scanned on first use and shared after.
-pub(super) fn system_fonts() -> Arc<usvg::fontdb::Database> {
-    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| {
-            let mut db = usvg::fontdb::Database::new();
-            db.load_system_fonts();
-            Arc::new(db)
-        })
-        .clone()
 }
