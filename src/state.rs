@@ -115,7 +115,7 @@ impl AppState {
     }
 
     /// Runs CPU-heavy work on untrusted input (parsing, canonicalisation) on the blocking pool,
-    /// at most [`AppState::verify_slots`] at once, so the async workers stay free for every
+    /// at most [`Shared::verify_slots`] at once, so the async workers stay free for every
     /// other request however many large bodies arrive.
     pub async fn off_workers<T: Send + 'static>(
         &self,
