@@ -637,6 +637,10 @@ pub fn node_packages_ready(folder: &str, probe: &str) -> bool {
         return false;
     }
     let dir = tests_dir(folder);
+    // One install at a time: two tests of a binary running `npm ci` in one folder at once
+    // tear down each other's node_modules.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     if !dir.join("node_modules").join(probe).exists() {
         let status = std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefix"])
