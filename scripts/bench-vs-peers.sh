@@ -41,7 +41,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[
 ours() {
   pin cargo bench --locked -q --bench credential -- --noplot --warm-up-time 1 \
     --measurement-time 4 "^$1\$" >/dev/null 2>&1
-  jq -r '1e9 / .median.point_estimate' "target/criterion/$1/new/estimates.json"
+  jq -r '1e9 / .median.point_estimate' "target/criterion/${1//\//_}/new/estimates.json"
 }
 # Theirs: the `= R/s` their script prints.
 theirs() {
