@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -49,7 +48,7 @@ pub const CHECKED_HUMAN: &str = "\u{1}checked-human\u{1}";
 /// A rendered badge page, split where the request's time goes.
 #[derive(Debug)]
 pub struct CachedPage {
-    parts: [Bytes; 3],
+    parts: [Box<str>; 3],
     /// When the page stops being true without any write: the badge's expiry.
     stale_at: Option<DateTime<Utc>>,
 }
@@ -64,7 +63,7 @@ impl CachedPage {
             return None;
         }
         Some(CachedPage {
-            parts: [head, mid, tail].map(|p| Bytes::copy_from_slice(p.as_bytes())),
+            parts: [head, mid, tail].map(Box::from),
             stale_at,
         })
     }
@@ -74,14 +73,14 @@ impl CachedPage {
         let [head, mid, tail] = &self.parts;
         let mut out = String::with_capacity(self.len() + iso.len() + human.len());
         for (part, time) in [(head, iso), (mid, human), (tail, "")] {
-            out.push_str(std::str::from_utf8(part).expect("split from a str at ASCII marks"));
+            out.push_str(part);
             out.push_str(time);
         }
         out
     }
 
     fn len(&self) -> usize {
-        self.parts.iter().map(Bytes::len).sum()
+        self.parts.iter().map(|p| p.len()).sum()
     }
 }
 
@@ -126,11 +125,6 @@ impl BadgeCache {
             trusted_until_ms: AtomicU64::new(0),
             origin: Instant::now(),
         }
-    }
-
-    /// This instance's id in `cache_instances`.
-    pub fn instance(&self) -> Uuid {
-        self.instance
     }
 
     fn trusted(&self) -> bool {
@@ -218,9 +212,8 @@ impl BadgeCache {
 }
 
 /// Waits until no instance but `except` that acknowledged within the lease is behind the
-/// current badge version (for writers without a cache of their own, such as the command
-/// line, `except` is nil).
-pub async fn wait_for_instances(store: &dyn Store, except: Uuid) -> DbResult<()> {
+/// current badge version.
+async fn wait_for_instances(store: &dyn Store, except: Uuid) -> DbResult<()> {
     let version = store.badge_version().await?;
     let deadline = Instant::now() + LEASE + POLL;
     let lease_ms = LEASE.as_millis() as i64;

@@ -5,7 +5,8 @@
 //! instances in one process — as in the tests — count separately.
 
 use prometheus::{
-    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The service's metrics.
@@ -25,8 +26,11 @@ pub struct Metrics {
     pub signing: HistogramVec,
     /// Holder mail send attempts, by outcome (`sent`, `retry`, `failed`).
     pub mail: IntCounterVec,
-    /// Badge pages served, by where they came from (`memory`, `database`).
-    pub badge_pages: IntCounterVec,
+    /// Badge pages served from memory (`badge_pages_total{from="memory"}`), resolved once:
+    /// it is counted on the hottest route.
+    pub badge_pages_from_memory: IntCounter,
+    /// Badge pages read from the database (`badge_pages_total{from="database"}`).
+    pub badge_pages_from_database: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -135,7 +139,8 @@ impl Metrics {
         Metrics {
             registry,
             mail,
-            badge_pages,
+            badge_pages_from_memory: badge_pages.with_label_values(&["memory"]),
+            badge_pages_from_database: badge_pages.with_label_values(&["database"]),
             http_requests,
             http_duration,
             issued,

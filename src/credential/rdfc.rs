@@ -297,11 +297,11 @@ impl Dataset {
 
     /// The canonical N-Quads ([`canonicalize`]), or `None` when the dataset may hold the same
     /// quad twice: then canonicalise it as [`Quad`]s, which removes repeats.
-    pub fn canonicalize(&self) -> Result<Option<String>, CanonError> {
+    pub fn canonicalize(self) -> Result<Option<String>, CanonError> {
         match label(
             &self.terms,
             &self.quads,
-            self.mentions.clone(),
+            self.mentions,
             DEFAULT_WORK_LIMIT,
             true,
         )? {

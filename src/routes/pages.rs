@@ -49,11 +49,7 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
     let now = program::now();
     let checked = When::time(now);
     if let Some(cached) = state.badges.get(id, now) {
-        state
-            .metrics
-            .badge_pages
-            .with_label_values(&["memory"])
-            .inc();
+        state.metrics.badge_pages_from_memory.inc();
         return Ok(html::html_response(
             StatusCode::OK,
             cached.body(&checked.iso, &checked.human),
@@ -96,11 +92,7 @@ async fn badge_page(state: &AppState, raw_id: &str) -> AppResult<Response> {
     })?;
     let page = cached.body(&checked.iso, &checked.human);
     state.badges.put(ticket, id, cached);
-    state
-        .metrics
-        .badge_pages
-        .with_label_values(&["database"])
-        .inc();
+    state.metrics.badge_pages_from_database.inc();
     Ok(html::html_response(StatusCode::OK, page))
 }
 
